@@ -1,0 +1,159 @@
+package io.purekinesis.testkit;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClientBuilder;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClient;
+import software.amazon.awssdk.services.dynamodb.DynamoDbClientBuilder;
+import software.amazon.dynamodb.services.local.main.ServerRunner;
+import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
+
+/**
+ * DynamoDB Local, in memory, served over HTTP from this JVM on a free port.
+ *
+ * <p>It runs in-process, so it dies with the JVM; call {@link #stop()} or {@link #close()} all the same, since its
+ * server threads are not daemons and would keep a JVM that ends normally alive.
+ */
+public final class LocalDynamoDb implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalDynamoDb.class);
+    private static final String HOST = "127.0.0.1";
+
+    private final int port;
+    private final boolean sharedDb;
+    private DynamoDBProxyServer server; // guarded by this
+
+    private LocalDynamoDb(int port, boolean sharedDb) {
+        this.port = port;
+        this.sharedDb = sharedDb;
+    }
+
+    /** Starts one with default settings. */
+    public static LocalDynamoDb start() {
+        return builder().start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** e.g. {@code http://127.0.0.1:41235}. */
+    public URI endpoint() {
+        return URI.create("http://" + HOST + ":" + port);
+    }
+
+    public synchronized boolean isRunning() {
+        return server != null;
+    }
+
+    public synchronized void stop() {
+        if (server == null) {
+            return;
+        }
+        try {
+            server.stop();
+            LOG.info("Stopped DynamoDB Local at {}", endpoint());
+        } catch (Exception e) {
+            LOG.warn("DynamoDB Local at {} did not stop cleanly", endpoint(), e);
+        } finally {
+            server = null;
+        }
+    }
+
+    /**
+     * Stops the server if it runs and starts a new one on the same port. Data is in memory only, so the new one
+     * starts with no tables: a restart is a lease table wiped, not a DynamoDB outage that keeps data.
+     */
+    public synchronized void restart() {
+        stop();
+        launch();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    /** A client builder for this server: endpoint, region us-east-1, dummy credentials, Netty (256 connections). */
+    public DynamoDbAsyncClientBuilder asyncClientBuilder() {
+        return Clients.pointAt(DynamoDbAsyncClient.builder(), endpoint()).httpClientBuilder(Clients.nettyBuilder());
+    }
+
+    /** Like {@link #asyncClientBuilder()}, for the synchronous client, with the Apache HTTP client. */
+    public DynamoDbClientBuilder syncClientBuilder() {
+        return Clients.pointAt(DynamoDbClient.builder(), endpoint()).httpClientBuilder(ApacheHttpClient.builder());
+    }
+
+    @Override
+    public String toString() {
+        return "LocalDynamoDb[" + endpoint() + "]";
+    }
+
+    private synchronized LocalDynamoDb launch() {
+        long startNanos = System.nanoTime();
+        List<String> args = new ArrayList<>(List.of("-inMemory", "-port", Integer.toString(port), "-disableTelemetry"));
+        if (sharedDb) {
+            args.add("-sharedDb");
+        }
+        DynamoDBProxyServer starting = null;
+        try {
+            starting = ServerRunner.createServerFromCommandLineArgs(args.toArray(String[]::new));
+            starting.start();
+        } catch (Exception e) {
+            stopQuietly(starting);
+            throw new IllegalStateException("Could not start DynamoDB Local on port " + port + ": " + e.getMessage(),
+                    e);
+        }
+        server = starting;
+        LOG.info("DynamoDB Local up at {} in {} ms", endpoint(), (System.nanoTime() - startNanos) / 1_000_000);
+        return this;
+    }
+
+    private static void stopQuietly(DynamoDBProxyServer server) {
+        if (server == null) {
+            return;
+        }
+        try {
+            server.stop();
+        } catch (Exception ignored) {
+            // Already failing to start; the start error is the one to report.
+        }
+    }
+
+    /** Options for a {@link LocalDynamoDb}. */
+    public static final class Builder {
+
+        private int port;
+        private boolean sharedDb = true;
+
+        private Builder() {
+        }
+
+        /** Port to listen on. Default 0: a free port, chosen once and kept across restarts. */
+        public Builder port(int port) {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be 0 (free port) to 65535, was " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /**
+         * Whether all clients see the same tables whatever their credentials and region ({@code -sharedDb}).
+         * Default true, so a client configured elsewhere (KCL, a demo) finds the tables our clients made.
+         */
+        public Builder sharedDb(boolean sharedDb) {
+            this.sharedDb = sharedDb;
+            return this;
+        }
+
+        public LocalDynamoDb start() {
+            return new LocalDynamoDb(port != 0 ? port : FreePorts.pick(), sharedDb).launch();
+        }
+    }
+}

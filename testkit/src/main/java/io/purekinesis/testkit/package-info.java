@@ -1,0 +1,24 @@
+/**
+ * Local Kinesis and DynamoDB endpoints for tests and demos.
+ *
+ * <p>In a JUnit 5 test, take the shared endpoints or their clients as parameters:
+ * <pre>{@code
+ * @ExtendWith(LocalEndpointsExtension.class)
+ * class MyIntegrationTest {
+ *     @Test
+ *     void roundTrip(KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamoDb) {
+ *         String stream = Streams.uniqueStreamName("my-test");
+ *         Streams.createStream(kinesis, stream, 2);
+ *         ...
+ *         List<Streams.ShardRecord> records = Streams.readAll(kinesis, stream);
+ *     }
+ * }
+ * }</pre>
+ * Elsewhere (a demo, a test that restarts the emulator), start a private pair:
+ * {@code try (LocalEndpoints endpoints = LocalEndpoints.start()) { ... }}, or one endpoint alone with
+ * {@link io.purekinesis.testkit.LocalKinesis#builder()} or {@link io.purekinesis.testkit.LocalDynamoDb#builder()}.
+ *
+ * <p>Needs Node.js 18 or later with npm on the PATH: the pinned emulator (npm {@code kinesis-local}) is installed on
+ * first use. Clients built here talk JSON to the emulator, whose CBOR breaks on records over about 8 KB.
+ */
+package io.purekinesis.testkit;
