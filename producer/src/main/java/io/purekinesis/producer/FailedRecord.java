@@ -1,0 +1,77 @@
+package io.purekinesis.producer;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A user record that was not delivered, as handed to the {@link DeadLetterHandler} and returned by
+ * {@link KinesisProducer#close(java.time.Duration)}: everything needed to resend or store it elsewhere.
+ */
+public final class FailedRecord {
+
+    private final String stream;
+    private final String partitionKey;
+    private final String explicitHashKey;
+    private final byte[] data;
+    private final List<Attempt> attempts;
+    private final FailureReason reason;
+    private final String lastErrorCode;
+    private final String lastErrorMessage;
+
+    public FailedRecord(String stream, String partitionKey, String explicitHashKey, byte[] data,
+            List<Attempt> attempts, FailureReason reason, String lastErrorCode, String lastErrorMessage) {
+        this.stream = Objects.requireNonNull(stream, "stream");
+        this.partitionKey = Objects.requireNonNull(partitionKey, "partitionKey");
+        this.explicitHashKey = explicitHashKey;
+        this.data = Objects.requireNonNull(data, "data");
+        this.attempts = List.copyOf(attempts);
+        this.reason = Objects.requireNonNull(reason, "reason");
+        this.lastErrorCode = lastErrorCode;
+        this.lastErrorMessage = lastErrorMessage;
+    }
+
+    public String stream() {
+        return stream;
+    }
+
+    public String partitionKey() {
+        return partitionKey;
+    }
+
+    /** The explicit hash key the user gave, or null. */
+    public String explicitHashKey() {
+        return explicitHashKey;
+    }
+
+    /**
+     * The record's data: the array passed to {@code add}, or, when the record had been packed into an aggregate,
+     * an equal copy decoded from it.
+     */
+    public byte[] data() {
+        return data;
+    }
+
+    public List<Attempt> attempts() {
+        return attempts;
+    }
+
+    public FailureReason reason() {
+        return reason;
+    }
+
+    public String lastErrorCode() {
+        return lastErrorCode;
+    }
+
+    public String lastErrorMessage() {
+        return lastErrorMessage;
+    }
+
+    /** Describes the record without its data. */
+    @Override
+    public String toString() {
+        return "FailedRecord[stream=" + stream + ", partitionKey=" + partitionKey + ", dataLength=" + data.length
+                + ", reason=" + reason + ", attempts=" + attempts.size() + ", lastError=" + lastErrorCode + ": "
+                + lastErrorMessage + "]";
+    }
+}

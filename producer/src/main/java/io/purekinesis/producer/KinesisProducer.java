@@ -1,0 +1,346 @@
+package io.purekinesis.producer;
+
+import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.producer.internal.Completer;
+import io.purekinesis.producer.internal.HashKey128;
+import io.purekinesis.producer.internal.KinesisEntry;
+import io.purekinesis.producer.internal.SafeMetrics;
+import io.purekinesis.producer.internal.StreamPipeline;
+import io.purekinesis.producer.internal.UserRecord;
+import io.purekinesis.producer.internal.Utf8;
+import io.purekinesis.producer.internal.buffer.MemoryBudget;
+import io.purekinesis.producer.internal.retry.Backoff;
+import io.purekinesis.producer.internal.retry.ResultHandler;
+import io.purekinesis.producer.internal.retry.RoutingFeedback;
+import io.purekinesis.producer.internal.send.KinesisClientHolder;
+import io.purekinesis.producer.internal.send.Sender;
+import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
+import io.purekinesis.producer.internal.shardmap.StreamNames;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
+
+/**
+ * Puts user records into Kinesis streams: validates each record in {@code add}, predicts its shard, packs records
+ * of the same shard into KPL-compatible aggregated records, collects them into PutRecords calls, rate-limits per
+ * shard, sends asynchronously and retries only the entries that failed. Thread-safe; one instance per
+ * application is usually right.
+ *
+ * <p>Every accepted record's future completes exactly once: with a {@link RecordResult}, or with a
+ * {@link RecordFailedException} after which the record is also handed to the {@link DeadLetterHandler}. Futures
+ * complete, and the handler runs, on the callback executor, never on the sender thread.
+ *
+ * <p><b>Ordering.</b> Records of one partition key go to the same shard aggregator in {@code add} order (for
+ * records added from one thread, or otherwise ordered by the caller); aggregates and plain records of a shard are
+ * queued in that order and sent with at most one PutRecords call in flight per shard, so without failures they
+ * are stored in {@code add} order. By default a failed entry is retried after a backoff while the shard's later
+ * entries continue, so a retry can put a record behind records added after it. With
+ * {@link ProducerConfig.Builder#strictOrdering(boolean) strictOrdering}, a shard whose entry failed sends nothing
+ * else until that entry is stored or dead-lettered, and each call carries at most one entry per shard: order holds
+ * across retries (but a dead-lettered record is simply missing from the sequence).
+ *
+ * <p><b>Memory.</b> Outstanding records (accepted, future not completed) are bounded by
+ * {@link ProducerConfig#maxOutstandingBytes()} (data plus partition key bytes) and
+ * {@link ProducerConfig#maxOutstandingRecords()}; see {@link BackpressureMode}.
+ *
+ * <p><b>Data arrays</b> passed to {@code add} are not copied: do not modify them until the future completes.
+ * {@link ByteBuffer} data is copied.
+ */
+public final class KinesisProducer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KinesisProducer.class);
+    private static final AtomicInteger IDS = new AtomicInteger();
+    /** Kinesis: a partition key has 1 to 256 Unicode (UTF-16) code units. */
+    public static final int MAX_PARTITION_KEY_LENGTH = 256;
+
+    private final ProducerConfig config;
+    private final String name;
+    private final KinesisClientHolder client;
+    private final MemoryBudget budget;
+    private final ExecutorService ownedCallbackExecutor;
+    private final Completer completer;
+    private final Sender sender;
+    private final ConcurrentHashMap<String, StreamPipeline> pipelines = new ConcurrentHashMap<>();
+    private final ShardMapLoader shardMapLoader;
+    private final LongAdder activeAdds = new LongAdder();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final long ttlMillis;
+    private final long addTimeoutNanos;
+    private volatile boolean closed;
+
+    /** Creates a producer and starts its sender thread. */
+    public static KinesisProducer create(ProducerConfig config) {
+        Objects.requireNonNull(config, "config");
+        KinesisClientHolder holder = config.kinesisClient().map(KinesisClientHolder::shared)
+                .orElseGet(() -> KinesisClientHolder.owned(buildClient(config)));
+        return new KinesisProducer(config, holder);
+    }
+
+    /** Every collaborator comes from the config and the client holder; tests pass a fake client. */
+    KinesisProducer(ProducerConfig config, KinesisClientHolder client) {
+        this.config = config;
+        this.name = config.producerName().orElseGet(() -> Integer.toString(IDS.incrementAndGet()));
+        this.client = client;
+        this.budget = new MemoryBudget(config.maxOutstandingBytes(), config.maxOutstandingRecords());
+        this.ttlMillis = config.recordTtl().toMillis();
+        this.addTimeoutNanos = config.backpressure() == BackpressureMode.BLOCK ? config.addTimeout().toNanos() : 0;
+        Executor callbackExecutor;
+        if (config.callbackExecutor().isPresent()) {
+            ownedCallbackExecutor = null;
+            callbackExecutor = config.callbackExecutor().get();
+        } else {
+            ownedCallbackExecutor = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "purekinesis-producer-" + name + "-callback");
+                t.setDaemon(true);
+                return t;
+            });
+            callbackExecutor = ownedCallbackExecutor;
+        }
+        SafeMetrics metrics = new SafeMetrics(config.metrics());
+        this.completer = new Completer(callbackExecutor, budget, config.deadLetterHandler(), metrics);
+        this.shardMapLoader = new ShardMapLoader(client.client());
+        RoutingFeedback routing = new RoutingFeedback() {
+            @Override
+            public void shardMapStale(String stream) {
+                StreamPipeline p = pipelines.get(stream);
+                if (p != null) {
+                    p.requestRefresh();
+                }
+            }
+
+            @Override
+            public void aggregateOnWrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber) {
+                pipelines.get(entry.stream()).aggregateOnWrongShard(entry, actualShardId, sequenceNumber);
+            }
+        };
+        ResultHandler resultHandler = new ResultHandler(config.clock(),
+                new Backoff(config.retryBaseDelay(), config.retryMaxDelay(), config.random().orElse(null)),
+                config.maxAttempts().orElse(0), completer, metrics, routing);
+        this.sender = new Sender(config, client.client(), resultHandler, completer, budget, metrics,
+                pipelines.values());
+        sender.start("purekinesis-producer-" + name + "-sender");
+        LOG.info("Kinesis producer {} started", name);
+        LOG.debug("Kinesis producer {} settings: {}", name, config);
+    }
+
+    private static KinesisAsyncClient buildClient(ProducerConfig config) {
+        KinesisAsyncClientBuilder builder = KinesisAsyncClient.builder()
+                .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+                        .maxConcurrency(Math.max(50, config.maxConcurrentRequests() * 2)));
+        config.region().ifPresent(builder::region);
+        config.endpointOverride().ifPresent(builder::endpointOverride);
+        config.credentialsProvider().ifPresent(builder::credentialsProvider);
+        return builder.build();
+    }
+
+    /** Same as {@link #add(String, String, String, byte[])} without an explicit hash key. */
+    public CompletableFuture<RecordResult> add(String stream, String partitionKey, byte[] data) {
+        return add(stream, partitionKey, null, data);
+    }
+
+    /** Same as {@link #add(String, String, String, byte[])} with the buffer's remaining bytes, copied. */
+    public CompletableFuture<RecordResult> add(String stream, String partitionKey, ByteBuffer data) {
+        return add(stream, partitionKey, null, data);
+    }
+
+    /** Same as {@link #add(String, String, String, byte[])} with the buffer's remaining bytes, copied. */
+    public CompletableFuture<RecordResult> add(String stream, String partitionKey, String explicitHashKey,
+            ByteBuffer data) {
+        if (data == null) {
+            throw new NullPointerException("data must not be null");
+        }
+        byte[] bytes = new byte[data.remaining()];
+        data.duplicate().get(bytes);
+        return add(stream, partitionKey, explicitHashKey, bytes);
+    }
+
+    /**
+     * Accepts a record for sending.
+     *
+     * @param stream stream name (1-128 of [a-zA-Z0-9_.-]) or stream ARN
+     * @param partitionKey 1 to 256 UTF-16 code units
+     * @param explicitHashKey null, or a decimal integer in [0, 2^128-1] that picks the shard instead of the
+     *     partition key's MD5
+     * @param data not copied: leave it unmodified until the future completes
+     * @return completes with where the record was stored, or with a {@link RecordFailedException}
+     * @throws IllegalArgumentException for a bad stream, partition key or explicit hash key
+     * @throws NullPointerException when data is null
+     * @throws RecordTooLargeException when data plus partition key UTF-8 bytes exceed 1 MiB
+     * @throws BufferFullException when the budget has no room ({@link BackpressureMode})
+     * @throws ProducerClosedException after {@link #close} began
+     */
+    public CompletableFuture<RecordResult> add(String stream, String partitionKey, String explicitHashKey,
+            byte[] data) {
+        activeAdds.increment();
+        try {
+            if (closed) {
+                throw new ProducerClosedException("producer " + name + " is closed");
+            }
+            StreamNames.validate(stream);
+            int keyBytes = validatePartitionKey(partitionKey);
+            if (data == null) {
+                throw new NullPointerException("data must not be null");
+            }
+            long hashHi;
+            long hashLo;
+            if (explicitHashKey != null) {
+                BigInteger hashKey = HashKeys.parseExplicitHashKey(explicitHashKey);
+                hashHi = HashKey128.hi(hashKey);
+                hashLo = HashKey128.lo(hashKey);
+            } else {
+                HashKey128 hash = HashKey128.hashPartitionKey(partitionKey);
+                hashHi = hash.hi();
+                hashLo = hash.lo();
+            }
+            long size = (long) data.length + keyBytes;
+            if (size > ProducerConfig.MAX_RECORD_SIZE_BYTES) {
+                throw new RecordTooLargeException(size, ProducerConfig.MAX_RECORD_SIZE_BYTES);
+            }
+            budget.reserve((int) size, addTimeoutNanos);
+            long now = config.clock().millis();
+            UserRecord record = new UserRecord(stream, partitionKey, explicitHashKey, data, hashHi, hashLo, now,
+                    now + ttlMillis, (int) size);
+            StreamPipeline pipeline = pipelines.get(stream);
+            if (pipeline == null) {
+                pipeline = pipelines.computeIfAbsent(stream,
+                        s -> new StreamPipeline(s, config, shardMapLoader, completer, sender::wakeup));
+            }
+            if (pipeline.append(record)) {
+                sender.wakeup();
+            }
+            return record.future();
+        } finally {
+            activeAdds.decrement();
+        }
+    }
+
+    private static int validatePartitionKey(String partitionKey) {
+        if (partitionKey == null) {
+            throw new IllegalArgumentException("partitionKey must not be null");
+        }
+        int length = partitionKey.length();
+        if (length == 0 || length > MAX_PARTITION_KEY_LENGTH) {
+            throw new IllegalArgumentException("partitionKey must have 1 to " + MAX_PARTITION_KEY_LENGTH
+                    + " UTF-16 code units, had " + length);
+        }
+        return Utf8.length(partitionKey);
+    }
+
+    /** Sends everything buffered now, without waiting for its buffered time. Does not wait for the results. */
+    public void flush() {
+        sender.flush();
+    }
+
+    /** Flushes, then waits until no record is outstanding (records added meanwhile are waited for too). */
+    public void flushSync() throws InterruptedException {
+        flush();
+        while (!budget.awaitEmpty(TimeUnit.MILLISECONDS.toNanos(50))) {
+            flush();
+        }
+    }
+
+    /** Flushes, then waits up to {@code timeout} until no record is outstanding. @return false on timeout */
+    public boolean flushSync(Duration timeout) throws InterruptedException {
+        flush();
+        return budget.awaitEmpty(timeout.toNanos());
+    }
+
+    /** Records accepted whose futures have not completed. */
+    public long outstandingRecords() {
+        return budget.outstandingRecords();
+    }
+
+    /** Data plus partition key bytes of the outstanding records. */
+    public long outstandingBytes() {
+        return budget.outstandingBytes();
+    }
+
+    public ProducerConfig config() {
+        return config;
+    }
+
+    /** {@link #close(Duration)} with {@link ProducerConfig#recordTtl()} as timeout. */
+    @Override
+    public void close() {
+        close(config.recordTtl());
+    }
+
+    /**
+     * Stops accepting records (further {@code add} calls, and those blocked for buffer space, throw
+     * {@link ProducerClosedException}), sends everything buffered and waits for the outcomes until
+     * {@code timeout}. Whatever is still not stored then fails with {@link FailureReason#PRODUCER_CLOSED}, goes to
+     * the dead-letter handler and is returned. Then releases the sender thread, the callback thread and, if the
+     * producer built it, the Kinesis client. Never waits much longer than {@code timeout}; a second call returns
+     * an empty list at once.
+     *
+     * @return the records failed because the deadline passed (records failed for other reasons are not included)
+     */
+    public List<FailedRecord> close(Duration timeout) {
+        if (!closing.compareAndSet(false, true)) {
+            return List.of();
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        closed = true;
+        budget.close();
+        List<FailedRecord> undelivered = List.of();
+        boolean interrupted = false;
+        try {
+            while (activeAdds.sum() > 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            sender.flush();
+            boolean drained = budget.awaitEmpty(Math.max(0, deadline - System.nanoTime()));
+            sender.stop(Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            if (!drained) {
+                undelivered = sender.abortAll();
+                LOG.warn("Producer {} closed with {} records undelivered; they were dead-lettered", name,
+                        undelivered.size());
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+            try {
+                sender.stop(0);
+            } catch (InterruptedException ignored) {
+                // already interrupted
+            }
+            undelivered = sender.abortAll();
+        } finally {
+            if (ownedCallbackExecutor != null) {
+                ownedCallbackExecutor.shutdown();
+                try {
+                    ownedCallbackExecutor.awaitTermination(
+                            Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+                            TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            try {
+                client.close();
+            } catch (RuntimeException e) {
+                LOG.warn("Closing the Kinesis client failed", e);
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        LOG.info("Kinesis producer {} closed", name);
+        return undelivered;
+    }
+}

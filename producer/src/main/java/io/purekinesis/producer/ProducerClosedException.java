@@ -1,0 +1,11 @@
+package io.purekinesis.producer;
+
+/** Thrown by {@code add} (and by a {@code BLOCK} wait for buffer space) once {@code close} has begun. */
+public class ProducerClosedException extends KinesisProducerException {
+
+    private static final long serialVersionUID = 1L;
+
+    public ProducerClosedException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,17 @@
+package io.purekinesis.producer;
+
+import java.util.List;
+
+/**
+ * Completes a record's future when its {@link ProducerConfig#recordTtl() time to live} or its
+ * {@link ProducerConfig#maxAttempts() attempts} ran out before Kinesis stored it.
+ */
+public class RecordExpiredException extends RecordFailedException {
+
+    private static final long serialVersionUID = 1L;
+
+    public RecordExpiredException(FailureReason reason, String errorCode, String errorMessage,
+            List<Attempt> attempts) {
+        super(reason, errorCode, errorMessage, attempts, null);
+    }
+}

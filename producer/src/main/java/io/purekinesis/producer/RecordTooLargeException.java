@@ -1,0 +1,28 @@
+package io.purekinesis.producer;
+
+/**
+ * Thrown by {@code add} when a record's data plus its partition key's UTF-8 bytes exceed what Kinesis accepts
+ * in one record (1 MiB).
+ */
+public class RecordTooLargeException extends KinesisProducerException {
+
+    private static final long serialVersionUID = 1L;
+
+    private final long sizeBytes;
+    private final long limitBytes;
+
+    public RecordTooLargeException(long sizeBytes, long limitBytes) {
+        super("record is " + sizeBytes + " bytes (data + partition key UTF-8 bytes), Kinesis accepts at most "
+                + limitBytes + " bytes per record");
+        this.sizeBytes = sizeBytes;
+        this.limitBytes = limitBytes;
+    }
+
+    public long sizeBytes() {
+        return sizeBytes;
+    }
+
+    public long limitBytes() {
+        return limitBytes;
+    }
+}

@@ -1,0 +1,122 @@
+package io.purekinesis.producer.internal.aggregation;
+
+import io.purekinesis.aggregation.AggregateEncoder;
+import io.purekinesis.producer.internal.KinesisEntry;
+import io.purekinesis.producer.internal.UserRecord;
+import io.purekinesis.producer.internal.batching.StreamCollector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Packs the user records predicted for one shard into KPL aggregated records. User threads append under this
+ * aggregator's lock; a sealed entry is handed to the stream's collector while still holding it, so entries of a
+ * shard reach the collector in {@code add} order. No I/O happens here.
+ *
+ * <p>As KPL does: an aggregate holding a single record is sent plain, and a record too large to fit an aggregate
+ * alone is sent plain (after sealing the open aggregate, to keep order).
+ */
+public final class ShardAggregator {
+
+    private final String shardId;
+    private final int maxSize;
+    private final int maxCount;
+    private final long maxBufferedMillis;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AggregateEncoder encoder = new AggregateEncoder();
+    private List<UserRecord> records = new ArrayList<>();
+    /** Send deadline of the open aggregate; Long.MAX_VALUE when empty. Written under the lock. */
+    private volatile long deadlineMillis = Long.MAX_VALUE;
+
+    public ShardAggregator(String shardId, int maxSize, long maxCount, long maxBufferedMillis) {
+        this.shardId = shardId;
+        this.maxSize = maxSize;
+        this.maxCount = (int) Math.min(Integer.MAX_VALUE, maxCount);
+        this.maxBufferedMillis = maxBufferedMillis;
+    }
+
+    public String shardId() {
+        return shardId;
+    }
+
+    /**
+     * Adds a record; seals the open aggregate into {@code sink} first when the record does not fit.
+     *
+     * @return true when the sender should wake: a new aggregate began (a new deadline) or the collector filled
+     */
+    public boolean append(UserRecord record, StreamCollector sink) {
+        lock.lock();
+        try {
+            boolean wake = false;
+            if (records.size() >= maxCount) {
+                wake |= sealLocked(sink);
+            }
+            if (!encoder.tryAdd(record.partitionKey(), record.explicitHashKey(), record.data(), maxSize)) {
+                if (!records.isEmpty()) {
+                    wake |= sealLocked(sink);
+                }
+                if (!encoder.tryAdd(record.partitionKey(), record.explicitHashKey(), record.data(), maxSize)) {
+                    // Too large to share an aggregate even alone: goes plain, after everything before it.
+                    wake |= sink.enqueue(KinesisEntry.plain(record, shardId, maxBufferedMillis));
+                    return wake;
+                }
+            }
+            records.add(record);
+            if (records.size() == 1) {
+                deadlineMillis = record.arrivalMillis() + maxBufferedMillis;
+                wake = true;
+            }
+            return wake;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The open aggregate's send deadline, or Long.MAX_VALUE when empty. */
+    public long deadlineMillis() {
+        return deadlineMillis;
+    }
+
+    /** Seals the open aggregate into {@code sink} when its deadline passed or {@code force}. */
+    public void sealIfDue(long nowMillis, boolean force, StreamCollector sink) {
+        if (deadlineMillis == Long.MAX_VALUE || (!force && deadlineMillis > nowMillis)) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (!records.isEmpty() && (force || deadlineMillis <= nowMillis)) {
+                sealLocked(sink);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes and returns every record of the open aggregate (for close). */
+    public List<UserRecord> drainRecords() {
+        lock.lock();
+        try {
+            List<UserRecord> out = records;
+            records = new ArrayList<>();
+            encoder.clear();
+            deadlineMillis = Long.MAX_VALUE;
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean sealLocked(StreamCollector sink) {
+        KinesisEntry entry;
+        if (records.size() == 1) {
+            entry = KinesisEntry.plain(records.get(0), shardId, maxBufferedMillis);
+            records.clear();
+        } else {
+            entry = KinesisEntry.aggregate(records, encoder.toByteArray(), shardId, maxBufferedMillis);
+            records = new ArrayList<>(Math.min(records.size() + 16, 1024));
+        }
+        encoder.clear();
+        deadlineMillis = Long.MAX_VALUE;
+        return sink.enqueue(entry);
+    }
+}

@@ -1,0 +1,290 @@
+package io.purekinesis.producer.internal.batching;
+
+import io.purekinesis.producer.internal.KinesisEntry;
+import io.purekinesis.producer.internal.ratelimit.ShardRateLimiter;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Collects one stream's entries into PutRecords calls of at most {@code collectionMaxCount} entries and
+ * {@code collectionMaxSize} bytes (data plus partition keys; a larger single entry goes alone). Calls are built
+ * when a full call's worth is queued, when the oldest entry's buffered time is reached, or on flush.
+ *
+ * <p>Per shard it keeps fresh entries (in seal order) and retries (taken first once their backoff passed), a
+ * rate limiter, and how many calls carrying the shard's entries are in flight: at most one, so a shard's entries
+ * are stored in the order they were queued unless a retry intervenes. With strict ordering a shard with a waiting
+ * retry sends nothing else, and a call carries at most one entry per shard. A throttled or busy shard is skipped
+ * without stalling the others. All state is guarded by one short-held lock; no I/O happens under it.
+ */
+public final class StreamCollector {
+
+    private final String stream;
+    private final int maxCount;
+    private final long maxSize;
+    private final int ratePercent;
+    private final boolean strictOrdering;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Map<String, ShardQueue> byShard = new HashMap<>();
+    private final List<ShardQueue> shards = new ArrayList<>();
+    private int freshCount;
+    private long freshBytes;
+    private int roundRobin;
+    private boolean flushPending;
+    private boolean aborted;
+
+    static final class ShardQueue {
+        final String shardId;
+        final ArrayDeque<KinesisEntry> fresh = new ArrayDeque<>();
+        final ArrayDeque<KinesisEntry> retries = new ArrayDeque<>();
+        final ShardRateLimiter limiter;
+        int inFlight;
+
+        ShardQueue(String shardId, ShardRateLimiter limiter) {
+            this.shardId = shardId;
+            this.limiter = limiter;
+        }
+    }
+
+    /** What one {@link #drain} produced. */
+    public static final class Drained {
+        public final List<PutBatch> batches = new ArrayList<>(2);
+        public final List<KinesisEntry> expired = new ArrayList<>(0);
+        public final List<String> throttledShards = new ArrayList<>(0);
+        /** When this collector next needs attention without being signalled; Long.MAX_VALUE for never. */
+        public long nextWakeMillis = Long.MAX_VALUE;
+    }
+
+    public StreamCollector(String stream, int maxCount, long maxSize, int ratePercent, boolean strictOrdering) {
+        this.stream = stream;
+        this.maxCount = maxCount;
+        this.maxSize = maxSize;
+        this.ratePercent = ratePercent;
+        this.strictOrdering = strictOrdering;
+    }
+
+    public String stream() {
+        return stream;
+    }
+
+    /**
+     * Queues a new entry behind the shard's earlier ones.
+     *
+     * @return true when the sender should wake: the first entry, or a full call's worth is queued
+     */
+    public boolean enqueue(KinesisEntry entry) {
+        lock.lock();
+        try {
+            ShardQueue q = queue(entry.shardId(), 0);
+            q.fresh.addLast(entry);
+            freshCount++;
+            freshBytes += entry.sizeBytes();
+            return freshCount == 1 || freshCount >= maxCount || freshBytes >= maxSize;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Marks everything queued now as due, whatever its buffered time. */
+    public void flush() {
+        lock.lock();
+        try {
+            flushPending = freshCount > 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends a call: queues its retries first (each after its backoff, {@link KinesisEntry#notBeforeMillis()}),
+     * then frees its shards, so under strict ordering nothing overtakes a failed entry.
+     *
+     * @return false when the collector was aborted by close: the caller must fail {@code retries} itself
+     */
+    public boolean complete(PutBatch batch, List<KinesisEntry> retries) {
+        lock.lock();
+        try {
+            for (ShardQueue q : batch.shards) {
+                q.inFlight--;
+            }
+            if (aborted) {
+                return retries.isEmpty();
+            }
+            for (KinesisEntry e : retries) {
+                queue(e.shardId(), 0).retries.addLast(e);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Builds up to {@code maxBatches} calls from what is due, taking rate-limiter tokens for what it takes, and
+     * removes entries past their TTL (returned in {@link Drained#expired}).
+     */
+    public Drained drain(long nowMillis, int maxBatches) {
+        Drained out = new Drained();
+        lock.lock();
+        try {
+            if (shards.isEmpty()) {
+                return out;
+            }
+            boolean due = flushPending;
+            for (ShardQueue q : shards) {
+                KinesisEntry head = q.fresh.peekFirst();
+                if (head != null) {
+                    if (head.sendDeadlineMillis() <= nowMillis) {
+                        due = true;
+                    } else {
+                        out.nextWakeMillis = Math.min(out.nextWakeMillis, head.sendDeadlineMillis());
+                    }
+                }
+                KinesisEntry retry = q.retries.peekFirst();
+                while (retry != null && retry.expiryMillis() <= nowMillis) {
+                    out.expired.add(q.retries.pollFirst());
+                    retry = q.retries.peekFirst();
+                }
+                if (retry != null) {
+                    if (retry.notBeforeMillis() <= nowMillis) {
+                        due = true;
+                    } else {
+                        out.nextWakeMillis = Math.min(out.nextWakeMillis,
+                                Math.min(retry.notBeforeMillis(), retry.expiryMillis()));
+                    }
+                }
+            }
+            while (out.batches.size() < maxBatches && (due || freshCount >= maxCount || freshBytes >= maxSize)) {
+                PutBatch batch = buildBatch(nowMillis, out);
+                if (batch == null) {
+                    break;
+                }
+                out.batches.add(batch);
+            }
+            if (freshCount == 0) {
+                flushPending = false;
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private PutBatch buildBatch(long nowMillis, Drained out) {
+        List<KinesisEntry> entries = new ArrayList<>(Math.min(maxCount, freshCount + 8));
+        List<ShardQueue> touched = new ArrayList<>(4);
+        long bytes = 0;
+        int n = shards.size();
+        int start = roundRobin++ % n;
+        boolean full = false;
+        for (int i = 0; i < n && !full; i++) {
+            ShardQueue q = shards.get((start + i) % n);
+            if (q.inFlight > 0) {
+                continue;
+            }
+            boolean took = false;
+            while (true) {
+                KinesisEntry e;
+                boolean fromRetries;
+                KinesisEntry retry = q.retries.peekFirst();
+                if (retry != null && retry.notBeforeMillis() <= nowMillis) {
+                    e = retry;
+                    fromRetries = true;
+                } else if (retry != null && strictOrdering) {
+                    break; // hold the shard back until its failed entry has gone again
+                } else {
+                    e = q.fresh.peekFirst();
+                    fromRetries = false;
+                }
+                if (e == null) {
+                    break;
+                }
+                if (nowMillis >= e.expiryMillis()) {
+                    removeHead(q, fromRetries);
+                    out.expired.add(e);
+                    continue;
+                }
+                if (entries.size() >= maxCount || (!entries.isEmpty() && bytes + e.sizeBytes() > maxSize)) {
+                    full = true;
+                    break;
+                }
+                if (!q.limiter.tryAcquire(e.sizeBytes(), nowMillis)) {
+                    out.throttledShards.add(q.shardId);
+                    out.nextWakeMillis = Math.min(out.nextWakeMillis,
+                            nowMillis + Math.max(1, q.limiter.millisUntilAvailable(e.sizeBytes(), nowMillis)));
+                    break;
+                }
+                removeHead(q, fromRetries);
+                entries.add(e);
+                bytes += e.sizeBytes();
+                took = true;
+                if (strictOrdering) {
+                    break;
+                }
+            }
+            if (took) {
+                q.inFlight++;
+                touched.add(q);
+            }
+        }
+        return entries.isEmpty() ? null : new PutBatch(stream, entries, bytes, touched);
+    }
+
+    private void removeHead(ShardQueue q, boolean fromRetries) {
+        if (fromRetries) {
+            q.retries.pollFirst();
+        } else {
+            KinesisEntry e = q.fresh.pollFirst();
+            freshCount--;
+            freshBytes -= e.sizeBytes();
+        }
+    }
+
+    /** Stops accepting retries and removes every queued entry (for close). */
+    public List<KinesisEntry> abort() {
+        lock.lock();
+        try {
+            aborted = true;
+            List<KinesisEntry> all = new ArrayList<>();
+            for (ShardQueue q : shards) {
+                all.addAll(q.retries);
+                all.addAll(q.fresh);
+                q.retries.clear();
+                q.fresh.clear();
+            }
+            freshCount = 0;
+            freshBytes = 0;
+            return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Entries queued (fresh and retries), not counting those in flight. */
+    public int queuedEntries() {
+        lock.lock();
+        try {
+            int n = 0;
+            for (ShardQueue q : shards) {
+                n += q.fresh.size() + q.retries.size();
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ShardQueue queue(String shardId, long nowMillis) {
+        String key = shardId == null ? "" : shardId;
+        ShardQueue q = byShard.get(key);
+        if (q == null) {
+            q = new ShardQueue(key, new ShardRateLimiter(ratePercent, nowMillis));
+            byShard.put(key, q);
+            shards.add(q);
+        }
+        return q;
+    }
+}

@@ -1,0 +1,181 @@
+package io.purekinesis.producer.internal.buffer;
+
+import io.purekinesis.producer.BufferFullException;
+import io.purekinesis.producer.ProducerClosedException;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The producer's only memory budget: outstanding bytes and records, reserved by {@code add} before a record is
+ * buffered and released when its future completes. Waiters are served oldest first (a newcomer never takes room
+ * an older waiter is waiting for); {@link #close()} wakes them all.
+ */
+public final class MemoryBudget {
+
+    private final long maxBytes;
+    private final long maxRecords;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Deque<Condition> waiters = new ArrayDeque<>();
+    private final Condition empty = lock.newCondition();
+    private long bytes;
+    private long records;
+    private boolean closed;
+
+    public MemoryBudget(long maxBytes, long maxRecords) {
+        this.maxBytes = maxBytes;
+        this.maxRecords = maxRecords;
+    }
+
+    /**
+     * Reserves room for one record.
+     *
+     * @param waitNanos 0 to fail at once, else the longest wait
+     * @throws BufferFullException when there is no room in time
+     * @throws ProducerClosedException when the budget is closed before or during the wait
+     */
+    public void reserve(int recordBytes, long waitNanos) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new ProducerClosedException("producer is closed");
+            }
+            if (recordBytes > maxBytes) {
+                throw full(recordBytes, "record larger than the whole budget");
+            }
+            if (waiters.isEmpty() && fits(recordBytes)) {
+                take(recordBytes);
+                return;
+            }
+            if (waitNanos <= 0) {
+                throw full(recordBytes, "no room");
+            }
+            Condition me = lock.newCondition();
+            waiters.addLast(me);
+            long remaining = waitNanos;
+            try {
+                while (!(waiters.peekFirst() == me && fits(recordBytes))) {
+                    if (closed) {
+                        throw new ProducerClosedException("producer closed while waiting for buffer space");
+                    }
+                    if (remaining <= 0) {
+                        throw full(recordBytes, "waited " + TimeUnit.NANOSECONDS.toMillis(waitNanos) + " ms");
+                    }
+                    try {
+                        remaining = me.awaitNanos(remaining);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw full(recordBytes, "interrupted while waiting");
+                    }
+                }
+                if (closed) {
+                    throw new ProducerClosedException("producer closed while waiting for buffer space");
+                }
+                take(recordBytes);
+            } finally {
+                waiters.remove(me);
+                Condition next = waiters.peekFirst();
+                if (next != null) {
+                    next.signal();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Returns room taken by completed records and wakes the oldest waiter. */
+    public void release(long releasedBytes, long releasedRecords) {
+        lock.lock();
+        try {
+            bytes -= releasedBytes;
+            records -= releasedRecords;
+            Condition next = waiters.peekFirst();
+            if (next != null) {
+                next.signal();
+            }
+            if (records == 0) {
+                empty.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until nothing is outstanding. @return false on timeout */
+    public boolean awaitEmpty(long timeoutNanos) throws InterruptedException {
+        lock.lock();
+        try {
+            long remaining = timeoutNanos;
+            while (records > 0) {
+                if (remaining <= 0) {
+                    return false;
+                }
+                remaining = empty.awaitNanos(remaining);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Refuses new reservations and wakes every waiter, which then throws {@link ProducerClosedException}. */
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            for (Condition waiter : waiters) {
+                waiter.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long outstandingBytes() {
+        lock.lock();
+        try {
+            return bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long outstandingRecords() {
+        lock.lock();
+        try {
+            return records;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Threads waiting for room. */
+    int waiting() {
+        lock.lock();
+        try {
+            return waiters.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean fits(int recordBytes) {
+        return records + 1 <= maxRecords && bytes + recordBytes <= maxBytes;
+    }
+
+    private void take(int recordBytes) {
+        bytes += recordBytes;
+        records++;
+    }
+
+    private BufferFullException full(int recordBytes, String why) {
+        long available = Math.max(0, maxBytes - bytes);
+        return new BufferFullException("buffer full (" + why + "): record needs " + recordBytes + " bytes, "
+                + available + " of " + maxBytes + " bytes available, " + records + " of " + maxRecords
+                + " records outstanding (maxOutstandingBytes / maxOutstandingRecords)", recordBytes, maxBytes,
+                available);
+    }
+}

@@ -1,0 +1,142 @@
+package io.purekinesis.producer.internal.retry;
+
+import io.purekinesis.producer.Attempt;
+import io.purekinesis.producer.FailureReason;
+import io.purekinesis.producer.ProducerMetrics;
+import io.purekinesis.producer.internal.Completer;
+import io.purekinesis.producer.internal.KinesisEntry;
+import io.purekinesis.producer.internal.batching.PutBatch;
+import io.purekinesis.producer.internal.batching.StreamCollector;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
+
+/**
+ * Handles the answer to one PutRecords call, on the SDK thread that completed it: records each entry's attempt,
+ * completes the entries that succeeded at once, puts back ONLY the entries whose result carries an ErrorCode (or
+ * every entry when the whole call failed) for another attempt after a backoff, and fails and dead-letters entries
+ * whose error is not retryable or whose attempts ran out.
+ */
+public final class ResultHandler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ResultHandler.class);
+
+    private final Clock clock;
+    private final Backoff backoff;
+    private final int maxAttempts;
+    private final Completer completer;
+    private final ProducerMetrics metrics;
+    private final RoutingFeedback routing;
+
+    /** @param maxAttempts 0 for no limit but the TTL */
+    public ResultHandler(Clock clock, Backoff backoff, int maxAttempts, Completer completer, ProducerMetrics metrics,
+            RoutingFeedback routing) {
+        this.clock = clock;
+        this.backoff = backoff;
+        this.maxAttempts = maxAttempts;
+        this.completer = completer;
+        this.metrics = metrics;
+        this.routing = routing;
+    }
+
+    /** @param response null when {@code failure} is not */
+    public void onComplete(PutBatch batch, StreamCollector collector, long startMillis, PutRecordsResponse response,
+            Throwable failure) {
+        long now = clock.millis();
+        Instant started = Instant.ofEpochMilli(startMillis);
+        Duration took = Duration.ofMillis(Math.max(0, now - startMillis));
+        List<KinesisEntry> entries = batch.entries();
+        List<KinesisEntry> retries = new ArrayList<>(0);
+        // One backoff draw per attempt count per call: entries that failed together go again together.
+        Map<Integer, Long> delays = new HashMap<>(4);
+        int failed = 0;
+        if (failure == null && (response == null || response.records().size() != entries.size())) {
+            // A malformed answer: treated like any client-side failure of the call (retried).
+            failure = SdkClientException.create("PutRecords answered " + (response == null ? "nothing"
+                    : response.records().size() + " results") + " for " + entries.size() + " entries");
+        }
+        if (failure != null) {
+            String code = RetryPolicy.errorCode(failure);
+            String message = RetryPolicy.errorMessage(failure);
+            boolean retryable = RetryPolicy.isRetryable(code, failure);
+            failed = entries.size();
+            if (LOG.isDebugEnabled()) {
+                LOG.debug("PutRecords of {} entries to {} failed ({}): {}: {}", entries.size(), batch.stream(),
+                        retryable ? "retrying" : "not retryable", code, message);
+            }
+            for (KinesisEntry e : entries) {
+                e.addAttempt(new Attempt(started, took, false, code, message));
+                if (retryable) {
+                    scheduleOrExpire(e, now, code, message, retries, delays);
+                } else {
+                    completer.fail(e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR, code, message,
+                            RetryPolicy.unwrap(failure));
+                }
+            }
+        } else {
+            List<PutRecordsResultEntry> results = response.records();
+            int stored = 0;
+            for (int i = 0; i < entries.size(); i++) {
+                KinesisEntry e = entries.get(i);
+                PutRecordsResultEntry r = results.get(i);
+                if (r.errorCode() == null) {
+                    stored++;
+                    e.addAttempt(new Attempt(started, took, true, null, null));
+                    if (e.shardId() == null || e.shardId().isEmpty() || e.shardId().equals(r.shardId())) {
+                        completer.succeed(e, r.shardId(), r.sequenceNumber());
+                    } else if (e.aggregated()) {
+                        routing.aggregateOnWrongShard(e, r.shardId(), r.sequenceNumber());
+                    } else {
+                        completer.succeed(e, r.shardId(), r.sequenceNumber());
+                        routing.shardMapStale(e.stream());
+                    }
+                } else {
+                    failed++;
+                    e.addAttempt(new Attempt(started, took, false, r.errorCode(), r.errorMessage()));
+                    if (RetryPolicy.isRetryable(r.errorCode(), null)) {
+                        scheduleOrExpire(e, now, r.errorCode(), r.errorMessage(), retries, delays);
+                    } else {
+                        completer.fail(e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR, r.errorCode(),
+                                r.errorMessage(), null);
+                    }
+                }
+            }
+            metrics.kinesisRecordsPut(batch.stream(), stored);
+        }
+        metrics.putRecordsCall(batch.stream(), entries.size(), failed, took.toMillis());
+        if (!retries.isEmpty()) {
+            metrics.retries(batch.stream(), retries.size());
+        }
+        if (!collector.complete(batch, retries)) {
+            for (KinesisEntry e : retries) {
+                Attempt last = e.attempts().get(e.attempts().size() - 1);
+                completer.fail(e.records(), e.attempts(), FailureReason.PRODUCER_CLOSED, last.errorCode(),
+                        last.errorMessage(), null);
+            }
+        }
+    }
+
+    private void scheduleOrExpire(KinesisEntry e, long now, String code, String message, List<KinesisEntry> retries,
+            Map<Integer, Long> delays) {
+        int attempts = e.attempts().size();
+        if (maxAttempts > 0 && attempts >= maxAttempts) {
+            completer.fail(e.records(), e.attempts(), FailureReason.MAX_ATTEMPTS_EXHAUSTED, code, message, null);
+            return;
+        }
+        if (now >= e.expiryMillis()) {
+            completer.fail(e.records(), e.attempts(), FailureReason.TTL_EXPIRED, code, message, null);
+            return;
+        }
+        e.notBeforeMillis(now + delays.computeIfAbsent(attempts, backoff::delayMillis));
+        retries.add(e);
+    }
+}

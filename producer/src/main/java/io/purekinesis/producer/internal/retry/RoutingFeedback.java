@@ -1,0 +1,16 @@
+package io.purekinesis.producer.internal.retry;
+
+import io.purekinesis.producer.internal.KinesisEntry;
+
+/** What the result handler tells the shard-map stage when Kinesis stored an entry elsewhere than predicted. */
+public interface RoutingFeedback {
+
+    /** A plain entry landed on another shard: it is stored correctly, but the shard map is stale. */
+    void shardMapStale(String stream);
+
+    /**
+     * An aggregated entry landed on {@code actualShardId}: records of it whose hash keys lie outside that shard's
+     * range must be resent once the map is reloaded; the others succeeded.
+     */
+    void aggregateOnWrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber);
+}

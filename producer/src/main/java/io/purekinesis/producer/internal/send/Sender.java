@@ -1,0 +1,248 @@
+package io.purekinesis.producer.internal.send;
+
+import io.purekinesis.producer.Attempt;
+import io.purekinesis.producer.FailedRecord;
+import io.purekinesis.producer.FailureReason;
+import io.purekinesis.producer.ProducerConfig;
+import io.purekinesis.producer.ProducerMetrics;
+import io.purekinesis.producer.internal.Completer;
+import io.purekinesis.producer.internal.KinesisEntry;
+import io.purekinesis.producer.internal.StreamPipeline;
+import io.purekinesis.producer.internal.UserRecord;
+import io.purekinesis.producer.internal.batching.PutBatch;
+import io.purekinesis.producer.internal.batching.StreamCollector;
+import io.purekinesis.producer.internal.buffer.MemoryBudget;
+import io.purekinesis.producer.internal.retry.ResultHandler;
+import io.purekinesis.producer.internal.shardmap.StreamNames;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+
+/**
+ * The one sender loop, run on a named daemon thread: for each stream it maintains the shard map, seals aggregates
+ * whose buffered time passed, drains due PutRecords calls from the collector (within the rate limits and
+ * {@code maxConcurrentRequests}) and sends them asynchronously. It sleeps until the next deadline or a
+ * {@link #wakeup()} (a full or new batch, a finished call, a flush). SDK futures complete on SDK threads, which
+ * hand the answer to the {@link ResultHandler}. No lock is held while calling the SDK.
+ */
+public final class Sender implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Sender.class);
+    /** Longest sleep without a deadline: bounds the effect of a missed signal or a manual test clock. */
+    static final long MAX_PARK_MILLIS = 50;
+    private static final long METRICS_SAMPLE_MILLIS = 1000;
+
+    private final ProducerConfig config;
+    private final Clock clock;
+    private final KinesisAsyncClient client;
+    private final ResultHandler resultHandler;
+    private final Completer completer;
+    private final MemoryBudget budget;
+    private final ProducerMetrics metrics;
+    private final Collection<StreamPipeline> pipelines;
+    private final AtomicInteger inFlightRequests = new AtomicInteger();
+    private final Map<PutBatch, CompletableFuture<PutRecordsResponse>> inFlight = new ConcurrentHashMap<>();
+    private final AtomicBoolean signalled = new AtomicBoolean();
+    private final AtomicBoolean flushRequested = new AtomicBoolean();
+    private volatile boolean running = true;
+    private volatile Thread thread;
+    private long nextMetricsSample;
+
+    public Sender(ProducerConfig config, KinesisAsyncClient client, ResultHandler resultHandler, Completer completer,
+            MemoryBudget budget, ProducerMetrics metrics, Collection<StreamPipeline> pipelines) {
+        this.config = config;
+        this.clock = config.clock();
+        this.client = client;
+        this.resultHandler = resultHandler;
+        this.completer = completer;
+        this.budget = budget;
+        this.metrics = metrics;
+        this.pipelines = pipelines;
+    }
+
+    /** Starts the loop on a daemon thread with this name. */
+    public Thread start(String threadName) {
+        Thread t = new Thread(this, threadName);
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+        return t;
+    }
+
+    /** Wakes the loop; cheap when it is already awake. */
+    public void wakeup() {
+        if (!signalled.getAndSet(true)) {
+            Thread t = thread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
+    }
+
+    /** Sends everything buffered now, whatever its buffered time. */
+    public void flush() {
+        flushRequested.set(true);
+        wakeup();
+    }
+
+    public int inFlightRequests() {
+        return inFlightRequests.get();
+    }
+
+    @Override
+    public void run() {
+        LOG.debug("Sender started");
+        while (running) {
+            try {
+                long nextWake = runOnce();
+                long waitMillis = Math.min(MAX_PARK_MILLIS, nextWake - clock.millis());
+                if (waitMillis > 0 && !signalled.get()) {
+                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(waitMillis));
+                }
+                signalled.set(false);
+            } catch (Throwable t) {
+                LOG.error("Sender loop failed; continuing", t);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            }
+        }
+        LOG.debug("Sender stopped");
+    }
+
+    /** One pass over every stream. @return when the next pass is needed at the latest */
+    long runOnce() {
+        signalled.set(false);
+        long now = clock.millis();
+        long nextWake = now + MAX_PARK_MILLIS;
+        boolean flush = flushRequested.getAndSet(false);
+        for (StreamPipeline p : pipelines) {
+            nextWake = Math.min(nextWake, p.maintainShardMap(now));
+            if (flush) {
+                p.markFlush();
+            }
+            boolean force = p.takeFlush();
+            nextWake = Math.min(nextWake, p.sealDue(now, force));
+            StreamCollector collector = p.collector();
+            if (force) {
+                collector.flush();
+            }
+            int permits = config.maxConcurrentRequests() - inFlightRequests.get();
+            StreamCollector.Drained drained = collector.drain(now, Math.max(0, permits));
+            for (KinesisEntry e : drained.expired) {
+                Attempt last = e.attempts().isEmpty() ? null : e.attempts().get(e.attempts().size() - 1);
+                completer.fail(e.records(), e.attempts(), FailureReason.TTL_EXPIRED,
+                        last == null ? null : last.errorCode(),
+                        last == null ? "record TTL passed before it could be sent" : last.errorMessage(), null);
+            }
+            for (String shardId : drained.throttledShards) {
+                metrics.throttled(p.stream(), shardId);
+            }
+            for (PutBatch batch : drained.batches) {
+                send(batch, collector, now);
+            }
+            nextWake = Math.min(nextWake, drained.nextWakeMillis);
+        }
+        if (now >= nextMetricsSample) {
+            nextMetricsSample = now + METRICS_SAMPLE_MILLIS;
+            metrics.outstanding(budget.outstandingRecords(), budget.outstandingBytes());
+        }
+        return nextWake;
+    }
+
+    private void send(PutBatch batch, StreamCollector collector, long now) {
+        List<KinesisEntry> entries = batch.entries();
+        List<PutRecordsRequestEntry> sdkEntries = new ArrayList<>(entries.size());
+        for (KinesisEntry e : entries) {
+            sdkEntries.add(e.sdkEntry());
+            if (e.attempts().isEmpty()) {
+                metrics.bufferingTime(batch.stream(), now - e.oldestArrivalMillis());
+            }
+        }
+        PutRecordsRequest.Builder request = PutRecordsRequest.builder().records(sdkEntries);
+        if (StreamNames.isArn(batch.stream())) {
+            request.streamARN(batch.stream());
+        } else {
+            request.streamName(batch.stream());
+        }
+        inFlightRequests.incrementAndGet();
+        long start = clock.millis();
+        CompletableFuture<PutRecordsResponse> call;
+        try {
+            call = client.putRecords(request.build());
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        inFlight.put(batch, call);
+        CompletableFuture<PutRecordsResponse> sdkCall = call;
+        call.thenApply(r -> r).orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((response, error) -> {
+                    try {
+                        if (error instanceof TimeoutException) {
+                            sdkCall.cancel(true);
+                        }
+                        if (inFlight.remove(batch) != null) {
+                            resultHandler.onComplete(batch, collector, start, response, error);
+                        }
+                    } catch (RuntimeException e) {
+                        LOG.error("Handling a PutRecords result failed", e);
+                    } finally {
+                        inFlightRequests.decrementAndGet();
+                        wakeup();
+                    }
+                });
+    }
+
+    /** Stops the loop and waits up to {@code timeoutMillis} for it to end. */
+    public void stop(long timeoutMillis) throws InterruptedException {
+        running = false;
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+            if (t != Thread.currentThread()) {
+                t.join(Math.max(1, timeoutMillis));
+            }
+        }
+    }
+
+    /**
+     * After {@link #stop}: fails every record still buffered or in flight with {@link FailureReason#PRODUCER_CLOSED}
+     * (dead-lettering them) and cancels the calls in flight.
+     */
+    public List<FailedRecord> abortAll() {
+        List<FailedRecord> failed = new ArrayList<>();
+        for (StreamPipeline p : pipelines) {
+            p.abort((records, attempts) -> failed.addAll(fail(records, attempts)));
+        }
+        for (PutBatch batch : List.copyOf(inFlight.keySet())) {
+            CompletableFuture<PutRecordsResponse> call = inFlight.remove(batch);
+            if (call == null) {
+                continue; // its result is being handled
+            }
+            for (KinesisEntry e : batch.entries()) {
+                failed.addAll(fail(e.records(), e.attempts()));
+            }
+            call.cancel(true);
+        }
+        return failed;
+    }
+
+    private List<FailedRecord> fail(List<UserRecord> records, List<Attempt> attempts) {
+        Attempt last = attempts.isEmpty() ? null : attempts.get(attempts.size() - 1);
+        return completer.fail(records, attempts, FailureReason.PRODUCER_CLOSED,
+                last == null ? null : last.errorCode(), "producer closed before the record was stored", null);
+    }
+}

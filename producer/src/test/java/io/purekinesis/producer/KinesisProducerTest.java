@@ -1,0 +1,492 @@
+package io.purekinesis.producer;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.purekinesis.producer.testing.FakeKinesisClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+
+@Timeout(30)
+class KinesisProducerTest {
+
+    private static final String STREAM = "test-stream";
+
+    private final List<FailedRecord> deadLetters = new CopyOnWriteArrayList<>();
+    private KinesisProducer producer;
+
+    @AfterEach
+    void closeProducer() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private ProducerConfig.Builder config(FakeKinesisClient fake) {
+        return ProducerConfig.builder().kinesisClient(fake).deadLetterHandler(deadLetters::add)
+                .recordMaxBufferedTime(Duration.ofHours(1)) // only flush() sends, so batches are deterministic
+                .retryBaseDelay(Duration.ofMillis(1)).retryMaxDelay(Duration.ofMillis(5));
+    }
+
+    private static byte[] data(int i) {
+        return ("record-" + i).getBytes(UTF_8);
+    }
+
+    private List<CompletableFuture<RecordResult>> addKeys(int count) {
+        List<CompletableFuture<RecordResult>> futures = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            futures.add(producer.add(STREAM, "key-" + i, data(i)));
+        }
+        return futures;
+    }
+
+    private static List<String> keys(PutRecordsRequest request) {
+        return request.records().stream().map(PutRecordsRequestEntry::partitionKey).toList();
+    }
+
+    private static Throwable failure(CompletableFuture<?> future) {
+        ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
+        return e.getCause();
+    }
+
+    @Test
+    void resendsOnlyTheEntriesThatFailed() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenEntryErrors(i -> i == 2 ? "ProvisionedThroughputExceededException" : i == 5 ? "InternalFailure" : null);
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false).build());
+
+        List<CompletableFuture<RecordResult>> futures = addKeys(10);
+        producer.flush();
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.SECONDS);
+
+        assertEquals(2, fake.putRequests().size());
+        assertEquals(10, fake.putRequests().get(0).records().size());
+        assertEquals(List.of("key-2", "key-5"), keys(fake.putRequests().get(1)));
+        for (int i = 0; i < 10; i++) {
+            RecordResult r = futures.get(i).get();
+            if (i == 2 || i == 5) {
+                assertEquals(2, r.attempts().size(), "attempts of record " + i);
+                Attempt first = r.attempts().get(0);
+                assertFalse(first.success());
+                assertEquals(i == 2 ? "ProvisionedThroughputExceededException" : "InternalFailure",
+                        first.errorCode());
+                assertTrue(r.attempts().get(1).success());
+            } else {
+                assertEquals(1, r.attempts().size());
+                assertTrue(r.attempts().get(0).success());
+                assertNull(r.attempts().get(0).errorCode());
+            }
+            assertEquals("shardId-000000000000", r.shardId());
+        }
+        assertEquals(10, fake.stored().size(), "each record stored exactly once");
+        assertTrue(deadLetters.isEmpty());
+        producer.flushSync();
+        assertEquals(0, producer.outstandingRecords());
+        assertEquals(0, producer.outstandingBytes());
+    }
+
+    @Test
+    void nonRetryableEntryErrorFailsAtOnceAndDeadLetters() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenFailEntries("KMSDisabledException", 1);
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false).build());
+
+        List<CompletableFuture<RecordResult>> futures = addKeys(3);
+        producer.flush();
+        RecordFailedException e = assertInstanceOf(RecordFailedException.class, failure(futures.get(1)));
+        assertEquals("KMSDisabledException", e.errorCode());
+        assertEquals(FailureReason.NON_RETRYABLE_ERROR, e.reason());
+        assertEquals(1, e.attempts().size());
+        futures.get(0).get(5, TimeUnit.SECONDS);
+        futures.get(2).get(5, TimeUnit.SECONDS);
+        producer.flushSync();
+        assertEquals(1, fake.putRequests().size(), "nothing was retried");
+        assertEquals(1, deadLetters.size());
+        FailedRecord dead = deadLetters.get(0);
+        assertEquals("key-1", dead.partitionKey());
+        assertEquals(STREAM, dead.stream());
+        assertEquals("KMSDisabledException", dead.lastErrorCode());
+        assertEquals(1, dead.attempts().size());
+        assertEquals("record-1", new String(dead.data(), UTF_8));
+    }
+
+    @Test
+    void nonRetryableCallErrorFailsEveryRecordAtOnce() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenFailCall("AccessDeniedException", 400);
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false).build());
+
+        List<CompletableFuture<RecordResult>> futures = addKeys(4);
+        producer.flush();
+        for (CompletableFuture<RecordResult> f : futures) {
+            RecordFailedException e = assertInstanceOf(RecordFailedException.class, failure(f));
+            assertEquals("AccessDeniedException", e.errorCode());
+        }
+        producer.flushSync();
+        assertEquals(1, fake.putRequests().size());
+        assertEquals(4, deadLetters.size());
+    }
+
+    @Test
+    void wholeCallServerErrorAndThrottlingRetryTheWholeBatch() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenFailCall("InternalFailure", 500).thenFailCall("ThrottlingException", 400);
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false).build());
+
+        List<CompletableFuture<RecordResult>> futures = addKeys(5);
+        producer.flush();
+        for (CompletableFuture<RecordResult> f : futures) {
+            RecordResult r = f.get(10, TimeUnit.SECONDS);
+            assertEquals(3, r.attempts().size());
+            assertEquals("InternalFailure", r.attempts().get(0).errorCode());
+            assertEquals("ThrottlingException", r.attempts().get(1).errorCode());
+            assertTrue(r.attempts().get(2).success());
+        }
+        assertEquals(3, fake.putRequests().size());
+        for (PutRecordsRequest request : fake.putRequests()) {
+            assertEquals(List.of("key-0", "key-1", "key-2", "key-3", "key-4"), keys(request));
+        }
+        assertEquals(5, fake.stored().size());
+    }
+
+    @Test
+    void timeoutOfACallIsRetried() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenStall();
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false)
+                .requestTimeout(Duration.ofMillis(200)).build());
+        CompletableFuture<RecordResult> f = producer.add(STREAM, "k", data(1));
+        producer.flush();
+        RecordResult r = f.get(10, TimeUnit.SECONDS);
+        assertEquals(2, r.attempts().size());
+        assertEquals("TimeoutException", r.attempts().get(0).errorCode());
+    }
+
+    @Test
+    void recordPastItsTtlIsDeadLetteredWithItsAttempts() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        for (int i = 0; i < 1000; i++) {
+            fake.thenFailEntries("ProvisionedThroughputExceededException", 0);
+        }
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false)
+                .recordTtl(Duration.ofMillis(300)).retryBaseDelay(Duration.ofMillis(20))
+                .retryMaxDelay(Duration.ofMillis(40)).build());
+
+        CompletableFuture<RecordResult> f = producer.add(STREAM, "k", data(7));
+        producer.flush();
+        RecordExpiredException e = assertInstanceOf(RecordExpiredException.class, failure(f));
+        assertEquals(FailureReason.TTL_EXPIRED, e.reason());
+        assertTrue(e.attempts().size() >= 2, "attempts: " + e.attempts());
+        assertEquals("ProvisionedThroughputExceededException", e.errorCode());
+        producer.flushSync();
+        assertEquals(1, deadLetters.size());
+        FailedRecord dead = deadLetters.get(0);
+        assertEquals(FailureReason.TTL_EXPIRED, dead.reason());
+        assertEquals(e.attempts().size(), dead.attempts().size());
+        assertEquals("ProvisionedThroughputExceededException", dead.lastErrorCode());
+    }
+
+    @Test
+    void maxAttemptsEndsRetrying() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        for (int i = 0; i < 10; i++) {
+            fake.thenFailCall("InternalFailure", 500);
+        }
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false).maxAttempts(3).build());
+        CompletableFuture<RecordResult> f = producer.add(STREAM, "k", data(1));
+        producer.flush();
+        RecordExpiredException e = assertInstanceOf(RecordExpiredException.class, failure(f));
+        assertEquals(FailureReason.MAX_ATTEMPTS_EXHAUSTED, e.reason());
+        assertEquals(3, e.attempts().size());
+        assertEquals(3, fake.putRequests().size());
+    }
+
+    @Test
+    void failFastThrowsAtOnceWhenTheBudgetIsFull() {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.stallForever();
+        producer = KinesisProducer.create(config(fake).maxOutstandingRecords(2)
+                .backpressure(BackpressureMode.FAIL_FAST).build());
+        producer.add(STREAM, "a", data(1));
+        producer.add(STREAM, "b", data(2));
+        long start = System.nanoTime();
+        BufferFullException e = assertThrows(BufferFullException.class, () -> producer.add(STREAM, "c", data(3)));
+        assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(100));
+        assertEquals(ProducerConfig.DEFAULT_MAX_OUTSTANDING_BYTES, e.limitBytes());
+        assertEquals(2, producer.outstandingRecords());
+        assertEquals(data(3).length + 1, e.requestedBytes());
+    }
+
+    @Test
+    void blockWaitsThenTimesOut() {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.stallForever();
+        producer = KinesisProducer.create(config(fake).maxOutstandingRecords(1)
+                .addTimeout(Duration.ofMillis(300)).build());
+        producer.add(STREAM, "a", data(1));
+        long start = System.nanoTime();
+        assertThrows(BufferFullException.class, () -> producer.add(STREAM, "b", data(2)));
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(waitedMillis >= 290 && waitedMillis < 3000, "waited " + waitedMillis);
+    }
+
+    @Test
+    void blockWaitsThenSucceedsWhenRoomFrees() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        CompletableFuture<PutRecordsResponse> slow = new CompletableFuture<>();
+        AtomicInteger calls = new AtomicInteger();
+        fake.then(request -> {
+            calls.incrementAndGet();
+            CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS)
+                    .execute(() -> slow.complete(fake.respond(request, i -> null)));
+            return slow;
+        });
+        producer = KinesisProducer.create(config(fake).maxOutstandingRecords(1)
+                .recordMaxBufferedTime(Duration.ofMillis(1)).addTimeout(Duration.ofSeconds(10)).build());
+        CompletableFuture<RecordResult> first = producer.add(STREAM, "a", data(1));
+        long start = System.nanoTime();
+        CompletableFuture<RecordResult> second = producer.add(STREAM, "b", data(2));
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(first.isDone(), "the second add returned only after the first record completed");
+        assertTrue(waitedMillis >= 100, "waited " + waitedMillis);
+        second.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void closeWakesBlockedAdders() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.stallForever();
+        producer = KinesisProducer.create(config(fake).maxOutstandingRecords(1)
+                .addTimeout(Duration.ofSeconds(20)).build());
+        producer.add(STREAM, "a", data(1));
+        CompletableFuture<Throwable> blocked = CompletableFuture.supplyAsync(() -> {
+            try {
+                producer.add(STREAM, "b", data(2));
+                return null;
+            } catch (RuntimeException e) {
+                return e;
+            }
+        });
+        Thread.sleep(200);
+        producer.close(Duration.ofMillis(300));
+        assertInstanceOf(ProducerClosedException.class, blocked.get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void rejectsInvalidRecordsWithoutAffectingAcceptedOnes() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(2);
+        producer = KinesisProducer.create(config(fake).build());
+        CompletableFuture<RecordResult> before = producer.add(STREAM, "good", data(1));
+
+        assertThrows(IllegalArgumentException.class, () -> producer.add(STREAM, null, data(1)));
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+                () -> producer.add(STREAM, "", data(1)));
+        assertTrue(empty.getMessage().contains("partitionKey"), empty.getMessage());
+        IllegalArgumentException longKey = assertThrows(IllegalArgumentException.class,
+                () -> producer.add(STREAM, "k".repeat(257), data(1)));
+        assertTrue(longKey.getMessage().contains("256"), longKey.getMessage());
+        producer.add(STREAM, "\uD83D\uDE00".repeat(128), data(2)); // 256 UTF-16 units, 512 UTF-8 bytes: fine
+        assertThrows(IllegalArgumentException.class, () -> producer.add(STREAM, "\uD83D\uDE00".repeat(129), data(1)));
+        IllegalArgumentException ehk = assertThrows(IllegalArgumentException.class,
+                () -> producer.add(STREAM, "k", "12x", data(1)));
+        assertTrue(ehk.getMessage().contains("2^128-1"), ehk.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> producer.add(STREAM, "k", "340282366920938463463374607431768211456", data(1)));
+        assertThrows(IllegalArgumentException.class, () -> producer.add(STREAM, "k", "-1", data(1)));
+        producer.add(STREAM, "k", "340282366920938463463374607431768211455", data(3));
+        RecordTooLargeException big = assertThrows(RecordTooLargeException.class,
+                () -> producer.add(STREAM, "kk", new byte[1024 * 1024 - 1]));
+        assertEquals(1024 * 1024 + 1, big.sizeBytes());
+        assertThrows(IllegalArgumentException.class, () -> producer.add("bad name!", "k", data(1)));
+        assertThrows(IllegalArgumentException.class, () -> producer.add("", "k", data(1)));
+        assertThrows(IllegalArgumentException.class, () -> producer.add("s".repeat(129), "k", data(1)));
+        assertThrows(IllegalArgumentException.class, () -> producer.add(null, "k", data(1)));
+        assertThrows(NullPointerException.class, () -> producer.add(STREAM, "k", (byte[]) null));
+        producer.add("arn:aws:kinesis:us-east-1:000000000000:stream/" + STREAM, "k", data(4));
+        CompletableFuture<RecordResult> exact = producer.add(STREAM, "k", new byte[1024 * 1024 - 1]);
+
+        producer.flush();
+        before.get(10, TimeUnit.SECONDS);
+        exact.get(10, TimeUnit.SECONDS);
+        producer.flushSync();
+        assertEquals(0, producer.outstandingRecords());
+        assertTrue(deadLetters.isEmpty());
+
+        producer.close(Duration.ofSeconds(1));
+        assertThrows(ProducerClosedException.class, () -> producer.add(STREAM, "k", data(1)));
+    }
+
+    @Test
+    void unknownStreamFailsItsRecordsClearly() {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.streamExists(false);
+        producer = KinesisProducer.create(config(fake).build());
+        CompletableFuture<RecordResult> f = producer.add("no-such-stream", "k", data(1));
+        RecordFailedException e = assertInstanceOf(RecordFailedException.class, failure(f));
+        assertEquals(FailureReason.STREAM_NOT_FOUND, e.reason());
+        assertTrue(e.getMessage().contains("no-such-stream"), e.getMessage());
+        assertEquals(0, fake.putRequests().size());
+    }
+
+    @Test
+    void closeWithAStalledClientReturnsInTimeAndDeadLettersEverything() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(2);
+        fake.stallForever();
+        producer = KinesisProducer.create(config(fake).recordMaxBufferedTime(Duration.ofMillis(5))
+                .requestTimeout(Duration.ofSeconds(60)).build());
+        List<CompletableFuture<RecordResult>> futures = addKeys(20);
+        Thread.sleep(100); // some are in flight, some still buffered
+        long start = System.nanoTime();
+        List<FailedRecord> undelivered = producer.close(Duration.ofMillis(500));
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(tookMillis < 2000, "close took " + tookMillis + " ms");
+        assertEquals(20, undelivered.size());
+        for (CompletableFuture<RecordResult> f : futures) {
+            RecordFailedException e = assertInstanceOf(RecordFailedException.class, failure(f));
+            assertEquals(FailureReason.PRODUCER_CLOSED, e.reason());
+        }
+        assertEquals(20, deadLetters.size());
+        assertFalse(fake.isClosed(), "a supplied client is not ours to close");
+        producer = null;
+    }
+
+    @Test
+    void closeSendsWhatIsBuffered() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(2);
+        producer = KinesisProducer.create(config(fake).build());
+        List<CompletableFuture<RecordResult>> futures = addKeys(50);
+        assertTrue(producer.close(Duration.ofSeconds(5)).isEmpty());
+        for (CompletableFuture<RecordResult> f : futures) {
+            assertTrue(f.isDone() && !f.isCompletedExceptionally());
+        }
+        producer = null;
+    }
+
+    @Test
+    void strictOrderingKeepsAddOrderAcrossRetries() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenFailEntries("ProvisionedThroughputExceededException", 0)
+                .thenFailEntries("InternalFailure", 0);
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false).strictOrdering(true).build());
+        List<CompletableFuture<RecordResult>> futures = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            futures.add(producer.add(STREAM, "same-key", data(i)));
+        }
+        producer.flush();
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.SECONDS);
+        List<String> storedOrder = fake.stored().stream().map(s -> new String(s.data(), UTF_8)).toList();
+        assertEquals(List.of("record-0", "record-1", "record-2", "record-3", "record-4"), storedOrder);
+        for (PutRecordsRequest request : fake.putRequests()) {
+            assertEquals(1, request.records().size(), "one entry per shard per call");
+        }
+        assertEquals(3, futures.get(0).get().attempts().size());
+        // sequence numbers increase in add order
+        for (int i = 1; i < 5; i++) {
+            assertTrue(futures.get(i).get().sequenceNumber().compareTo(futures.get(i - 1).get().sequenceNumber()) > 0);
+        }
+    }
+
+    @Test
+    void defaultOrderingLetsARetriedEntryFallBehind() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenFailEntries("ProvisionedThroughputExceededException", 0);
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false).build());
+        List<CompletableFuture<RecordResult>> futures = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            futures.add(producer.add(STREAM, "same-key", data(i)));
+        }
+        producer.flush();
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.SECONDS);
+        List<String> storedOrder = fake.stored().stream().map(s -> new String(s.data(), UTF_8)).toList();
+        // Without failures add order is kept; the failed first record is stored after the ones behind it.
+        assertEquals(List.of("record-1", "record-2", "record-3", "record-4", "record-0"), storedOrder);
+    }
+
+    @Test
+    void callbacksRunOffTheSenderThreadAndTheirExceptionsAreHarmless() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenFailEntries("KMSNotFoundException", 0);
+        List<String> threads = new CopyOnWriteArrayList<>();
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false).producerName("cb")
+                .deadLetterHandler(r -> {
+                    threads.add(Thread.currentThread().getName());
+                    throw new IllegalStateException("handler bug");
+                }).build());
+        CompletableFuture<RecordResult> bad = producer.add(STREAM, "a", data(1));
+        CompletableFuture<String> good = producer.add(STREAM, "b", data(2))
+                .thenApply(r -> Thread.currentThread().getName());
+        producer.flush();
+        assertEquals("purekinesis-producer-cb-callback", good.get(5, TimeUnit.SECONDS));
+        failure(bad);
+        producer.flushSync();
+        assertEquals(List.of("purekinesis-producer-cb-callback"), threads);
+        // still working after the handler threw
+        producer.add(STREAM, "c", data(3));
+        producer.flush();
+        producer.flushSync();
+        assertEquals(2, fake.stored().size());
+    }
+
+    @Test
+    void deadLetteredRecordsOfAnAggregateCarryTheirData() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenFailEntries("KMSInvalidStateException", 0);
+        producer = KinesisProducer.create(config(fake).build());
+        List<CompletableFuture<RecordResult>> futures = addKeys(5);
+        producer.flush();
+        for (CompletableFuture<RecordResult> f : futures) {
+            assertInstanceOf(RecordFailedException.class, failure(f));
+        }
+        producer.flushSync();
+        assertEquals(1, fake.putRequests().get(0).records().size(), "one aggregate");
+        assertEquals(5, deadLetters.size());
+        for (int i = 0; i < 5; i++) {
+            FailedRecord dead = deadLetters.get(i);
+            assertEquals("key-" + i, dead.partitionKey());
+            assertEquals("record-" + i, new String(dead.data(), UTF_8));
+        }
+    }
+
+    @Test
+    void atMostMaxConcurrentRequestsAreInFlight() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(8);
+        fake.stallForever();
+        producer = KinesisProducer.create(config(fake).aggregationEnabled(false).maxConcurrentRequests(2)
+                .collectionMaxCount(1).build());
+        addKeys(40);
+        producer.flush();
+        Thread.sleep(300);
+        assertEquals(2, fake.putRequests().size());
+    }
+
+    @Test
+    void byteBufferDataIsCopiedFromItsPosition() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        producer = KinesisProducer.create(config(fake).build());
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap("xxhello".getBytes(UTF_8));
+        buffer.position(2);
+        CompletableFuture<RecordResult> f = producer.add(STREAM, "k", buffer);
+        assertEquals(2, buffer.position(), "the caller's buffer is untouched");
+        buffer.put(2, (byte) 'J');
+        producer.flush();
+        f.get(5, TimeUnit.SECONDS);
+        assertEquals("hello", new String(fake.stored().get(0).data(), UTF_8));
+    }
+}

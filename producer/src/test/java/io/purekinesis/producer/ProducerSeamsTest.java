@@ -1,0 +1,183 @@
+package io.purekinesis.producer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.producer.testing.ManualClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
+import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
+
+/** Injected clock, executor and metrics. */
+@Timeout(30)
+class ProducerSeamsTest {
+
+    private static final String STREAM = "seams";
+    private final List<FailedRecord> deadLetters = new CopyOnWriteArrayList<>();
+    private KinesisProducer producer;
+
+    @AfterEach
+    void close() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private static Throwable failure(CompletableFuture<?> f) {
+        return assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS)).getCause();
+    }
+
+    @Test
+    void ttlFollowsTheInjectedClock() throws Exception {
+        ManualClock clock = new ManualClock(1_000_000);
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        for (int i = 0; i < 10_000; i++) {
+            fake.thenFailEntries("ProvisionedThroughputExceededException", 0);
+        }
+        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake).clock(clock)
+                .deadLetterHandler(deadLetters::add).aggregationEnabled(false).recordTtl(Duration.ofSeconds(10))
+                .retryBaseDelay(Duration.ofMillis(1)).retryMaxDelay(Duration.ofMillis(1)).build());
+        CompletableFuture<RecordResult> f = producer.add(STREAM, "k", new byte[] {1});
+        producer.flush();
+        // Real time passes, the manual clock does not: the retry waits for its backoff, nothing expires.
+        while (fake.putRequests().isEmpty()) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(200);
+        assertFalse(f.isDone());
+        clock.advance(Duration.ofSeconds(11));
+        RecordExpiredException e = assertInstanceOf(RecordExpiredException.class, failure(f));
+        assertEquals(FailureReason.TTL_EXPIRED, e.reason());
+        Instant first = e.attempts().get(0).timestamp();
+        assertEquals(Instant.ofEpochMilli(1_000_000), first, "attempt timestamps come from the injected clock");
+        producer.flushSync(Duration.ofSeconds(5));
+        assertEquals(1, deadLetters.size());
+    }
+
+    @Test
+    void futuresCompleteOnTheInjectedExecutor() throws Exception {
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "my-callbacks"));
+        try {
+            producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(FakeKinesisClient.withShards(1))
+                    .callbackExecutor(executor).recordMaxBufferedTime(Duration.ofMillis(1)).build());
+            String thread = producer.add(STREAM, "k", new byte[] {1}).thenApply(r -> Thread.currentThread().getName())
+                    .get(5, TimeUnit.SECONDS);
+            assertEquals("my-callbacks", thread);
+            producer.close(Duration.ofSeconds(2));
+            producer = null;
+            assertFalse(executor.isShutdown(), "a supplied executor is not ours to shut down");
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void metricsAreReported() throws Exception {
+        Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
+        ProducerMetrics metrics = new ProducerMetrics() {
+            void count(String name, long n) {
+                counts.computeIfAbsent(name, k -> new AtomicLong()).addAndGet(n);
+            }
+
+            @Override
+            public void userRecordsPut(String stream, int count) {
+                count("userRecordsPut", count);
+            }
+
+            @Override
+            public void userRecordsFailed(String stream, int count) {
+                count("userRecordsFailed", count);
+            }
+
+            @Override
+            public void userRecordsDeadLettered(String stream, int count) {
+                count("userRecordsDeadLettered", count);
+            }
+
+            @Override
+            public void kinesisRecordsPut(String stream, int count) {
+                count("kinesisRecordsPut", count);
+            }
+
+            @Override
+            public void putRecordsCall(String stream, int entries, int failedEntries, long durationMillis) {
+                count("putRecordsCalls", 1);
+            }
+
+            @Override
+            public void retries(String stream, int entries) {
+                count("retries", entries);
+            }
+
+            @Override
+            public void bufferingTime(String stream, long millis) {
+                count("bufferingTime", 1);
+                throw new IllegalStateException("a broken listener must not break the producer");
+            }
+        };
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        fake.thenFailEntries("InternalFailure", 0).thenFailEntries("KMSNotFoundException", 0);
+        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake).metrics(metrics)
+                .deadLetterHandler(deadLetters::add).aggregationEnabled(false)
+                .recordMaxBufferedTime(Duration.ofHours(1)).retryBaseDelay(Duration.ofMillis(1))
+                .retryMaxDelay(Duration.ofMillis(1)).build());
+        CompletableFuture<RecordResult> a = producer.add(STREAM, "a", new byte[] {1});
+        CompletableFuture<RecordResult> b = producer.add(STREAM, "b", new byte[] {2});
+        producer.flush();
+        b.get(5, TimeUnit.SECONDS);
+        failure(a);
+        producer.close(Duration.ofSeconds(5)); // joins the sender, which ran the (synchronous) result handling
+        producer = null;
+        assertEquals(1, counts.get("userRecordsPut").get());
+        assertEquals(1, counts.get("userRecordsFailed").get());
+        assertEquals(1, counts.get("userRecordsDeadLettered").get());
+        assertEquals(1, counts.get("kinesisRecordsPut").get());
+        assertEquals(2, counts.get("putRecordsCalls").get());
+        assertEquals(1, counts.get("retries").get());
+        assertEquals(2, counts.get("bufferingTime").get());
+    }
+
+    @Test
+    void accessDeniedOnListShardsFailsTheStreamsRecords() {
+        software.amazon.awssdk.services.kinesis.KinesisAsyncClient denied =
+                new software.amazon.awssdk.services.kinesis.KinesisAsyncClient() {
+                    @Override
+                    public CompletableFuture<ListShardsResponse> listShards(ListShardsRequest request) {
+                        return CompletableFuture.failedFuture(
+                                FakeKinesisClient.serviceError("AccessDeniedException", 400));
+                    }
+
+                    @Override
+                    public String serviceName() {
+                        return "kinesis";
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(denied)
+                .deadLetterHandler(deadLetters::add).build());
+        RecordFailedException e = assertInstanceOf(RecordFailedException.class,
+                failure(producer.add(STREAM, "k", new byte[] {1})));
+        assertEquals("AccessDeniedException", e.errorCode());
+        assertEquals(FailureReason.NON_RETRYABLE_ERROR, e.reason());
+    }
+}

@@ -1,0 +1,108 @@
+package io.purekinesis.producer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.purekinesis.aggregation.AggregateDecoder;
+import io.purekinesis.aggregation.DecodedRecord;
+import io.purekinesis.aggregation.HashKeyRange;
+import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.producer.testing.FakeKinesisClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import software.amazon.awssdk.services.kinesis.model.Shard;
+
+@Timeout(30)
+class ShardMapRefreshTest {
+
+    private static final String STREAM = "split-stream";
+    private KinesisProducer producer;
+
+    @AfterEach
+    void close() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void resultOnAnUnexpectedShardReloadsTheMapAndResendsRecordsOutsideIt() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake)
+                .recordMaxBufferedTime(Duration.ofHours(1)).build());
+        producer.add(STREAM, "warm-up", new byte[1]);
+        producer.flush();
+        producer.flushSync();
+        assertEquals(1, fake.listShardsRequests().size());
+
+        fake.split("shardId-000000000000", "shardId-000000000001", "shardId-000000000002");
+        List<CompletableFuture<RecordResult>> futures = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            keys.add("key-" + i);
+            futures.add(producer.add(STREAM, "key-" + i, new byte[] {(byte) i}));
+        }
+        producer.flush();
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+        assertTrue(fake.listShardsRequests().size() >= 2, "the map was reloaded");
+
+        Map<String, HashKeyRange> ranges = new HashMap<>();
+        for (Shard s : fake.shards()) {
+            ranges.put(s.shardId(), HashKeyRange.of(s.hashKeyRange().startingHashKey(),
+                    s.hashKeyRange().endingHashKey()));
+        }
+        boolean resent = false;
+        for (int i = 0; i < futures.size(); i++) {
+            RecordResult r = futures.get(i).get();
+            assertTrue(r.shardId().equals("shardId-000000000001") || r.shardId().equals("shardId-000000000002"));
+            assertTrue(ranges.get(r.shardId()).contains(HashKeys.partitionKeyHash(keys.get(i))),
+                    "record " + i + " reported on the shard that owns its hash key");
+            resent |= r.attempts().size() > 1;
+        }
+        assertTrue(resent, "records outside the shard the aggregate landed on were resent");
+        assertTrue(futures.get(0).get().attempts().size() == 1 || futures.get(0).get().attempts().get(0)
+                .errorCode().equals("WrongShard"));
+
+        // What a KCL-style consumer keeps (records inside each shard's range): every record exactly once.
+        Map<String, Integer> seen = new HashMap<>();
+        for (FakeKinesisClient.Stored s : fake.stored()) {
+            for (DecodedRecord d : ranges.get(s.shardId())
+                    .filter(AggregateDecoder.decode(s.data(), s.partitionKey(), s.explicitHashKey()))) {
+                seen.merge(d.partitionKey(), 1, Integer::sum);
+            }
+        }
+        for (String key : keys) {
+            assertEquals(1, seen.get(key), key);
+        }
+
+        // From now on records are predicted on the children directly.
+        int callsBefore = fake.putRequests().size();
+        List<CompletableFuture<RecordResult>> after = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            after.add(producer.add(STREAM, "after-" + i, new byte[] {1}));
+        }
+        producer.flush();
+        for (CompletableFuture<RecordResult> f : after) {
+            assertEquals(1, f.get(10, TimeUnit.SECONDS).attempts().size());
+        }
+        assertEquals(callsBefore + 1, fake.putRequests().size());
+    }
+
+    @Test
+    void theMapIsRefreshedOnSchedule() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(2);
+        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake)
+                .shardMapRefreshInterval(Duration.ofMillis(100)).build());
+        producer.add(STREAM, "k", new byte[1]).get(5, TimeUnit.SECONDS);
+        Thread.sleep(600);
+        assertTrue(fake.listShardsRequests().size() >= 3, "ListShards calls: " + fake.listShardsRequests().size());
+    }
+}

@@ -1,0 +1,126 @@
+package io.purekinesis.producer.internal.batching;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.producer.internal.HashKey128;
+import io.purekinesis.producer.internal.KinesisEntry;
+import io.purekinesis.producer.internal.UserRecord;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class StreamCollectorTest {
+
+    private static KinesisEntry entry(String shard, String key, int size, long now) {
+        UserRecord r = new UserRecord("s", key, null, new byte[size], HashKey128.hi(HashKeys.partitionKeyHash(key)),
+                HashKey128.lo(HashKeys.partitionKeyHash(key)), now,
+                now + 30_000, size + key.length());
+        return KinesisEntry.plain(r, shard, 100);
+    }
+
+    @Test
+    void callsHoldAtMost500EntriesAnd5MiB() {
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false);
+        for (int i = 0; i < 1200; i++) {
+            c.enqueue(entry("shard-" + (i % 3), "k" + i, 10, 0));
+        }
+        for (int i = 0; i < 11; i++) {
+            c.enqueue(entry("shard-" + (i % 3), "b" + i, 1024 * 1000, 0));
+        }
+        c.flush();
+        int total = 0;
+        // one call per shard in flight: complete each round and drain again
+        for (int round = 0; round < 20 && total < 1211; round++) {
+            StreamCollector.Drained d = c.drain(0, 100);
+            for (PutBatch b : d.batches) {
+                assertTrue(b.entries().size() <= 500);
+                assertTrue(b.sizeBytes() <= 5L * 1024 * 1024, "bytes " + b.sizeBytes());
+                total += b.entries().size();
+                c.complete(b, List.of());
+            }
+        }
+        assertEquals(1211, total);
+    }
+
+    @Test
+    void waitsForTheBufferedTimeUnlessACallIsFull() {
+        StreamCollector c = new StreamCollector("s", 3, 5L * 1024 * 1024, 100_000, false);
+        c.enqueue(entry("a", "k1", 10, 1000));
+        StreamCollector.Drained d = c.drain(1050, 10);
+        assertTrue(d.batches.isEmpty());
+        assertEquals(1100, d.nextWakeMillis);
+        c.enqueue(entry("b", "k2", 10, 1000));
+        c.enqueue(entry("c", "k3", 10, 1000));
+        d = c.drain(1050, 10);
+        assertEquals(1, d.batches.size(), "a full call goes before its time");
+        assertEquals(3, d.batches.get(0).entries().size());
+    }
+
+    @Test
+    void aThrottledShardWaitsWithoutStallingOthers() {
+        // 1% of 1,000 records/s: 10 entries per second per shard, a bucket of 10
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 1, false);
+        for (int i = 0; i < 30; i++) {
+            c.enqueue(entry("hot", "h" + i, 10, 0));
+        }
+        c.enqueue(entry("cold", "c", 10, 0));
+        c.flush();
+        StreamCollector.Drained d = c.drain(0, 10);
+        assertEquals(1, d.batches.size());
+        PutBatch b = d.batches.get(0);
+        assertEquals(11, b.entries().size(), "10 of the hot shard, the cold one too");
+        assertTrue(b.entries().stream().anyMatch(e -> e.shardId().equals("cold")));
+        assertEquals(List.of("hot"), d.throttledShards);
+        assertTrue(d.nextWakeMillis > 0 && d.nextWakeMillis <= 100, "" + d.nextWakeMillis);
+        c.complete(b, List.of());
+        assertTrue(c.drain(1, 10).batches.isEmpty(), "no tokens yet");
+        StreamCollector.Drained later = c.drain(1000, 10);
+        assertEquals(10, later.batches.get(0).entries().size());
+    }
+
+    @Test
+    void oneCallInFlightPerShard() {
+        StreamCollector c = new StreamCollector("s", 2, 5L * 1024 * 1024, 100_000, false);
+        for (int i = 0; i < 6; i++) {
+            c.enqueue(entry("only", "k" + i, 10, 0));
+        }
+        c.flush();
+        StreamCollector.Drained d = c.drain(0, 10);
+        assertEquals(1, d.batches.size());
+        assertTrue(c.drain(0, 10).batches.isEmpty());
+        c.complete(d.batches.get(0), List.of());
+        assertEquals(1, c.drain(0, 10).batches.size());
+    }
+
+    @Test
+    void strictOrderingHoldsTheShardBehindItsRetry() {
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, true);
+        for (int i = 0; i < 3; i++) {
+            c.enqueue(entry("a", "k" + i, 10, 0));
+        }
+        c.enqueue(entry("b", "other", 10, 0));
+        c.flush();
+        StreamCollector.Drained d = c.drain(0, 10);
+        PutBatch first = d.batches.get(0);
+        assertEquals(2, first.entries().size(), "one entry per shard");
+        KinesisEntry failed = first.entries().stream().filter(e -> e.shardId().equals("a")).findFirst().get();
+        failed.notBeforeMillis(500);
+        c.complete(first, List.of(failed));
+        StreamCollector.Drained held = c.drain(100, 10);
+        assertTrue(held.batches.isEmpty(), "shard a waits for its retry; shard b has nothing left");
+        assertEquals(500, held.nextWakeMillis);
+        StreamCollector.Drained retry = c.drain(500, 10);
+        assertEquals(List.of(failed), retry.batches.get(0).entries());
+    }
+
+    @Test
+    void expiredEntriesAreReturned() {
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false);
+        c.enqueue(entry("a", "k", 10, 0));
+        StreamCollector.Drained d = c.drain(30_000, 10);
+        assertEquals(1, d.expired.size());
+        assertTrue(d.batches.isEmpty());
+        assertEquals(0, c.queuedEntries());
+    }
+}

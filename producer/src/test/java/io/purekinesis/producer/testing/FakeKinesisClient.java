@@ -1,0 +1,248 @@
+package io.purekinesis.producer.testing;
+
+import io.purekinesis.aggregation.HashKeys;
+import java.math.BigInteger;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.HashKeyRange;
+import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
+import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.kinesis.model.SequenceNumberRange;
+import software.amazon.awssdk.services.kinesis.model.Shard;
+
+/**
+ * A scriptable in-memory Kinesis for unit tests: ListShards (paged) and PutRecords (routing each entry by its
+ * explicit hash key or partition key MD5, like Kinesis). Each PutRecords call takes the next scripted behaviour,
+ * or succeeds. Every request is recorded.
+ */
+public final class FakeKinesisClient implements KinesisAsyncClient {
+
+    /** A stored Kinesis record. */
+    public record Stored(String shardId, String sequenceNumber, String partitionKey, String explicitHashKey,
+            byte[] data) {
+    }
+
+    private final List<Shard> shards = new CopyOnWriteArrayList<>();
+    private final Deque<Function<PutRecordsRequest, CompletableFuture<PutRecordsResponse>>> script =
+            new ArrayDeque<>();
+    private final List<PutRecordsRequest> putRequests = new CopyOnWriteArrayList<>();
+    private final List<ListShardsRequest> listShardsRequests = new CopyOnWriteArrayList<>();
+    private final List<Stored> stored = new CopyOnWriteArrayList<>();
+    private final AtomicInteger sequence = new AtomicInteger();
+    private volatile int listShardsPageSize = 100;
+    private volatile boolean streamExists = true;
+    private volatile boolean closed;
+
+    /** A stream of {@code count} shards splitting the hash key space evenly. */
+    public static FakeKinesisClient withShards(int count) {
+        FakeKinesisClient c = new FakeKinesisClient();
+        BigInteger size = HashKeys.MAX_HASH_KEY.add(BigInteger.ONE).divide(BigInteger.valueOf(count));
+        for (int i = 0; i < count; i++) {
+            BigInteger start = size.multiply(BigInteger.valueOf(i));
+            BigInteger end = i == count - 1 ? HashKeys.MAX_HASH_KEY : start.add(size).subtract(BigInteger.ONE);
+            c.shards.add(shard(String.format("shardId-%012d", i), start, end, false));
+        }
+        return c;
+    }
+
+    public static Shard shard(String id, BigInteger start, BigInteger end, boolean closed) {
+        return Shard.builder().shardId(id)
+                .hashKeyRange(HashKeyRange.builder().startingHashKey(start.toString()).endingHashKey(end.toString())
+                        .build())
+                .sequenceNumberRange(SequenceNumberRange.builder().startingSequenceNumber("0")
+                        .endingSequenceNumber(closed ? "9223372036854775807" : null).build())
+                .build();
+    }
+
+    public List<Shard> shards() {
+        return shards;
+    }
+
+    public void addShard(Shard shard) {
+        shards.add(shard);
+    }
+
+    /** Closes the shard and opens two children splitting its range in half. */
+    public synchronized void split(String shardId, String child1, String child2) {
+        for (int i = 0; i < shards.size(); i++) {
+            Shard s = shards.get(i);
+            if (s.shardId().equals(shardId)) {
+                BigInteger start = new BigInteger(s.hashKeyRange().startingHashKey());
+                BigInteger end = new BigInteger(s.hashKeyRange().endingHashKey());
+                BigInteger mid = start.add(end).shiftRight(1);
+                shards.set(i, shard(shardId, start, end, true));
+                shards.add(shard(child1, start, mid, false));
+                shards.add(shard(child2, mid.add(BigInteger.ONE), end, false));
+                return;
+            }
+        }
+        throw new IllegalArgumentException(shardId);
+    }
+
+    public void listShardsPageSize(int size) {
+        listShardsPageSize = size;
+    }
+
+    public void streamExists(boolean exists) {
+        streamExists = exists;
+    }
+
+    /** The next PutRecords call behaves like this. */
+    public synchronized FakeKinesisClient then(Function<PutRecordsRequest, CompletableFuture<PutRecordsResponse>> b) {
+        script.addLast(b);
+        return this;
+    }
+
+    /** The next call stores every entry except those at {@code failedIndexes}, which get {@code errorCode}. */
+    public FakeKinesisClient thenFailEntries(String errorCode, int... failedIndexes) {
+        return then(request -> CompletableFuture.completedFuture(respond(request, i -> {
+            for (int f : failedIndexes) {
+                if (f == i) {
+                    return errorCode;
+                }
+            }
+            return null;
+        })));
+    }
+
+    /** The next call answers with per-entry error codes chosen by {@code codeForIndex} (null = stored). */
+    public FakeKinesisClient thenEntryErrors(Function<Integer, String> codeForIndex) {
+        return then(request -> CompletableFuture.completedFuture(respond(request, codeForIndex)));
+    }
+
+    /** The next call fails as a whole with an AWS error of this code and HTTP status. */
+    public FakeKinesisClient thenFailCall(String errorCode, int status) {
+        return then(request -> CompletableFuture.failedFuture(serviceError(errorCode, status)));
+    }
+
+    /** The next call never completes. */
+    public FakeKinesisClient thenStall() {
+        return then(request -> new CompletableFuture<>());
+    }
+
+    /** Every call from now on never completes. */
+    public void stallForever() {
+        for (int i = 0; i < 10_000; i++) {
+            thenStall();
+        }
+    }
+
+    public static AwsServiceException serviceError(String errorCode, int status) {
+        return AwsServiceException.builder().statusCode(status).message(errorCode + " (fake)")
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode(errorCode).errorMessage(errorCode + " (fake)")
+                        .build())
+                .build();
+    }
+
+    public List<PutRecordsRequest> putRequests() {
+        return putRequests;
+    }
+
+    public List<ListShardsRequest> listShardsRequests() {
+        return listShardsRequests;
+    }
+
+    public List<Stored> stored() {
+        return stored;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public CompletableFuture<PutRecordsResponse> putRecords(PutRecordsRequest request) {
+        putRequests.add(request);
+        Function<PutRecordsRequest, CompletableFuture<PutRecordsResponse>> behaviour;
+        synchronized (this) {
+            behaviour = script.pollFirst();
+        }
+        if (behaviour != null) {
+            return behaviour.apply(request);
+        }
+        if (!streamExists) {
+            return CompletableFuture.failedFuture(ResourceNotFoundException.builder().message("no stream")
+                    .awsErrorDetails(AwsErrorDetails.builder().errorCode("ResourceNotFoundException").build())
+                    .build());
+        }
+        return CompletableFuture.completedFuture(respond(request, i -> null));
+    }
+
+    /** Stores the entries whose code is null, routed like Kinesis; answers the others with their code. */
+    public PutRecordsResponse respond(PutRecordsRequest request, Function<Integer, String> codeForIndex) {
+        List<PutRecordsResultEntry> results = new ArrayList<>();
+        int failed = 0;
+        for (int i = 0; i < request.records().size(); i++) {
+            PutRecordsRequestEntry e = request.records().get(i);
+            String code = codeForIndex.apply(i);
+            if (code != null) {
+                failed++;
+                results.add(PutRecordsResultEntry.builder().errorCode(code).errorMessage(code + " for entry " + i)
+                        .build());
+                continue;
+            }
+            BigInteger hash = e.explicitHashKey() != null ? new BigInteger(e.explicitHashKey())
+                    : HashKeys.partitionKeyHash(e.partitionKey());
+            String shardId = route(hash);
+            String seq = String.format("%056d", sequence.incrementAndGet());
+            stored.add(new Stored(shardId, seq, e.partitionKey(), e.explicitHashKey(), e.data().asByteArray()));
+            results.add(PutRecordsResultEntry.builder().shardId(shardId).sequenceNumber(seq).build());
+        }
+        return PutRecordsResponse.builder().failedRecordCount(failed).records(results).build();
+    }
+
+    private String route(BigInteger hash) {
+        for (Shard s : shards) {
+            if (s.sequenceNumberRange().endingSequenceNumber() == null
+                    && new BigInteger(s.hashKeyRange().startingHashKey()).compareTo(hash) <= 0
+                    && new BigInteger(s.hashKeyRange().endingHashKey()).compareTo(hash) >= 0) {
+                return s.shardId();
+            }
+        }
+        throw new IllegalStateException("no open shard for " + hash);
+    }
+
+    @Override
+    public CompletableFuture<ListShardsResponse> listShards(ListShardsRequest request) {
+        listShardsRequests.add(request);
+        if (!streamExists) {
+            return CompletableFuture.failedFuture(ResourceNotFoundException.builder()
+                    .message("Stream not found")
+                    .awsErrorDetails(AwsErrorDetails.builder().errorCode("ResourceNotFoundException")
+                            .errorMessage("Stream not found").build())
+                    .build());
+        }
+        if (request.nextToken() != null && request.streamName() != null) {
+            return CompletableFuture.failedFuture(serviceError("InvalidArgumentException", 400));
+        }
+        int from = request.nextToken() == null ? 0 : Integer.parseInt(request.nextToken());
+        List<Shard> all = List.copyOf(shards);
+        int to = Math.min(all.size(), from + listShardsPageSize);
+        return CompletableFuture.completedFuture(ListShardsResponse.builder().shards(all.subList(from, to))
+                .nextToken(to < all.size() ? Integer.toString(to) : null).build());
+    }
+
+    @Override
+    public String serviceName() {
+        return "kinesis";
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}
