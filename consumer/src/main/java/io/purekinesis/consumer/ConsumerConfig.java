@@ -1,0 +1,574 @@
+package io.purekinesis.consumer;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+
+/**
+ * Immutable settings of a {@link KinesisConsumer}. Build with {@link #builder()}; {@link Builder#build()} checks
+ * every value and names the field, the value and the allowed range of a bad one.
+ *
+ * <p>Defaults (constants below): initial position {@code LATEST}; failover time 10 s (as KCL); lease renewal
+ * every failover time / 3; lease scan (take/balance) every renewal interval; steal at most 1 lease per cycle;
+ * GetRecords of at most 10,000 records, at most 5 calls per second per shard, 1 s idle time after an empty read,
+ * 3 batches prefetched per shard; shard sync every 60 s; a failing processor gets 4 attempts per batch with
+ * backoff 200 ms doubling to at most 10 s (full jitter), then the shard stops ({@code STOP_SHARD}).
+ *
+ * <p>Clients: pass your own {@link KinesisAsyncClient} / {@link DynamoDbAsyncClient} (the consumer never closes
+ * them), or a region, optional endpoints and credentials from which the consumer builds clients it closes on
+ * shutdown.
+ */
+public final class ConsumerConfig {
+
+    public static final InitialPosition DEFAULT_INITIAL_POSITION = InitialPosition.latest();
+    public static final Duration DEFAULT_FAILOVER_TIME = Duration.ofSeconds(10);
+    /** The renewal interval defaults to failover time divided by this. */
+    public static final int DEFAULT_RENEWALS_PER_FAILOVER_TIME = 3;
+    public static final int DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME = 1;
+    public static final int DEFAULT_MAX_RECORDS = 10_000;
+    public static final int MAX_MAX_RECORDS = 10_000;
+    public static final Duration DEFAULT_IDLE_TIME_BETWEEN_READS = Duration.ofSeconds(1);
+    /** 200 ms: Kinesis allows 5 GetRecords calls per second per shard. */
+    public static final Duration DEFAULT_MIN_TIME_BETWEEN_READS = Duration.ofMillis(200);
+    public static final int DEFAULT_MAX_PREFETCH_BATCHES = 3;
+    public static final Duration DEFAULT_SHARD_SYNC_INTERVAL = Duration.ofSeconds(60);
+    public static final ProcessorFailurePolicy DEFAULT_PROCESSOR_FAILURE_POLICY = ProcessorFailurePolicy.STOP_SHARD;
+    public static final int DEFAULT_PROCESSOR_MAX_ATTEMPTS = 4;
+    public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_BASE = Duration.ofMillis(200);
+    public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_MAX = Duration.ofSeconds(10);
+
+    static final Duration MIN_FAILOVER_TIME = Duration.ofMillis(300);
+    static final Duration MAX_FAILOVER_TIME = Duration.ofHours(1);
+    static final Duration MIN_MIN_TIME_BETWEEN_READS = Duration.ofMillis(200);
+
+    /** What to do when {@link RecordProcessor#processRecords} keeps throwing on a batch. */
+    public enum ProcessorFailurePolicy {
+        /**
+         * (Default) Stop delivering the shard: the worker keeps the lease (so no other worker retries the poison
+         * batch), logs an ERROR and reports {@link ConsumerMetrics#shardFailed}. Nothing is skipped; after a
+         * restart or graceful shutdown the shard resumes from its last checkpoint.
+         */
+        STOP_SHARD,
+        /** Hand the batch to the {@link DeadLetterHandler} and go on with the next batch. */
+        DEAD_LETTER
+    }
+
+    private final String applicationName;
+    private final String leaseTableName;
+    private final String streamName;
+    private final String workerId;
+    private final InitialPosition initialPosition;
+    private final Duration failoverTime;
+    private final Duration leaseRenewalInterval;
+    private final Duration leaseScanInterval;
+    private final int maxLeasesToStealAtOneTime;
+    private final int maxRecords;
+    private final Duration idleTimeBetweenReads;
+    private final Duration minTimeBetweenReads;
+    private final int maxPrefetchBatches;
+    private final Duration shardSyncInterval;
+    private final ProcessorFailurePolicy processorFailurePolicy;
+    private final int processorMaxAttempts;
+    private final Duration processorRetryBackoffBase;
+    private final Duration processorRetryBackoffMax;
+    private final DeadLetterHandler deadLetterHandler;
+    private final KinesisAsyncClient kinesisClient;
+    private final DynamoDbAsyncClient dynamoDbClient;
+    private final Region region;
+    private final URI kinesisEndpoint;
+    private final URI dynamoDbEndpoint;
+    private final AwsCredentialsProvider credentialsProvider;
+    private final ConsumerMetrics metrics;
+    private final Clock clock;
+    private final Builder source;
+
+    private ConsumerConfig(Builder b) {
+        this.source = b.copy();
+        this.applicationName = b.applicationName;
+        this.leaseTableName = b.leaseTableName != null ? b.leaseTableName : b.applicationName;
+        this.streamName = b.streamName;
+        this.workerId = b.workerId != null ? b.workerId : defaultWorkerId();
+        this.initialPosition = b.initialPosition;
+        this.failoverTime = b.failoverTime;
+        this.leaseRenewalInterval = b.leaseRenewalInterval != null ? b.leaseRenewalInterval
+                : Duration.ofMillis(b.failoverTime.toMillis() / DEFAULT_RENEWALS_PER_FAILOVER_TIME);
+        this.leaseScanInterval = b.leaseScanInterval != null ? b.leaseScanInterval : this.leaseRenewalInterval;
+        this.maxLeasesToStealAtOneTime = b.maxLeasesToStealAtOneTime;
+        this.maxRecords = b.maxRecords;
+        this.idleTimeBetweenReads = b.idleTimeBetweenReads;
+        this.minTimeBetweenReads = b.minTimeBetweenReads;
+        this.maxPrefetchBatches = b.maxPrefetchBatches;
+        this.shardSyncInterval = b.shardSyncInterval;
+        this.processorFailurePolicy = b.processorFailurePolicy;
+        this.processorMaxAttempts = b.processorMaxAttempts;
+        this.processorRetryBackoffBase = b.processorRetryBackoffBase;
+        this.processorRetryBackoffMax = b.processorRetryBackoffMax;
+        this.deadLetterHandler = b.deadLetterHandler;
+        this.kinesisClient = b.kinesisClient;
+        this.dynamoDbClient = b.dynamoDbClient;
+        this.region = b.region;
+        this.kinesisEndpoint = b.kinesisEndpoint;
+        this.dynamoDbEndpoint = b.dynamoDbEndpoint;
+        this.credentialsProvider = b.credentialsProvider;
+        this.metrics = b.metrics;
+        this.clock = b.clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this configuration's settings as they were set (derived defaults stay derived). */
+    public Builder toBuilder() {
+        return source.copy();
+    }
+
+    private static String defaultWorkerId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "unknown-host";
+        }
+        return host + "-" + UUID.randomUUID();
+    }
+
+    /** Names the application; also the lease table's name unless {@link #leaseTableName()} was set. */
+    public String applicationName() {
+        return applicationName;
+    }
+
+    public String leaseTableName() {
+        return leaseTableName;
+    }
+
+    public String streamName() {
+        return streamName;
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    public InitialPosition initialPosition() {
+        return initialPosition;
+    }
+
+    public Duration failoverTime() {
+        return failoverTime;
+    }
+
+    public Duration leaseRenewalInterval() {
+        return leaseRenewalInterval;
+    }
+
+    public Duration leaseScanInterval() {
+        return leaseScanInterval;
+    }
+
+    public int maxLeasesToStealAtOneTime() {
+        return maxLeasesToStealAtOneTime;
+    }
+
+    public int maxRecords() {
+        return maxRecords;
+    }
+
+    public Duration idleTimeBetweenReads() {
+        return idleTimeBetweenReads;
+    }
+
+    public Duration minTimeBetweenReads() {
+        return minTimeBetweenReads;
+    }
+
+    public int maxPrefetchBatches() {
+        return maxPrefetchBatches;
+    }
+
+    public Duration shardSyncInterval() {
+        return shardSyncInterval;
+    }
+
+    public ProcessorFailurePolicy processorFailurePolicy() {
+        return processorFailurePolicy;
+    }
+
+    public int processorMaxAttempts() {
+        return processorMaxAttempts;
+    }
+
+    public Duration processorRetryBackoffBase() {
+        return processorRetryBackoffBase;
+    }
+
+    public Duration processorRetryBackoffMax() {
+        return processorRetryBackoffMax;
+    }
+
+    public Optional<DeadLetterHandler> deadLetterHandler() {
+        return Optional.ofNullable(deadLetterHandler);
+    }
+
+    public Optional<KinesisAsyncClient> kinesisClient() {
+        return Optional.ofNullable(kinesisClient);
+    }
+
+    public Optional<DynamoDbAsyncClient> dynamoDbClient() {
+        return Optional.ofNullable(dynamoDbClient);
+    }
+
+    public Optional<Region> region() {
+        return Optional.ofNullable(region);
+    }
+
+    public Optional<URI> kinesisEndpoint() {
+        return Optional.ofNullable(kinesisEndpoint);
+    }
+
+    public Optional<URI> dynamoDbEndpoint() {
+        return Optional.ofNullable(dynamoDbEndpoint);
+    }
+
+    public Optional<AwsCredentialsProvider> credentialsProvider() {
+        return Optional.ofNullable(credentialsProvider);
+    }
+
+    public ConsumerMetrics metrics() {
+        return metrics;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    @Override
+    public String toString() {
+        return "ConsumerConfig{applicationName=" + applicationName + ", leaseTableName=" + leaseTableName
+                + ", streamName=" + streamName + ", workerId=" + workerId + ", initialPosition=" + initialPosition
+                + ", failoverTime=" + failoverTime + ", leaseRenewalInterval=" + leaseRenewalInterval
+                + ", leaseScanInterval=" + leaseScanInterval + ", maxLeasesToStealAtOneTime="
+                + maxLeasesToStealAtOneTime + ", maxRecords=" + maxRecords + ", idleTimeBetweenReads="
+                + idleTimeBetweenReads + ", minTimeBetweenReads=" + minTimeBetweenReads + ", maxPrefetchBatches="
+                + maxPrefetchBatches + ", processorFailurePolicy=" + processorFailurePolicy
+                + ", processorMaxAttempts=" + processorMaxAttempts + "}";
+    }
+
+    /** Collects settings; every setter documents its default. Not thread-safe. */
+    public static final class Builder {
+        private String applicationName;
+        private String leaseTableName;
+        private String streamName;
+        private String workerId;
+        private InitialPosition initialPosition = DEFAULT_INITIAL_POSITION;
+        private Duration failoverTime = DEFAULT_FAILOVER_TIME;
+        private Duration leaseRenewalInterval;
+        private Duration leaseScanInterval;
+        private int maxLeasesToStealAtOneTime = DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME;
+        private int maxRecords = DEFAULT_MAX_RECORDS;
+        private Duration idleTimeBetweenReads = DEFAULT_IDLE_TIME_BETWEEN_READS;
+        private Duration minTimeBetweenReads = DEFAULT_MIN_TIME_BETWEEN_READS;
+        private int maxPrefetchBatches = DEFAULT_MAX_PREFETCH_BATCHES;
+        private Duration shardSyncInterval = DEFAULT_SHARD_SYNC_INTERVAL;
+        private ProcessorFailurePolicy processorFailurePolicy = DEFAULT_PROCESSOR_FAILURE_POLICY;
+        private int processorMaxAttempts = DEFAULT_PROCESSOR_MAX_ATTEMPTS;
+        private Duration processorRetryBackoffBase = DEFAULT_PROCESSOR_RETRY_BACKOFF_BASE;
+        private Duration processorRetryBackoffMax = DEFAULT_PROCESSOR_RETRY_BACKOFF_MAX;
+        private DeadLetterHandler deadLetterHandler;
+        private KinesisAsyncClient kinesisClient;
+        private DynamoDbAsyncClient dynamoDbClient;
+        private Region region;
+        private URI kinesisEndpoint;
+        private URI dynamoDbEndpoint;
+        private AwsCredentialsProvider credentialsProvider;
+        private ConsumerMetrics metrics = ConsumerMetrics.NOOP;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        private Builder copy() {
+            Builder c = new Builder();
+            c.applicationName = applicationName;
+            c.leaseTableName = leaseTableName;
+            c.streamName = streamName;
+            c.workerId = workerId;
+            c.initialPosition = initialPosition;
+            c.failoverTime = failoverTime;
+            c.leaseRenewalInterval = leaseRenewalInterval;
+            c.leaseScanInterval = leaseScanInterval;
+            c.maxLeasesToStealAtOneTime = maxLeasesToStealAtOneTime;
+            c.maxRecords = maxRecords;
+            c.idleTimeBetweenReads = idleTimeBetweenReads;
+            c.minTimeBetweenReads = minTimeBetweenReads;
+            c.maxPrefetchBatches = maxPrefetchBatches;
+            c.shardSyncInterval = shardSyncInterval;
+            c.processorFailurePolicy = processorFailurePolicy;
+            c.processorMaxAttempts = processorMaxAttempts;
+            c.processorRetryBackoffBase = processorRetryBackoffBase;
+            c.processorRetryBackoffMax = processorRetryBackoffMax;
+            c.deadLetterHandler = deadLetterHandler;
+            c.kinesisClient = kinesisClient;
+            c.dynamoDbClient = dynamoDbClient;
+            c.region = region;
+            c.kinesisEndpoint = kinesisEndpoint;
+            c.dynamoDbEndpoint = dynamoDbEndpoint;
+            c.credentialsProvider = credentialsProvider;
+            c.metrics = metrics;
+            c.clock = clock;
+            return c;
+        }
+
+        /** Required. Names the application and, by default, the lease table. */
+        public Builder applicationName(String applicationName) {
+            this.applicationName = applicationName;
+            return this;
+        }
+
+        /** Default: the application name (as in KCL). */
+        public Builder leaseTableName(String leaseTableName) {
+            this.leaseTableName = leaseTableName;
+            return this;
+        }
+
+        /** Required. */
+        public Builder streamName(String streamName) {
+            this.streamName = streamName;
+            return this;
+        }
+
+        /** Default: host name, '-', a random UUID. Must be unique among the application's workers. */
+        public Builder workerId(String workerId) {
+            this.workerId = workerId;
+            return this;
+        }
+
+        /** Where shards without a checkpoint start. Default: {@link InitialPosition#latest()}. */
+        public Builder initialPosition(InitialPosition initialPosition) {
+            this.initialPosition = initialPosition;
+            return this;
+        }
+
+        /**
+         * A lease whose counter did not change for this long is expired and may be taken by another worker.
+         * Default 10 s; allowed 300 ms to 1 h.
+         */
+        public Builder failoverTime(Duration failoverTime) {
+            this.failoverTime = failoverTime;
+            return this;
+        }
+
+        /** How often held leases are renewed; must be below the failover time. Default: failover time / 3. */
+        public Builder leaseRenewalInterval(Duration leaseRenewalInterval) {
+            this.leaseRenewalInterval = leaseRenewalInterval;
+            return this;
+        }
+
+        /**
+         * How often the lease table is scanned to take expired or unowned leases and balance. Default: the renewal
+         * interval. Allowed 10 ms to the failover time.
+         */
+        public Builder leaseScanInterval(Duration leaseScanInterval) {
+            this.leaseScanInterval = leaseScanInterval;
+            return this;
+        }
+
+        /** At most this many leases are stolen per scan. Default 1; allowed 1 to 100. */
+        public Builder maxLeasesToStealAtOneTime(int maxLeasesToStealAtOneTime) {
+            this.maxLeasesToStealAtOneTime = maxLeasesToStealAtOneTime;
+            return this;
+        }
+
+        /** Limit of one GetRecords call. Default 10,000; allowed 1 to 10,000. */
+        public Builder maxRecords(int maxRecords) {
+            this.maxRecords = maxRecords;
+            return this;
+        }
+
+        /** Wait after a read that returned no records. Default 1 s; allowed 0 to 1 min. */
+        public Builder idleTimeBetweenReads(Duration idleTimeBetweenReads) {
+            this.idleTimeBetweenReads = idleTimeBetweenReads;
+            return this;
+        }
+
+        /** Minimum time between two GetRecords calls on one shard. Default 200 ms; allowed 200 ms to 1 min. */
+        public Builder minTimeBetweenReads(Duration minTimeBetweenReads) {
+            this.minTimeBetweenReads = minTimeBetweenReads;
+            return this;
+        }
+
+        /** GetRecords responses buffered per shard ahead of the processor. Default 3; allowed 1 to 100. */
+        public Builder maxPrefetchBatches(int maxPrefetchBatches) {
+            this.maxPrefetchBatches = maxPrefetchBatches;
+            return this;
+        }
+
+        /** How often ListShards looks for shards without a lease. Default 60 s; allowed 1 s to 1 day. */
+        public Builder shardSyncInterval(Duration shardSyncInterval) {
+            this.shardSyncInterval = shardSyncInterval;
+            return this;
+        }
+
+        /** Default {@link ProcessorFailurePolicy#STOP_SHARD}. DEAD_LETTER needs a {@link #deadLetterHandler}. */
+        public Builder processorFailurePolicy(ProcessorFailurePolicy processorFailurePolicy) {
+            this.processorFailurePolicy = processorFailurePolicy;
+            return this;
+        }
+
+        /** processRecords attempts per batch before the failure policy applies. Default 4; allowed 1 to 100. */
+        public Builder processorMaxAttempts(int processorMaxAttempts) {
+            this.processorMaxAttempts = processorMaxAttempts;
+            return this;
+        }
+
+        /**
+         * Backoff between processRecords attempts: uniform in [0, min(max, base * 2^(attempt-1))]. Defaults 200 ms
+         * and 10 s; base 1 ms to max.
+         */
+        public Builder processorRetryBackoff(Duration base, Duration max) {
+            this.processorRetryBackoffBase = base;
+            this.processorRetryBackoffMax = max;
+            return this;
+        }
+
+        /** Required with {@link ProcessorFailurePolicy#DEAD_LETTER}. Default: none. */
+        public Builder deadLetterHandler(DeadLetterHandler deadLetterHandler) {
+            this.deadLetterHandler = deadLetterHandler;
+            return this;
+        }
+
+        /** A client the consumer uses but never closes. Default: one built from region/endpoint/credentials. */
+        public Builder kinesisClient(KinesisAsyncClient kinesisClient) {
+            this.kinesisClient = kinesisClient;
+            return this;
+        }
+
+        /** A client the consumer uses but never closes. Default: one built from region/endpoint/credentials. */
+        public Builder dynamoDbClient(DynamoDbAsyncClient dynamoDbClient) {
+            this.dynamoDbClient = dynamoDbClient;
+            return this;
+        }
+
+        /** For the clients the consumer builds. Default: the SDK's region provider chain. */
+        public Builder region(Region region) {
+            this.region = region;
+            return this;
+        }
+
+        /** For the Kinesis client the consumer builds. Default: the region's endpoint. */
+        public Builder kinesisEndpoint(URI kinesisEndpoint) {
+            this.kinesisEndpoint = kinesisEndpoint;
+            return this;
+        }
+
+        /** For the DynamoDB client the consumer builds. Default: the region's endpoint. */
+        public Builder dynamoDbEndpoint(URI dynamoDbEndpoint) {
+            this.dynamoDbEndpoint = dynamoDbEndpoint;
+            return this;
+        }
+
+        /** For the clients the consumer builds. Default: the SDK's default credentials chain. */
+        public Builder credentialsProvider(AwsCredentialsProvider credentialsProvider) {
+            this.credentialsProvider = credentialsProvider;
+            return this;
+        }
+
+        /** Default {@link ConsumerMetrics#NOOP}. */
+        public Builder metrics(ConsumerMetrics metrics) {
+            this.metrics = metrics;
+            return this;
+        }
+
+        /** Time source for lease expiry and latencies. Default {@link Clock#systemUTC()}. */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the field, value and allowed range of the first bad setting */
+        public ConsumerConfig build() {
+            requireText("applicationName", applicationName);
+            requireText("streamName", streamName);
+            if (leaseTableName != null) {
+                requireText("leaseTableName", leaseTableName);
+            }
+            if (workerId != null) {
+                requireText("workerId", workerId);
+            }
+            requireNonNull("initialPosition", initialPosition);
+            requireNonNull("processorFailurePolicy", processorFailurePolicy);
+            requireNonNull("metrics", metrics);
+            requireNonNull("clock", clock);
+            checkRange("failoverTime", failoverTime, MIN_FAILOVER_TIME, MAX_FAILOVER_TIME);
+            if (leaseRenewalInterval != null) {
+                checkRange("leaseRenewalInterval", leaseRenewalInterval, Duration.ofMillis(10), failoverTime);
+                if (leaseRenewalInterval.compareTo(failoverTime) >= 0) {
+                    throw new IllegalArgumentException("leaseRenewalInterval must be below failoverTime ("
+                            + failoverTime + "), was " + leaseRenewalInterval);
+                }
+            }
+            if (leaseScanInterval != null) {
+                checkRange("leaseScanInterval", leaseScanInterval, Duration.ofMillis(10), failoverTime);
+            }
+            checkRange("maxLeasesToStealAtOneTime", maxLeasesToStealAtOneTime, 1, 100);
+            checkRange("maxRecords", maxRecords, 1, MAX_MAX_RECORDS);
+            checkRange("idleTimeBetweenReads", idleTimeBetweenReads, Duration.ZERO, Duration.ofMinutes(1));
+            checkRange("minTimeBetweenReads", minTimeBetweenReads, MIN_MIN_TIME_BETWEEN_READS, Duration.ofMinutes(1));
+            checkRange("maxPrefetchBatches", maxPrefetchBatches, 1, 100);
+            checkRange("shardSyncInterval", shardSyncInterval, Duration.ofSeconds(1), Duration.ofDays(1));
+            checkRange("processorMaxAttempts", processorMaxAttempts, 1, 100);
+            requireNonNull("processorRetryBackoffMax", processorRetryBackoffMax);
+            checkRange("processorRetryBackoffBase", processorRetryBackoffBase, Duration.ofMillis(1),
+                    processorRetryBackoffMax);
+            if (processorFailurePolicy == ProcessorFailurePolicy.DEAD_LETTER && deadLetterHandler == null) {
+                throw new IllegalArgumentException("processorFailurePolicy DEAD_LETTER needs a deadLetterHandler,"
+                        + " which is not set");
+            }
+            if (kinesisClient != null && kinesisEndpoint != null) {
+                throw new IllegalArgumentException("kinesisEndpoint (" + kinesisEndpoint + ") conflicts with "
+                        + "kinesisClient: configure the endpoint on your client, or let the consumer build one");
+            }
+            if (dynamoDbClient != null && dynamoDbEndpoint != null) {
+                throw new IllegalArgumentException("dynamoDbEndpoint (" + dynamoDbEndpoint + ") conflicts with "
+                        + "dynamoDbClient: configure the endpoint on your client, or let the consumer build one");
+            }
+            return new ConsumerConfig(this);
+        }
+
+        private static void requireText(String field, String value) {
+            if (value == null || value.isBlank()) {
+                throw new IllegalArgumentException(field + " is required and must not be blank, was "
+                        + (value == null ? "null" : "'" + value + "'"));
+            }
+        }
+
+        private static void requireNonNull(String field, Object value) {
+            if (value == null) {
+                throw new IllegalArgumentException(field + " must not be null");
+            }
+        }
+
+        private static void checkRange(String field, Duration value, Duration min, Duration max) {
+            requireNonNull(field, value);
+            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+                throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", was "
+                        + value);
+            }
+        }
+
+        private static void checkRange(String field, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(field + " must be between " + min + " and " + max + ", was "
+                        + value);
+            }
+        }
+    }
+}

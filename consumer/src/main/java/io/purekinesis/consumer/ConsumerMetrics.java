@@ -1,0 +1,54 @@
+package io.purekinesis.consumer;
+
+import java.time.Duration;
+
+/**
+ * Receives the consumer's measurements. Every method has a no-op default; implement what you need. Calls come
+ * from the consumer's own threads and must return quickly; exceptions are logged and ignored.
+ */
+public interface ConsumerMetrics {
+
+    /** Does nothing. */
+    ConsumerMetrics NOOP = new ConsumerMetrics() {
+    };
+
+    /** A processRecords call returned normally. */
+    default void recordsProcessed(String shardId, int records, long bytes) {
+    }
+
+    /** Reported by Kinesis with each GetRecords response. */
+    default void millisBehindLatest(String shardId, long millis) {
+    }
+
+    /** User records of an aggregate whose hash key lies outside the shard's range were dropped. */
+    default void recordsOutsideHashRange(String shardId, int records) {
+    }
+
+    /** Leases this worker holds right after a lease cycle. */
+    default void leasesHeld(int leases) {
+    }
+
+    /** An unowned or expired lease was taken. */
+    default void leaseTaken(String shardId) {
+    }
+
+    /** A lease was stolen from a more loaded worker. */
+    default void leaseStolen(String shardId, String fromWorker) {
+    }
+
+    /** A lease was lost (taken by another worker, or not renewed in time). */
+    default void leaseLost(String shardId) {
+    }
+
+    /** A checkpoint write succeeded after {@code latency}. */
+    default void checkpointLatency(String shardId, Duration latency) {
+    }
+
+    /** Records were handed to the dead-letter handler after the processor kept failing on them. */
+    default void recordsDeadLettered(String shardId, int records) {
+    }
+
+    /** A shard stopped because its processor kept failing (policy STOP_SHARD). */
+    default void shardFailed(String shardId, Throwable cause) {
+    }
+}

@@ -1,0 +1,15 @@
+package io.purekinesis.consumer;
+
+/** Base of the exceptions this consumer throws to user code. */
+public class KinesisConsumerException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    public KinesisConsumerException(String message) {
+        super(message);
+    }
+
+    public KinesisConsumerException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,15 @@
+package io.purekinesis.consumer;
+
+/** This worker no longer holds the shard's lease: another worker took it, or it could not be renewed in time. */
+public class LeaseLostException extends KinesisConsumerException {
+
+    private static final long serialVersionUID = 1L;
+
+    public LeaseLostException(String message) {
+        super(message);
+    }
+
+    public LeaseLostException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

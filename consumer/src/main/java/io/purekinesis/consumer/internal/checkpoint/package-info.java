@@ -1,0 +1,2 @@
+/** Internal, not API: The checkpointer handed to processors: position checks and conditional checkpoint writes. */
+package io.purekinesis.consumer.internal.checkpoint;

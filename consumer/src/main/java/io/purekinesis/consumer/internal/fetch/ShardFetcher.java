@@ -1,0 +1,255 @@
+package io.purekinesis.consumer.internal.fetch;
+
+import io.purekinesis.aggregation.HashKeyRange;
+import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.ExtendedSequenceNumber;
+import io.purekinesis.consumer.InitialPosition;
+import io.purekinesis.consumer.KinesisUserRecord;
+import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.consumer.internal.lease.LeaseTable;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.ExpiredIteratorException;
+import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
+import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
+import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
+import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
+
+/**
+ * Reads one shard ahead of its processor: GetShardIterator from the checkpoint, then GetRecords in a loop into a
+ * bounded queue of {@link RecordBatch}es, so fetching overlaps processing. Keeps to at most one call per
+ * {@code minTimeBetweenReads} (5/s by default) and 2 MiB/s, waits {@code idleTimeBetweenReads} after an empty
+ * read, backs off on throttling and errors, and gets a fresh iterator after ExpiredIteratorException from the
+ * last record it read. Runs as a chain of tasks on a shared scheduler: no thread of its own, never blocks, and
+ * never runs on SDK threads.
+ *
+ * <p>Resuming from a checkpoint (seq, sub) reads AT_SEQUENCE_NUMBER seq and skips user records at or before
+ * (seq, sub): this resumes correctly inside an aggregate and costs one re-read record when the aggregate was done.
+ */
+public final class ShardFetcher {
+
+    private static final Logger log = LoggerFactory.getLogger(ShardFetcher.class);
+    /** Kinesis allows 2 MiB per second per shard for GetRecords. */
+    static final long MAX_BYTES_PER_SECOND = 2L * 1024 * 1024;
+
+    private final KinesisAsyncClient kinesis;
+    private final String streamName;
+    private final String shardId;
+    private final HashKeyRange range;
+    private final InitialPosition initialPosition;
+    private final ExtendedSequenceNumber startSentinel;
+    private final int maxRecords;
+    private final Duration minTimeBetweenReads;
+    private final Duration idleTimeBetweenReads;
+    private final ScheduledExecutorService scheduler;
+    private final ConsumerMetrics metrics;
+    private final Backoff backoff;
+    private final BlockingQueue<RecordBatch> queue;
+    private final AtomicBoolean waitingForSpace = new AtomicBoolean();
+    private volatile boolean stopped;
+    private volatile boolean started;
+
+    // Touched only by the task chain (one task at a time).
+    private String iterator;
+    private String lastFetchedSequenceNumber;
+    private ExtendedSequenceNumber floor;
+    private int failures;
+
+    public ShardFetcher(KinesisAsyncClient kinesis, String streamName, String shardId, HashKeyRange range,
+            ExtendedSequenceNumber checkpoint, InitialPosition initialPosition, int maxRecords,
+            Duration minTimeBetweenReads, Duration idleTimeBetweenReads, int maxPrefetchBatches,
+            ScheduledExecutorService scheduler, ConsumerMetrics metrics, Backoff backoff) {
+        this.kinesis = kinesis;
+        this.streamName = streamName;
+        this.shardId = shardId;
+        this.range = range;
+        this.initialPosition = initialPosition;
+        this.maxRecords = maxRecords;
+        this.minTimeBetweenReads = minTimeBetweenReads;
+        this.idleTimeBetweenReads = idleTimeBetweenReads;
+        this.scheduler = scheduler;
+        this.metrics = metrics;
+        this.backoff = backoff;
+        this.queue = new ArrayBlockingQueue<>(maxPrefetchBatches);
+        if (checkpoint.isSentinel()) {
+            this.startSentinel = checkpoint;
+            this.floor = null;
+        } else {
+            this.startSentinel = null;
+            this.floor = checkpoint;
+        }
+    }
+
+    public String shardId() {
+        return shardId;
+    }
+
+    public synchronized void start() {
+        if (!started) {
+            started = true;
+            schedule(Duration.ZERO);
+        }
+    }
+
+    /** Stops fetching; batches already queued stay available to {@link #poll}. */
+    public void stop() {
+        stopped = true;
+    }
+
+    public boolean isStopped() {
+        return stopped;
+    }
+
+    /** The next batch, waiting up to {@code timeout}; null if none arrived. */
+    public RecordBatch poll(Duration timeout) throws InterruptedException {
+        RecordBatch b = queue.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        if (b != null && waitingForSpace.compareAndSet(true, false)) {
+            schedule(Duration.ZERO);
+        }
+        return b;
+    }
+
+    private void schedule(Duration delay) {
+        if (stopped) {
+            return;
+        }
+        try {
+            scheduler.schedule(this::fetchOnce, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            stopped = true; // the consumer is shutting down
+        }
+    }
+
+    private void fetchOnce() {
+        if (stopped) {
+            return;
+        }
+        if (queue.remainingCapacity() == 0) {
+            waitingForSpace.set(true);
+            if (queue.remainingCapacity() == 0 || !waitingForSpace.compareAndSet(true, false)) {
+                return; // poll() reschedules us
+            }
+        }
+        if (iterator == null) {
+            GetShardIteratorRequest request = iteratorRequest();
+            log.debug("Shard {}: GetShardIterator {}", shardId, request.shardIteratorTypeAsString());
+            kinesis.getShardIterator(request).whenCompleteAsync((r, e) -> {
+                if (e != null) {
+                    failed("GetShardIterator", e);
+                } else {
+                    iterator = r.shardIterator();
+                    fetchOnce();
+                }
+            }, scheduler);
+            return;
+        }
+        kinesis.getRecords(GetRecordsRequest.builder().shardIterator(iterator).limit(maxRecords).build())
+                .whenCompleteAsync((r, e) -> {
+                    if (e != null) {
+                        failed("GetRecords", e);
+                    } else {
+                        received(r);
+                    }
+                }, scheduler);
+    }
+
+    private GetShardIteratorRequest iteratorRequest() {
+        GetShardIteratorRequest.Builder b = GetShardIteratorRequest.builder().streamName(streamName).shardId(shardId);
+        if (lastFetchedSequenceNumber != null) {
+            return b.shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER)
+                    .startingSequenceNumber(lastFetchedSequenceNumber).build();
+        }
+        if (floor != null) {
+            return b.shardIteratorType(ShardIteratorType.AT_SEQUENCE_NUMBER)
+                    .startingSequenceNumber(floor.sequenceNumber()).build();
+        }
+        if (startSentinel == ExtendedSequenceNumber.LATEST) {
+            return b.shardIteratorType(ShardIteratorType.LATEST).build();
+        }
+        if (startSentinel == ExtendedSequenceNumber.AT_TIMESTAMP) {
+            Instant ts = initialPosition.timestamp().orElse(null);
+            if (ts != null) {
+                return b.shardIteratorType(ShardIteratorType.AT_TIMESTAMP).timestamp(ts).build();
+            }
+            log.warn("Shard {} has checkpoint AT_TIMESTAMP but no timestamp is configured; reading from "
+                    + "TRIM_HORIZON", shardId);
+        }
+        return b.shardIteratorType(ShardIteratorType.TRIM_HORIZON).build();
+    }
+
+    private void received(GetRecordsResponse r) {
+        if (stopped) {
+            return;
+        }
+        failures = 0;
+        Deaggregator.Result result = Deaggregator.convert(shardId, r.records(), range, floor);
+        if (result.outsideHashRange() > 0) {
+            log.debug("Shard {}: dropped {} user records outside the shard's hash range", shardId,
+                    result.outsideHashRange());
+            metrics.recordsOutsideHashRange(shardId, result.outsideHashRange());
+        }
+        if (r.hasRecords() && !r.records().isEmpty()) {
+            lastFetchedSequenceNumber = r.records().get(r.records().size() - 1).sequenceNumber();
+        }
+        List<KinesisUserRecord> records = result.records();
+        if (!records.isEmpty()) {
+            floor = records.get(records.size() - 1).extendedSequenceNumber();
+        }
+        long behind = r.millisBehindLatest() == null ? 0 : r.millisBehindLatest();
+        metrics.millisBehindLatest(shardId, behind);
+        iterator = r.nextShardIterator();
+        boolean shardEnd = iterator == null;
+        if (!records.isEmpty() || shardEnd) {
+            queue.add(new RecordBatch(records, behind, result.bytes(), shardEnd,
+                    r.hasChildShards() ? r.childShards() : List.of()));
+        }
+        if (shardEnd) {
+            log.info("Shard {} reached its end", shardId);
+            stopped = true;
+            return;
+        }
+        Duration delay;
+        if (!r.hasRecords() || r.records().isEmpty()) {
+            delay = idleTimeBetweenReads;
+        } else {
+            long rawBytes = r.records().stream().mapToLong(x -> x.data().asByteArray().length).sum();
+            Duration byBytes = Duration.ofMillis(rawBytes * 1000 / MAX_BYTES_PER_SECOND);
+            delay = byBytes.compareTo(minTimeBetweenReads) > 0 ? byBytes : minTimeBetweenReads;
+        }
+        schedule(delay);
+    }
+
+    private void failed(String call, Throwable e) {
+        Throwable cause = LeaseTable.unwrap(e);
+        if (stopped) {
+            return;
+        }
+        failures++;
+        if (cause instanceof ExpiredIteratorException) {
+            log.info("Shard {}: iterator expired; getting a new one after {}", shardId,
+                    lastFetchedSequenceNumber != null ? lastFetchedSequenceNumber : "the checkpoint");
+            iterator = null;
+            schedule(minTimeBetweenReads);
+            return;
+        }
+        Duration delay = backoff.delay(failures);
+        if (cause instanceof ProvisionedThroughputExceededException) {
+            log.debug("Shard {}: {} throttled; backing off {}", shardId, call, delay);
+        } else {
+            log.warn("Shard {}: {} failed (attempt {}); retrying in {}: {}", shardId, call, failures, delay,
+                    cause.toString());
+        }
+        schedule(delay.compareTo(minTimeBetweenReads) < 0 ? minTimeBetweenReads : delay);
+    }
+}

@@ -1,0 +1,313 @@
+package io.purekinesis.consumer.internal.lease;
+
+import io.purekinesis.consumer.ConsumerMetrics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds this worker's leases: renews them every renewal interval, and every scan interval reads the whole table
+ * (consistent scan), tracks when each lease's counter last changed (a lease not changed for the failover time is
+ * expired, judged by this worker's clock as in KCL) and takes or steals leases as {@link LeaseBalancer} plans.
+ * Tells its {@link Listener} when a lease may be processed, is lost, or must be handed off. Runs on the given
+ * scheduler (renewal and scan are separate tasks, so a slow scan does not delay renewals).
+ */
+public final class LeaseCoordinator {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaseCoordinator.class);
+
+    /** Called from the coordinator's threads; implementations must return quickly. */
+    public interface Listener {
+        /** The lease is held and no handoff is pending: start processing it. */
+        void leaseAcquired(Lease lease);
+
+        /** The lease is gone: stop at once. */
+        void leaseLost(String leaseKey);
+
+        /** Another worker stole the lease with a handoff: finish gracefully, checkpoint, then finish the handoff. */
+        void handoffRequested(String leaseKey);
+    }
+
+    private static final class Held {
+        volatile Lease lease;
+        volatile long lastRenewedMillis;
+        volatile boolean active;
+        final long acquiredMillis;
+
+        Held(Lease lease, long now) {
+            this.lease = lease;
+            this.lastRenewedMillis = now;
+            this.acquiredMillis = now;
+        }
+    }
+
+    /** A lease's counter, since when this worker sees it, and whether it saw it change (owner proven alive). */
+    private record Observed(long counter, long sinceMillis, boolean changedSinceFirstSeen) {
+    }
+
+    private final LeaseTable table;
+    private final String workerId;
+    private final Duration failoverTime;
+    private final Duration renewalInterval;
+    private final Duration scanInterval;
+    private final int maxSteal;
+    private final ConsumerMetrics metrics;
+    private final Clock clock;
+    private final Random random;
+    private final ScheduledExecutorService scheduler;
+    private final Listener listener;
+    private final Map<String, Held> held = new ConcurrentHashMap<>();
+    private final Map<String, Observed> observed = new HashMap<>(); // scan thread only
+    private volatile ScheduledFuture<?> renewTask;
+    private volatile ScheduledFuture<?> scanTask;
+
+    public LeaseCoordinator(LeaseTable table, String workerId, Duration failoverTime, Duration renewalInterval,
+            Duration scanInterval, int maxSteal, ConsumerMetrics metrics, Clock clock, Random random,
+            ScheduledExecutorService scheduler, Listener listener) {
+        this.table = table;
+        this.workerId = workerId;
+        this.failoverTime = failoverTime;
+        this.renewalInterval = renewalInterval;
+        this.scanInterval = scanInterval;
+        this.maxSteal = maxSteal;
+        this.metrics = metrics;
+        this.clock = clock;
+        this.random = random;
+        this.scheduler = scheduler;
+        this.listener = listener;
+    }
+
+    public String workerId() {
+        return workerId;
+    }
+
+    /** Starts renewing and scanning; the first scan runs at once. */
+    public synchronized void start() {
+        renewTask = scheduler.scheduleWithFixedDelay(guard("renew", this::renewAll), renewalInterval.toMillis(),
+                renewalInterval.toMillis(), TimeUnit.MILLISECONDS);
+        scanTask = scheduler.scheduleWithFixedDelay(guard("scan", this::scanAndTake), 0, scanInterval.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    /** Stops taking leases (graceful shutdown begins); renewals go on. */
+    public synchronized void stopTaking() {
+        if (scanTask != null) {
+            scanTask.cancel(false);
+        }
+    }
+
+    /** Stops renewing too. */
+    public synchronized void stopRenewing() {
+        stopTaking();
+        if (renewTask != null) {
+            renewTask.cancel(false);
+        }
+    }
+
+    public Set<String> heldLeaseKeys() {
+        return Set.copyOf(held.keySet());
+    }
+
+    public Optional<Lease> heldLease(String leaseKey) {
+        Held h = held.get(leaseKey);
+        return h == null ? Optional.empty() : Optional.of(h.lease);
+    }
+
+    /** Stops renewing one lease and releases it in the table (no-op if another worker owns it by now). */
+    public CompletableFuture<Boolean> release(String leaseKey) {
+        held.remove(leaseKey);
+        // If a peer stole it meanwhile, we are its checkpoint owner: end that handoff instead.
+        return table.release(leaseKey, workerId)
+                .thenCompose(ok -> ok ? CompletableFuture.completedFuture(true)
+                        : table.finishHandoff(leaseKey, workerId))
+                .whenComplete((ok, e) -> {
+            if (e != null) {
+                log.warn("Releasing lease {} failed; it expires after {}", leaseKey, failoverTime, e);
+            } else if (ok) {
+                log.info("Released lease {}", leaseKey);
+            }
+        });
+    }
+
+    /** Forgets a lease without touching the table (after a handoff or a loss). */
+    public void forget(String leaseKey) {
+        held.remove(leaseKey);
+    }
+
+    private Runnable guard(String what, Runnable task) {
+        return () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.warn("Lease {} cycle of worker {} failed; retrying next cycle", what, workerId,
+                        LeaseTable.unwrap(e));
+            }
+        };
+    }
+
+    /** Adds an active held lease without a table write; for tests. */
+    void holdForTest(Lease lease) {
+        Held h = new Held(lease, clock.millis());
+        h.active = true;
+        held.put(lease.leaseKey(), h);
+    }
+
+    /** Renews every held lease once; package-private for tests. */
+    void renewAll() {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (Map.Entry<String, Held> e : held.entrySet()) {
+            all.add(renew(e.getKey(), e.getValue()));
+        }
+        CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
+    }
+
+    private CompletableFuture<Void> renew(String key, Held h) {
+        Lease before = h.lease;
+        return table.renew(before).handle((result, e) -> {
+            long now = clock.millis();
+            if (held.get(key) != h) {
+                return CompletableFuture.<Void>completedFuture(null); // released or replaced meanwhile
+            }
+            if (e != null) {
+                if (now - h.lastRenewedMillis > failoverTime.toMillis()) {
+                    log.warn("Could not renew lease {} for {}; considering it lost", key, failoverTime,
+                            LeaseTable.unwrap(e));
+                    lost(key, h);
+                } else {
+                    log.warn("Renewing lease {} failed; retrying", key, LeaseTable.unwrap(e));
+                }
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            if (result.isPresent()) {
+                Lease renewed = result.get();
+                h.lease = renewed;
+                h.lastRenewedMillis = now;
+                if (!h.active) {
+                    if (!renewed.isHandoffPending()) {
+                        activate(h);
+                    } else if (now - h.acquiredMillis > failoverTime.toMillis()) {
+                        return forceHandoff(key, h);
+                    }
+                }
+                return CompletableFuture.<Void>completedFuture(null);
+            }
+            return table.get(key).<Void>handle((current, ge) -> {
+                if (held.get(key) != h) {
+                    return null;
+                }
+                if (ge == null && current.isPresent() && workerId.equals(current.get().checkpointOwner())
+                        && !current.get().isOwnedBy(workerId)) {
+                    held.remove(key);
+                    log.info("Lease {} is being handed off to {}", key, current.get().leaseOwner());
+                    listener.handoffRequested(key);
+                } else {
+                    lost(key, h);
+                }
+                return null;
+            });
+        }).thenCompose(x -> x);
+    }
+
+    private CompletableFuture<Void> forceHandoff(String key, Held h) {
+        log.warn("Previous owner {} of lease {} did not finish its handoff within {}; taking over",
+                h.lease.checkpointOwner(), key, failoverTime);
+        return table.forceHandoff(h.lease).thenAccept(r -> {
+            if (held.get(key) != h) {
+                return;
+            }
+            if (r.isPresent()) {
+                h.lease = r.get();
+                h.lastRenewedMillis = clock.millis();
+                activate(h);
+            } else {
+                lost(key, h);
+            }
+        });
+    }
+
+    private void activate(Held h) {
+        h.active = true;
+        listener.leaseAcquired(h.lease);
+    }
+
+    private void lost(String key, Held h) {
+        if (held.remove(key, h)) {
+            log.warn("Lost lease {}", key);
+            metrics.leaseLost(key);
+            if (h.active) {
+                listener.leaseLost(key);
+            }
+        }
+    }
+
+    /** One scan: track expiry, then take and steal as planned; package-private for tests. */
+    void scanAndTake() {
+        List<Lease> leases = table.scanAll().join();
+        long now = clock.millis();
+        Map<String, Observed> seen = new HashMap<>();
+        for (Lease l : leases) {
+            Observed o = observed.get(l.leaseKey());
+            if (o == null) {
+                o = new Observed(l.leaseCounter(), now, false);
+            } else if (o.counter() != l.leaseCounter()) {
+                o = new Observed(l.leaseCounter(), now, true);
+            }
+            seen.put(l.leaseKey(), o);
+        }
+        observed.clear();
+        observed.putAll(seen);
+        LeaseBalancer.Plan plan = LeaseBalancer.plan(leases, l -> isExpired(l, now), l -> {
+            Observed o = observed.get(l.leaseKey());
+            return o != null && o.changedSinceFirstSeen();
+        }, workerId, maxSteal, random);
+        for (Lease l : plan.take()) {
+            Optional<Lease> taken = table.take(l, workerId).join();
+            if (taken.isPresent()) {
+                log.info("Took lease {} (previous owner {}, counter {})", l.leaseKey(), l.leaseOwner(),
+                        l.leaseCounter());
+                metrics.leaseTaken(l.leaseKey());
+                Held h = new Held(taken.get(), clock.millis());
+                held.put(l.leaseKey(), h);
+                if (taken.get().isHandoffPending()) {
+                    log.info("Lease {}: waiting for {} to finish its handoff", l.leaseKey(),
+                            taken.get().checkpointOwner());
+                } else {
+                    activate(h);
+                }
+            } else {
+                log.debug("Lost the race for lease {}", l.leaseKey());
+            }
+        }
+        for (Lease l : plan.steal()) {
+            Optional<Lease> stolen = table.steal(l, workerId).join();
+            if (stolen.isPresent()) {
+                log.info("Stole lease {} from {} (target {} leases per worker, {} workers); waiting for its handoff",
+                        l.leaseKey(), l.leaseOwner(), plan.target(), plan.workers());
+                metrics.leaseStolen(l.leaseKey(), l.leaseOwner());
+                held.put(l.leaseKey(), new Held(stolen.get(), clock.millis()));
+            }
+        }
+        metrics.leasesHeld(held.size());
+    }
+
+    private boolean isExpired(Lease l, long now) {
+        if (!l.isOwned()) {
+            return true;
+        }
+        Observed o = observed.get(l.leaseKey());
+        return o != null && now - o.sinceMillis() > failoverTime.toMillis();
+    }
+}

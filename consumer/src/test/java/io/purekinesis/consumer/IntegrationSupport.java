@@ -1,0 +1,193 @@
+package io.purekinesis.consumer;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.purekinesis.testkit.LocalEndpoints;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
+import software.amazon.awssdk.services.kinesis.model.Shard;
+
+/** Shared helpers of the integration tests: filling streams, recording processors, waiting. */
+final class IntegrationSupport {
+
+    static final Duration FAILOVER = Duration.ofSeconds(3);
+
+    private IntegrationSupport() {
+    }
+
+    static List<Shard> shards(KinesisAsyncClient kinesis, String stream) {
+        return kinesis.listShards(b -> b.streamName(stream)).join().shards();
+    }
+
+    /** Puts {@code perShard} records into every shard (explicit hash keys); returns their data strings. */
+    static Set<String> fill(KinesisAsyncClient kinesis, String stream, int perShard) {
+        Set<String> all = ConcurrentHashMap.newKeySet();
+        List<PutRecordsRequestEntry> pending = new ArrayList<>();
+        for (Shard shard : shards(kinesis, stream)) {
+            for (int i = 0; i < perShard; i++) {
+                String data = shard.shardId() + "#" + i;
+                all.add(data);
+                pending.add(PutRecordsRequestEntry.builder().partitionKey("pk-" + i)
+                        .explicitHashKey(shard.hashKeyRange().startingHashKey())
+                        .data(SdkBytes.fromUtf8String(data)).build());
+            }
+        }
+        // keep per-shard order: put in chunks in list order, retrying failed entries before going on
+        for (int from = 0; from < pending.size(); from += 250) {
+            List<PutRecordsRequestEntry> chunk = pending.subList(from, Math.min(pending.size(), from + 250));
+            putAll(kinesis, stream, chunk);
+        }
+        return all;
+    }
+
+    static void putAll(KinesisAsyncClient kinesis, String stream, List<PutRecordsRequestEntry> entries) {
+        List<PutRecordsRequestEntry> left = entries;
+        for (int attempt = 0; !left.isEmpty(); attempt++) {
+            assertTrue(attempt < 20, "PutRecords kept failing");
+            List<PutRecordsRequestEntry> batch = left;
+            PutRecordsResponse r = kinesis.putRecords(b -> b.streamName(stream).records(batch)).join();
+            List<PutRecordsRequestEntry> failed = new ArrayList<>();
+            List<PutRecordsResultEntry> results = r.records();
+            for (int i = 0; i < results.size(); i++) {
+                if (results.get(i).errorCode() != null) {
+                    failed.add(batch.get(i));
+                }
+            }
+            left = failed;
+        }
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what + " not reached within " + timeout);
+            Thread.sleep(50);
+        }
+    }
+
+    static ConsumerConfig.Builder config(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
+            software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient dynamo, String app, String stream,
+            String worker) {
+        return ConsumerConfig.builder().applicationName(app).streamName(stream).workerId(worker)
+                .initialPosition(InitialPosition.trimHorizon()).failoverTime(FAILOVER)
+                .idleTimeBetweenReads(Duration.ofMillis(300)).kinesisClient(kinesis).dynamoDbClient(dynamo);
+    }
+
+    /**
+     * Records every delivery of every processor of every worker, keyed by the record's data, and the last
+     * checkpoint each worker confirmed per shard. Its processors checkpoint after each batch, in
+     * shutdownRequested and in shardEnded.
+     */
+    static final class Recorder {
+        final Map<String, AtomicInteger> deliveries = new ConcurrentHashMap<>();
+        final Map<String, List<String>> deliveredBy = new ConcurrentHashMap<>();
+        final Map<String, ExtendedSequenceNumber> lastCheckpoint = new ConcurrentHashMap<>();
+        final Map<String, String> positions = new ConcurrentHashMap<>();
+        final List<String> sameInstanceDuplicates = new CopyOnWriteArrayList<>();
+        final AtomicLong firstDeliveryNanos = new AtomicLong();
+        volatile long processingDelayMillis;
+
+        RecordProcessorFactory factory(String worker) {
+            return () -> new Processor(worker);
+        }
+
+        int distinct() {
+            return deliveries.size();
+        }
+
+        long totalDeliveries() {
+            return deliveries.values().stream().mapToLong(AtomicInteger::get).sum();
+        }
+
+        List<String> duplicates() {
+            List<String> out = new ArrayList<>();
+            deliveries.forEach((k, v) -> {
+                if (v.get() > 1) {
+                    out.add(k);
+                }
+            });
+            return out;
+        }
+
+        final class Processor implements RecordProcessor {
+            private final String worker;
+            private final Set<String> seen = ConcurrentHashMap.newKeySet();
+            private String shardId;
+
+            Processor(String worker) {
+                this.worker = worker;
+            }
+
+            @Override
+            public void initialize(InitializationInput input) {
+                shardId = input.shardId();
+            }
+
+            @Override
+            public void processRecords(ProcessRecordsInput input) {
+                firstDeliveryNanos.compareAndSet(0, System.nanoTime());
+                for (KinesisUserRecord r : input.records()) {
+                    String data = new String(r.dataBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                    if (!seen.add(data)) {
+                        sameInstanceDuplicates.add(data);
+                    }
+                    deliveries.computeIfAbsent(data, k -> new AtomicInteger()).incrementAndGet();
+                    deliveredBy.computeIfAbsent(data, k -> new CopyOnWriteArrayList<>()).add(worker);
+                    positions.put(data, shardId + "@" + r.sequenceNumber());
+                }
+                if (processingDelayMillis > 0) {
+                    try {
+                        Thread.sleep(processingDelayMillis);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                checkpoint(input.checkpointer());
+            }
+
+            private void checkpoint(Checkpointer checkpointer) {
+                try {
+                    checkpointer.checkpoint();
+                    lastCheckpoint.put(worker + "/" + shardId, checkpointer.lastCheckpoint());
+                } catch (LeaseLostException e) {
+                    // another worker has the shard now
+                }
+            }
+
+            @Override
+            public void leaseLost() {
+            }
+
+            @Override
+            public void shardEnded(Checkpointer checkpointer) {
+                checkpoint(checkpointer);
+            }
+
+            @Override
+            public void shutdownRequested(Checkpointer checkpointer) {
+                checkpoint(checkpointer);
+            }
+        }
+    }
+
+    static <T> T timed(String what, Supplier<T> call) {
+        long start = System.nanoTime();
+        T result = call.get();
+        System.out.printf("%s took %d ms%n", what, (System.nanoTime() - start) / 1_000_000);
+        return result;
+    }
+}

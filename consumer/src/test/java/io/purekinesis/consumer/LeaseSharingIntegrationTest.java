@@ -1,0 +1,70 @@
+package io.purekinesis.consumer;
+
+import static io.purekinesis.consumer.IntegrationSupport.await;
+import static io.purekinesis.consumer.IntegrationSupport.config;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.purekinesis.testkit.LocalEndpoints;
+import io.purekinesis.testkit.LocalEndpointsExtension;
+import io.purekinesis.testkit.Streams;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+
+/** Several workers on one 8-shard stream: even lease split, every record processed exactly once. */
+@ExtendWith(LocalEndpointsExtension.class)
+class LeaseSharingIntegrationTest {
+
+    private static final int SHARDS = 8;
+    private static final int PER_SHARD = 100;
+
+    @ParameterizedTest(name = "{0} workers")
+    @ValueSource(ints = {2, 3})
+    void workersShareLeasesEvenlyAndProcessEveryRecordExactlyOnce(int workerCount, LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        String stream = Streams.uniqueStreamName("share" + workerCount);
+        Streams.createStream(kinesis, stream, SHARDS);
+        Set<String> expected = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
+        String app = Streams.uniqueStreamName("app-share" + workerCount);
+        IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
+        List<KinesisConsumer> workers = new ArrayList<>();
+        for (int i = 1; i <= workerCount; i++) {
+            String id = "w" + i;
+            workers.add(new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, id).build(),
+                    recorder.factory(id)));
+        }
+        try {
+            long start = System.nanoTime();
+            for (KinesisConsumer w : workers) {
+                w.start();
+            }
+            int low = SHARDS / workerCount;
+            int high = (SHARDS + workerCount - 1) / workerCount;
+            await("balanced leases", Duration.ofSeconds(60), () -> workers.stream().allMatch(w -> {
+                int n = w.activeShards().size();
+                return n >= low && n <= high;
+            }) && workers.stream().mapToInt(w -> w.activeShards().size()).sum() == SHARDS);
+            await("all records processed", Duration.ofSeconds(90), () -> recorder.distinct() == expected.size());
+            System.out.printf("%d workers: %d records in %d ms; leases %s%n", workerCount, expected.size(),
+                    (System.nanoTime() - start) / 1_000_000,
+                    workers.stream().map(w -> w.config().workerId() + "=" + w.activeShards().size()).toList());
+            Thread.sleep(500); // nothing more may arrive
+            assertEquals(expected, recorder.deliveries.keySet());
+            assertEquals(List.of(), recorder.duplicates(), "records delivered more than once");
+            assertEquals(List.of(), recorder.sameInstanceDuplicates);
+            assertEquals(expected.size(), recorder.totalDeliveries());
+        } finally {
+            CompletableFuture.allOf(workers.stream().map(KinesisConsumer::shutdown)
+                    .toArray(CompletableFuture[]::new)).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertTrue(workers.stream().allMatch(w -> w.heldLeases().isEmpty()));
+    }
+}

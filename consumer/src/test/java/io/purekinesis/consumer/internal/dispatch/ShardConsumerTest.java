@@ -1,0 +1,397 @@
+package io.purekinesis.consumer.internal.dispatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import io.purekinesis.consumer.Checkpointer;
+import io.purekinesis.consumer.ConsumerConfig.ProcessorFailurePolicy;
+import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.ExtendedSequenceNumber;
+import io.purekinesis.consumer.InitialPosition;
+import io.purekinesis.consumer.InitializationInput;
+import io.purekinesis.consumer.KinesisUserRecord;
+import io.purekinesis.consumer.LeaseLostException;
+import io.purekinesis.consumer.ProcessRecordsInput;
+import io.purekinesis.consumer.RecordProcessor;
+import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
+import io.purekinesis.consumer.internal.dispatch.ShardConsumer.Outcome;
+import io.purekinesis.consumer.internal.fetch.ShardFetcher;
+import io.purekinesis.consumer.internal.lease.Lease;
+import io.purekinesis.consumer.internal.lease.LeaseCoordinator;
+import io.purekinesis.consumer.internal.lease.LeaseTable;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.ChildShard;
+import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
+import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
+import software.amazon.awssdk.services.kinesis.model.GetShardIteratorResponse;
+import software.amazon.awssdk.services.kinesis.model.HashKeyRange;
+import software.amazon.awssdk.services.kinesis.model.Record;
+
+class ShardConsumerTest {
+
+    private static final String SHARD = "shardId-000000000000";
+
+    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+    private final KinesisAsyncClient kinesis = mock(KinesisAsyncClient.class);
+    private final DynamoDbAsyncClient dynamo = mock(DynamoDbAsyncClient.class);
+    private final LeaseTable table = new LeaseTable(dynamo, "app");
+    private final List<String> childLeasesCreated = new CopyOnWriteArrayList<>();
+    private final List<Outcome> finished = new CopyOnWriteArrayList<>();
+    /** Flipped instead of re-stubbing the mock while other threads call it (Mockito stubbing is not thread-safe). */
+    private volatile boolean dynamoRefuses;
+
+    @AfterEach
+    void stop() {
+        scheduler.shutdownNow();
+    }
+
+    /** Each GetRecords returns two plain records; after {@code endAfter} calls the shard ends. */
+    private void kinesisServes(int endAfter) {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenReturn(CompletableFuture
+                .completedFuture(GetShardIteratorResponse.builder().shardIterator("it-0").build()));
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
+            GetRecordsRequest r = inv.getArgument(0);
+            int n = Integer.parseInt(r.shardIterator().substring(3));
+            List<Record> records = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                long seq = 1000L + n * 2L + i;
+                records.add(Record.builder().sequenceNumber(Long.toString(seq)).partitionKey("pk")
+                        .approximateArrivalTimestamp(Instant.EPOCH).data(SdkBytes.fromUtf8String("d" + seq)).build());
+            }
+            GetRecordsResponse.Builder resp = GetRecordsResponse.builder().records(records).millisBehindLatest(5L);
+            if (n + 1 >= endAfter) {
+                resp.childShards(ChildShard.builder().shardId("shardId-000000000009").parentShards(SHARD)
+                        .hashKeyRange(HashKeyRange.builder().startingHashKey("0").endingHashKey("9").build()).build());
+            } else {
+                resp.nextShardIterator("it-" + (n + 1));
+            }
+            return CompletableFuture.completedFuture(resp.build());
+        });
+    }
+
+    private void dynamoAcceptsCheckpoints() {
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> {
+            if (dynamoRefuses) {
+                return CompletableFuture.failedFuture(ConditionalCheckFailedException.builder().message("stolen")
+                        .build());
+            }
+            UpdateItemRequest r = inv.getArgument(0);
+            Map<String, AttributeValue> row = new HashMap<>();
+            row.put("leaseKey", AttributeValue.builder().s(SHARD).build());
+            row.put("leaseOwner", AttributeValue.builder().s("A").build());
+            row.put("leaseCounter", AttributeValue.builder().n("1").build());
+            AttributeValue cp = r.expressionAttributeValues().get(":cp");
+            row.put("checkpoint", cp != null ? cp : AttributeValue.builder().s("TRIM_HORIZON").build());
+            return CompletableFuture.completedFuture(UpdateItemResponse.builder().attributes(row).build());
+        });
+    }
+
+    /** Records what the consumer calls. */
+    static class Recording implements RecordProcessor {
+        final List<KinesisUserRecord> records = new CopyOnWriteArrayList<>();
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        final AtomicInteger failuresLeft = new AtomicInteger();
+        volatile boolean checkpointEachBatch;
+        volatile boolean checkpointAtEnd = true;
+        volatile RuntimeException checkpointError;
+
+        @Override
+        public void initialize(InitializationInput input) {
+            calls.add("initialize " + input.startingPosition());
+        }
+
+        @Override
+        public void processRecords(ProcessRecordsInput input) {
+            if (failuresLeft.getAndUpdate(x -> x > 0 ? x - 1 : x) != 0) {
+                calls.add("fail");
+                throw new IllegalStateException("poison");
+            }
+            calls.add("process " + input.records().size());
+            records.addAll(input.records());
+            if (checkpointEachBatch) {
+                try {
+                    input.checkpointer().checkpoint();
+                } catch (RuntimeException e) {
+                    checkpointError = e;
+                    throw e;
+                }
+            }
+        }
+
+        @Override
+        public void leaseLost() {
+            calls.add("leaseLost");
+        }
+
+        @Override
+        public void shardEnded(Checkpointer checkpointer) {
+            calls.add("shardEnded");
+            if (checkpointAtEnd) {
+                checkpointer.checkpoint();
+            }
+        }
+
+        @Override
+        public void shutdownRequested(Checkpointer checkpointer) {
+            calls.add("shutdownRequested");
+            checkpointer.checkpoint();
+        }
+    }
+
+    private ShardConsumer consumer(Recording processor, ProcessorFailurePolicy policy, int maxAttempts,
+            List<List<KinesisUserRecord>> deadLetters, List<String> failedShards) {
+        ShardFetcher fetcher = new ShardFetcher(kinesis, "stream", SHARD, null, ExtendedSequenceNumber.TRIM_HORIZON,
+                InitialPosition.trimHorizon(), 100, Duration.ofMillis(1), Duration.ofMillis(10), 2, scheduler,
+                ConsumerMetrics.NOOP,
+                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        ShardCheckpointer checkpointer = new ShardCheckpointer(SHARD, "A", table, ExtendedSequenceNumber.TRIM_HORIZON,
+                ConsumerMetrics.NOOP, Clock.systemUTC());
+        ShardConsumer.FailurePolicy failurePolicy = new ShardConsumer.FailurePolicy(policy, maxAttempts,
+                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble),
+                (shard, records, cause) -> deadLetters.add(records));
+        ConsumerMetrics metrics = new ConsumerMetrics() {
+            @Override
+            public void shardFailed(String shardId, Throwable cause) {
+                failedShards.add(shardId);
+            }
+        };
+        return new ShardConsumer(SHARD, ExtendedSequenceNumber.TRIM_HORIZON, () -> processor, fetcher, checkpointer,
+                failurePolicy, metrics, new ShardConsumer.Callbacks() {
+                    @Override
+                    public void shardEnded(String shardId, List<ChildShard> children) {
+                        children.forEach(c -> childLeasesCreated.add(c.shardId()));
+                    }
+
+                    @Override
+                    public void finished(ShardConsumer consumer, Outcome outcome) {
+                        finished.add(outcome);
+                    }
+                });
+    }
+
+    private ShardConsumer consumer(Recording processor) {
+        return consumer(processor, ProcessorFailurePolicy.STOP_SHARD, 3, new ArrayList<>(), new ArrayList<>());
+    }
+
+    private static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "condition not met within 10 s");
+            Thread.sleep(5);
+        }
+    }
+
+    private static void assertContiguous(List<KinesisUserRecord> records) {
+        for (int i = 0; i < records.size(); i++) {
+            assertEquals(Long.toString(1000 + i), records.get(i).sequenceNumber(), "record " + i);
+        }
+    }
+
+    @Test
+    void renewalFailureStopsDeliveryAtOnceAndCallsLeaseLost() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        dynamoAcceptsCheckpoints();
+        Recording processor = new Recording();
+        processor.checkpointEachBatch = true;
+        ShardConsumer consumer = consumer(processor);
+        // the real coordinator holds the lease; its renewal is refused -> listener -> consumer.leaseLost()
+        Lease held = new Lease(SHARD, "A", 1, ExtendedSequenceNumber.TRIM_HORIZON, 0, java.util.Set.of(),
+                java.util.Set.of(), null, null, null);
+        LeaseCoordinator coordinator = new LeaseCoordinator(table, "A", Duration.ofSeconds(3), Duration.ofSeconds(1),
+                Duration.ofSeconds(1), 1, ConsumerMetrics.NOOP, Clock.systemUTC(), new Random(1), scheduler,
+                new LeaseCoordinator.Listener() {
+                    @Override
+                    public void leaseAcquired(Lease lease) {
+                    }
+
+                    @Override
+                    public void leaseLost(String leaseKey) {
+                        consumer.leaseLost();
+                    }
+
+                    @Override
+                    public void handoffRequested(String leaseKey) {
+                    }
+                });
+        TestAccess.hold(coordinator, held);
+        Thread t = new Thread(consumer);
+        t.start();
+        await(() -> processor.records.size() >= 6);
+
+        dynamoRefuses = true;
+        when(dynamo.getItem(any(GetItemRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                GetItemResponse.builder().item(Map.of("leaseKey", AttributeValue.builder().s(SHARD).build(),
+                        "leaseOwner", AttributeValue.builder().s("B").build(),
+                        "leaseCounter", AttributeValue.builder().n("7").build())).build()));
+        TestAccess.renewAll(coordinator);
+
+        assertEquals(Outcome.LEASE_LOST, consumer.done().get(5, TimeUnit.SECONDS));
+        int delivered = processor.records.size();
+        Thread.sleep(200);
+        assertEquals(delivered, processor.records.size(), "no delivery after the loss");
+        assertEquals("leaseLost", processor.calls.get(processor.calls.size() - 1));
+        assertEquals(1, processor.calls.stream().filter("leaseLost"::equals).count());
+        assertContiguous(processor.records);
+        assertEquals(List.of(Outcome.LEASE_LOST), finished);
+    }
+
+    @Test
+    void checkpointAfterLeaseLostThrows() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        dynamoAcceptsCheckpoints();
+        Recording processor = new Recording();
+        processor.checkpointEachBatch = true;
+        ShardConsumer consumer = consumer(processor);
+        Thread t = new Thread(consumer);
+        t.start();
+        await(() -> processor.records.size() >= 2);
+        dynamoRefuses = true;
+        await(() -> consumer.done().isDone());
+        assertTrue(processor.checkpointError instanceof LeaseLostException, String.valueOf(processor.checkpointError));
+        assertEquals(Outcome.LEASE_LOST, consumer.done().get());
+    }
+
+    @Test
+    void failingBatchIsRetriedThenDeliveryGoesOnInOrder() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        Recording processor = new Recording();
+        processor.failuresLeft.set(2);
+        ShardConsumer consumer = consumer(processor);
+        new Thread(consumer).start();
+        await(() -> processor.records.size() >= 6);
+        consumer.leaseLost();
+        consumer.done().get(5, TimeUnit.SECONDS);
+        assertEquals(List.of("initialize TRIM_HORIZON", "fail", "fail", "process 2"), processor.calls.subList(0, 4));
+        assertContiguous(processor.records);
+    }
+
+    @Test
+    void stopShardPolicyStopsWithoutSkipping() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        Recording processor = new Recording();
+        processor.failuresLeft.set(Integer.MAX_VALUE);
+        List<String> failed = new CopyOnWriteArrayList<>();
+        ShardConsumer consumer = consumer(processor, ProcessorFailurePolicy.STOP_SHARD, 3, new ArrayList<>(), failed);
+        new Thread(consumer).start();
+        assertEquals(Outcome.FAILED, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals(3, processor.calls.stream().filter("fail"::equals).count());
+        assertTrue(processor.records.isEmpty());
+        assertEquals(List.of(SHARD), failed);
+    }
+
+    @Test
+    void deadLetterPolicyHandsTheBatchOverAndGoesOn() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        Recording processor = new Recording();
+        processor.failuresLeft.set(2);
+        List<List<KinesisUserRecord>> deadLetters = new CopyOnWriteArrayList<>();
+        ShardConsumer consumer = consumer(processor, ProcessorFailurePolicy.DEAD_LETTER, 2, deadLetters,
+                new ArrayList<>());
+        new Thread(consumer).start();
+        await(() -> processor.records.size() >= 4);
+        consumer.leaseLost();
+        consumer.done().get(5, TimeUnit.SECONDS);
+        assertEquals(1, deadLetters.size());
+        assertEquals("1000", deadLetters.get(0).get(0).sequenceNumber());
+        assertEquals("1002", processor.records.get(0).sequenceNumber());
+    }
+
+    @Test
+    void gracefulShutdownLetsTheProcessorCheckpoint() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        dynamoAcceptsCheckpoints();
+        Recording processor = new Recording();
+        ShardConsumer consumer = consumer(processor);
+        new Thread(consumer).start();
+        await(() -> processor.records.size() >= 4);
+        consumer.requestShutdown(Outcome.SHUTDOWN);
+        assertEquals(Outcome.SHUTDOWN, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals("shutdownRequested", processor.calls.get(processor.calls.size() - 1));
+    }
+
+    @Test
+    void shardEndCreatesChildrenAndNeedsTheShardEndCheckpoint() throws Exception {
+        kinesisServes(3);
+        dynamoAcceptsCheckpoints();
+        Recording processor = new Recording();
+        ShardConsumer consumer = consumer(processor);
+        new Thread(consumer).start();
+        assertEquals(Outcome.SHARD_END, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals(6, processor.records.size());
+        assertEquals("shardEnded", processor.calls.get(processor.calls.size() - 1));
+        assertEquals(List.of("shardId-000000000009"), childLeasesCreated);
+    }
+
+    @Test
+    void shardEndWithoutCheckpointFailsTheShard() throws Exception {
+        kinesisServes(1);
+        dynamoAcceptsCheckpoints();
+        Recording processor = new Recording();
+        processor.checkpointAtEnd = false;
+        ShardConsumer consumer = consumer(processor);
+        new Thread(consumer).start();
+        assertEquals(Outcome.FAILED, consumer.done().get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    void haltEndsWithoutCallbacksOrCheckpoints() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        Recording processor = new Recording();
+        ShardConsumer consumer = consumer(processor);
+        new Thread(consumer).start();
+        await(() -> processor.records.size() >= 2);
+        consumer.halt();
+        assertEquals(Outcome.HALTED, consumer.done().get(5, TimeUnit.SECONDS));
+        assertTrue(processor.calls.stream().noneMatch(c -> c.equals("leaseLost") || c.equals("shutdownRequested")));
+    }
+
+    @Test
+    void shutdownWhileRetryingDoesNotLetTheCheckpointPassTheFailedBatch() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        dynamoAcceptsCheckpoints();
+        Recording processor = new Recording();
+        processor.checkpointEachBatch = true;
+        ShardConsumer consumer = consumer(processor, ProcessorFailurePolicy.STOP_SHARD, 1000, new ArrayList<>(),
+                new ArrayList<>());
+        new Thread(consumer).start();
+        await(() -> processor.records.size() >= 4);
+        processor.failuresLeft.set(Integer.MAX_VALUE);
+        await(() -> processor.calls.contains("fail"));
+        int processed = processor.records.size();
+        consumer.requestShutdown(Outcome.SHUTDOWN);
+        assertEquals(Outcome.SHUTDOWN, consumer.done().get(5, TimeUnit.SECONDS));
+        KinesisUserRecord lastProcessed = processor.records.get(processed - 1);
+        assertEquals(lastProcessed.extendedSequenceNumber(), TestAccessCheckpoint.lastCheckpoint(consumer));
+    }
+}

@@ -1,0 +1,165 @@
+package io.purekinesis.consumer.internal.fetch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.ExtendedSequenceNumber;
+import io.purekinesis.consumer.InitialPosition;
+import io.purekinesis.consumer.KinesisUserRecord;
+import io.purekinesis.consumer.internal.Backoff;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.ExpiredIteratorException;
+import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
+import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
+import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
+import software.amazon.awssdk.services.kinesis.model.GetShardIteratorResponse;
+import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
+import software.amazon.awssdk.services.kinesis.model.Record;
+
+class ShardFetcherTest {
+
+    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1);
+    private final KinesisAsyncClient kinesis = mock(KinesisAsyncClient.class);
+    private final List<GetShardIteratorRequest> iteratorRequests = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stop() {
+        scheduler.shutdownNow();
+    }
+
+    private static Record record(long seq) {
+        return Record.builder().sequenceNumber(Long.toString(seq)).partitionKey("k").approximateArrivalTimestamp(
+                Instant.EPOCH).data(SdkBytes.fromUtf8String("d" + seq)).build();
+    }
+
+    private ShardFetcher fetcher(ExtendedSequenceNumber checkpoint) {
+        return new ShardFetcher(kinesis, "stream", "shardId-000000000000", null, checkpoint,
+                InitialPosition.trimHorizon(), 100, Duration.ofMillis(200), Duration.ofMillis(10), 3, scheduler,
+                ConsumerMetrics.NOOP,
+                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+    }
+
+    private static List<KinesisUserRecord> drain(ShardFetcher f, int count) throws InterruptedException {
+        List<KinesisUserRecord> out = new ArrayList<>();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (out.size() < count && System.nanoTime() < deadline) {
+            RecordBatch b = f.poll(Duration.ofMillis(50));
+            if (b != null) {
+                out.addAll(b.records());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void expiredIteratorAndThrottlingNeitherSkipNorRepeat() throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenAnswer(inv -> {
+            GetShardIteratorRequest r = inv.getArgument(0);
+            iteratorRequests.add(r);
+            return CompletableFuture.completedFuture(GetShardIteratorResponse.builder()
+                    .shardIterator(iteratorRequests.size() == 1 ? "first" : "after").build());
+        });
+        AtomicInteger calls = new AtomicInteger();
+        List<Long> callTimes = new CopyOnWriteArrayList<>();
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
+            callTimes.add(System.nanoTime());
+            GetRecordsRequest r = inv.getArgument(0);
+            switch (calls.incrementAndGet()) {
+                case 1:
+                    return CompletableFuture.completedFuture(GetRecordsResponse.builder()
+                            .records(record(1000), record(1001)).nextShardIterator("second").millisBehindLatest(0L)
+                            .build());
+                case 2:
+                    return CompletableFuture.failedFuture(ExpiredIteratorException.builder().message("old").build());
+                case 3:
+                    assertEquals("after", r.shardIterator());
+                    return CompletableFuture.failedFuture(ProvisionedThroughputExceededException.builder()
+                            .message("slow down").build());
+                default:
+                    long base = 1002 + (calls.get() - 4) * 2L;
+                    return CompletableFuture.completedFuture(GetRecordsResponse.builder()
+                            .records(record(base), record(base + 1)).nextShardIterator("after")
+                            .millisBehindLatest(0L).build());
+            }
+        });
+        ShardFetcher f = fetcher(ExtendedSequenceNumber.TRIM_HORIZON);
+        f.start();
+        List<KinesisUserRecord> records = drain(f, 6);
+        f.stop();
+        assertEquals(List.of("1000", "1001", "1002", "1003", "1004", "1005"),
+                records.subList(0, 6).stream().map(KinesisUserRecord::sequenceNumber).toList());
+        assertEquals("TRIM_HORIZON", iteratorRequests.get(0).shardIteratorTypeAsString());
+        assertEquals("AFTER_SEQUENCE_NUMBER", iteratorRequests.get(1).shardIteratorTypeAsString());
+        assertEquals("1001", iteratorRequests.get(1).startingSequenceNumber());
+        for (int i = 1; i < callTimes.size(); i++) {
+            long gapMillis = (callTimes.get(i) - callTimes.get(i - 1)) / 1_000_000;
+            assertTrue(gapMillis >= 190, "GetRecords calls " + gapMillis + " ms apart: more than 5 per second");
+        }
+    }
+
+    @Test
+    void resumesAtTheCheckpointInsideAnAggregateWithAtSequenceNumber() throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenAnswer(inv -> {
+            iteratorRequests.add(inv.getArgument(0));
+            return CompletableFuture.completedFuture(GetShardIteratorResponse.builder().shardIterator("it").build());
+        });
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                GetRecordsResponse.builder().records(DeaggregatorTest.aggregate("500", 4), record(600))
+                        .nextShardIterator(null).build()));
+        ShardFetcher f = fetcher(ExtendedSequenceNumber.of("500", 1));
+        f.start();
+        RecordBatch batch = f.poll(Duration.ofSeconds(5));
+        assertEquals("AT_SEQUENCE_NUMBER", iteratorRequests.get(0).shardIteratorTypeAsString());
+        assertEquals("500", iteratorRequests.get(0).startingSequenceNumber());
+        assertEquals(List.of(2L, 3L, 0L), batch.records().stream().map(KinesisUserRecord::subSequenceNumber).toList());
+        assertTrue(batch.shardEnd());
+    }
+
+    private GetShardIteratorRequest firstIteratorRequest(ExtendedSequenceNumber checkpoint, InitialPosition initial)
+            throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenAnswer(inv -> {
+            iteratorRequests.add(inv.getArgument(0));
+            return CompletableFuture.completedFuture(GetShardIteratorResponse.builder().shardIterator("it").build());
+        });
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                GetRecordsResponse.builder().records(List.of()).nextShardIterator(null).build()));
+        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null, checkpoint, initial, 100,
+                Duration.ofMillis(200), Duration.ofMillis(10), 3, scheduler, ConsumerMetrics.NOOP,
+                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        f.start();
+        assertTrue(f.poll(Duration.ofSeconds(5)).shardEnd());
+        return iteratorRequests.get(0);
+    }
+
+    @Test
+    void newLeasesStartAtTheirSentinel() throws Exception {
+        assertEquals("LATEST", firstIteratorRequest(ExtendedSequenceNumber.LATEST, InitialPosition.latest())
+                .shardIteratorTypeAsString());
+    }
+
+    @Test
+    void atTimestampUsesTheConfiguredTimestamp() throws Exception {
+        Instant at = Instant.parse("2026-01-02T03:04:05Z");
+        GetShardIteratorRequest r = firstIteratorRequest(ExtendedSequenceNumber.AT_TIMESTAMP,
+                InitialPosition.atTimestamp(at));
+        assertEquals("AT_TIMESTAMP", r.shardIteratorTypeAsString());
+        assertEquals(at, r.timestamp());
+    }
+}
