@@ -163,7 +163,7 @@ public final class AggregateEncoder {
     }
 
     private static int tableEntrySize(String key) {
-        int length = Utf8Length.of(key);
+        int length = AggregationFormat.utf8Length(key);
         return TAG_SIZE + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
     }
 

@@ -42,6 +42,30 @@ public final class AggregationFormat {
         return true;
     }
 
+    /**
+     * The UTF-8 length of a partition key or explicit hash key, as Kinesis and this format count it, without
+     * encoding it. Agrees with {@code String.getBytes(UTF_8)}, which writes an unpaired surrogate as one byte.
+     */
+    public static int utf8Length(CharSequence s) {
+        int length = s.length();
+        int bytes = length;
+        for (int i = 0; i < length; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                continue;
+            }
+            if (c < 0x800) {
+                bytes += 1;
+            } else if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(s.charAt(i + 1))) {
+                bytes += 2; // the pair is 4 bytes for 2 chars
+                i++;
+            } else if (!Character.isSurrogate(c)) {
+                bytes += 2;
+            }
+        }
+        return bytes;
+    }
+
     static void writeMagic(byte[] out) {
         System.arraycopy(MAGIC, 0, out, 0, MAGIC_LENGTH);
     }

@@ -60,6 +60,13 @@ class HashKeysTest {
     }
 
     @Test
+    void utf8LengthAgreesWithTheEncoderOfTheJdk() {
+        for (String s : List.of("", "abc", "\u00e9", "\u4e2d", "\uD83D\uDE00", "a\uD800b", "\uDC00", "x\uD83D")) {
+            assertEquals(s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, AggregationFormat.utf8Length(s), s);
+        }
+    }
+
+    @Test
     void aPlainRecordWithoutPartitionKeyHasNoHashKey() {
         DecodedRecord record = AggregateDecoder.decode(new byte[] {1}, null, null).get(0);
         assertThrows(IllegalStateException.class, record::hashKey);
