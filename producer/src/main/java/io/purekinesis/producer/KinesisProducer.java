@@ -68,6 +68,8 @@ public final class KinesisProducer implements AutoCloseable {
     private static final AtomicInteger IDS = new AtomicInteger();
     /** Kinesis: a partition key has 1 to 256 Unicode (UTF-16) code units. */
     public static final int MAX_PARTITION_KEY_LENGTH = 256;
+    /** Longest wait past close's deadline for adds already under way (they no longer block then). */
+    private static final long ADD_DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final ProducerConfig config;
     private final String name;
@@ -113,7 +115,8 @@ public final class KinesisProducer implements AutoCloseable {
             callbackExecutor = ownedCallbackExecutor;
         }
         SafeMetrics metrics = new SafeMetrics(config.metrics());
-        this.completer = new Completer(callbackExecutor, budget, config.deadLetterHandler(), metrics);
+        this.completer = new Completer(callbackExecutor, budget, config.deadLetterHandler(), metrics,
+                "purekinesis-producer-" + name + "-callback-overflow");
         this.shardMapLoader = new ShardMapLoader(client.client());
         RoutingFeedback routing = new RoutingFeedback() {
             @Override
@@ -134,7 +137,7 @@ public final class KinesisProducer implements AutoCloseable {
                 config.maxAttempts().orElse(0), completer, metrics, routing);
         this.sender = new Sender(config, client.client(), resultHandler, completer, budget, metrics,
                 pipelines.values());
-        sender.start("purekinesis-producer-" + name + "-sender");
+        completer.loopThread(sender.start("purekinesis-producer-" + name + "-sender"));
         LOG.info("Kinesis producer {} started", name);
         LOG.debug("Kinesis producer {} settings: {}", name, config);
     }
@@ -213,16 +216,32 @@ public final class KinesisProducer implements AutoCloseable {
                 throw new RecordTooLargeException(size, ProducerConfig.MAX_RECORD_SIZE_BYTES);
             }
             budget.reserve((int) size, addTimeoutNanos);
-            long now = config.clock().millis();
-            UserRecord record = new UserRecord(stream, partitionKey, explicitHashKey, data, hashHi, hashLo, now,
-                    now + ttlMillis, (int) size);
-            StreamPipeline pipeline = pipelines.get(stream);
-            if (pipeline == null) {
-                pipeline = pipelines.computeIfAbsent(stream,
-                        s -> new StreamPipeline(s, config, shardMapLoader, completer, sender::wakeup));
+            UserRecord record = null;
+            try {
+                long now = config.clock().millis();
+                record = new UserRecord(stream, partitionKey, explicitHashKey, data, hashHi, hashLo, now,
+                        now + ttlMillis, (int) size);
+                StreamPipeline pipeline = pipelines.get(stream);
+                if (pipeline == null) {
+                    pipeline = pipelines.computeIfAbsent(stream,
+                            s -> new StreamPipeline(s, config, shardMapLoader, completer, sender::wakeup));
+                }
+                if (pipeline.append(record)) {
+                    sender.wakeup();
+                }
+            } catch (RuntimeException | Error e) {
+                // The caller gets the exception, not a future: the record must not hold budget (nor, if it was
+                // queued before the failure, ever complete a future nobody has).
+                if (record == null || record.markDone()) {
+                    budget.release(size, 1);
+                }
+                throw e;
             }
-            if (pipeline.append(record)) {
-                sender.wakeup();
+            if (sender.isAborted() && record.markDone()) {
+                // Close gave up waiting for this add (past its deadline) and aborted before the record was in
+                // the pipeline: nobody would ever complete it. Refuse it as an add after close.
+                budget.release(size, 1);
+                throw new ProducerClosedException("producer " + name + " closed while the record was being added");
             }
             return record.future();
         } finally {
@@ -275,6 +294,16 @@ public final class KinesisProducer implements AutoCloseable {
         return config;
     }
 
+    /** For tests. */
+    Sender sender() {
+        return sender;
+    }
+
+    /** For tests: the stream's pipeline, or null before its first record. */
+    StreamPipeline pipeline(String stream) {
+        return pipelines.get(stream);
+    }
+
     /** {@link #close(Duration)} with {@link ProducerConfig#recordTtl()} as timeout. */
     @Override
     public void close() {
@@ -285,11 +314,15 @@ public final class KinesisProducer implements AutoCloseable {
      * Stops accepting records (further {@code add} calls, and those blocked for buffer space, throw
      * {@link ProducerClosedException}), sends everything buffered and waits for the outcomes until
      * {@code timeout}. Whatever is still not stored then fails with {@link FailureReason#PRODUCER_CLOSED}, goes to
-     * the dead-letter handler and is returned. Then releases the sender thread, the callback thread and, if the
-     * producer built it, the Kinesis client. Never waits much longer than {@code timeout}; a second call returns
-     * an empty list at once.
+     * the dead-letter handler and is returned: buffered records, retries waiting for their backoff, and records of
+     * calls in flight or whose answer is being handled at that moment (if such a call is stored after all, the
+     * record may be in the stream although reported failed). An {@code add} still running then either returns a
+     * future close completed or throws {@link ProducerClosedException}. Then releases the sender thread, the
+     * callback thread and, if the producer built it, the Kinesis client. Never waits much longer than
+     * {@code timeout}; a second call returns an empty list at once.
      *
-     * @return the records failed because the deadline passed (records failed for other reasons are not included)
+     * @return exactly the records whose futures close failed with {@link FailureReason#PRODUCER_CLOSED}; records
+     *     that failed for other reasons before were dead-lettered then and are not included
      */
     public List<FailedRecord> close(Duration timeout) {
         if (!closing.compareAndSet(false, true)) {
@@ -308,6 +341,7 @@ public final class KinesisProducer implements AutoCloseable {
             boolean drained = budget.awaitEmpty(Math.max(0, deadline - System.nanoTime()));
             sender.stop(Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             if (!drained) {
+                awaitAddsEnded();
                 undelivered = sender.abortAll();
                 LOG.warn("Producer {} closed with {} records undelivered; they were dead-lettered", name,
                         undelivered.size());
@@ -319,6 +353,7 @@ public final class KinesisProducer implements AutoCloseable {
             } catch (InterruptedException ignored) {
                 // already interrupted
             }
+            awaitAddsEnded();
             undelivered = sender.abortAll();
         } finally {
             if (ownedCallbackExecutor != null) {
@@ -342,5 +377,17 @@ public final class KinesisProducer implements AutoCloseable {
         }
         LOG.info("Kinesis producer {} closed", name);
         return undelivered;
+    }
+
+    /**
+     * Before aborting: an {@code add} that passed the closed check before close began may still be appending its
+     * record (the deadline may have passed while waiting for it). Once the budget is closed no add blocks, so this
+     * ends within microseconds; without it such a record could land in an aborted pipeline and never complete.
+     */
+    private void awaitAddsEnded() {
+        long giveUp = System.nanoTime() + ADD_DRAIN_GRACE_NANOS;
+        while (activeAdds.sum() > 0 && System.nanoTime() < giveUp) {
+            Thread.onSpinWait();
+        }
     }
 }

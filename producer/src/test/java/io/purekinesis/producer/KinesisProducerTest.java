@@ -346,6 +346,27 @@ class KinesisProducerTest {
     }
 
     @Test
+    void streamDeletedWhileProducingFailsEachRecordInsteadOfRetrying() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(2);
+        producer = KinesisProducer.create(config(fake).recordMaxBufferedTime(Duration.ofMillis(5))
+                .shardMapRefreshInterval(Duration.ofMillis(100)).build());
+        producer.add(STREAM, "before", data(0)).get(5, TimeUnit.SECONDS);
+        fake.streamExists(false);
+        for (int round = 0; round < 3; round++) {
+            List<CompletableFuture<RecordResult>> futures = addKeys(20);
+            for (CompletableFuture<RecordResult> f : futures) {
+                RecordFailedException e = assertInstanceOf(RecordFailedException.class, failure(f));
+                assertEquals(FailureReason.NON_RETRYABLE_ERROR, e.reason());
+                assertEquals("ResourceNotFoundException", e.errorCode());
+                assertEquals(1, e.attempts().size(), "not retried");
+            }
+            Thread.sleep(150); // across a failed refresh of the shard map
+        }
+        assertEquals(60, deadLetters.size());
+        assertEquals(0, producer.outstandingRecords());
+    }
+
+    @Test
     void closeWithAStalledClientReturnsInTimeAndDeadLettersEverything() throws Exception {
         FakeKinesisClient fake = FakeKinesisClient.withShards(2);
         fake.stallForever();

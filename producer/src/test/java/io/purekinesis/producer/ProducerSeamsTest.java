@@ -180,4 +180,40 @@ class ProducerSeamsTest {
         assertEquals("AccessDeniedException", e.errorCode());
         assertEquals(FailureReason.NON_RETRYABLE_ERROR, e.reason());
     }
+
+    /** When an injected collaborator throws inside add after the budget was reserved, the reservation comes back. */
+    @Test
+    void addThatFailsAfterReservingReturnsItsBudget() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        Thread caller = Thread.currentThread();
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public long millis() {
+                if (Thread.currentThread() == caller) {
+                    throw new IllegalStateException("clock broken");
+                }
+                return System.currentTimeMillis();
+            }
+
+            @Override
+            public Instant instant() {
+                return Instant.ofEpochMilli(millis());
+            }
+
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+        };
+        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake).clock(clock)
+                .maxOutstandingRecords(1).build());
+        assertThrows(IllegalStateException.class, () -> producer.add(STREAM, "k", new byte[10]));
+        assertEquals(0, producer.outstandingRecords());
+        assertEquals(0, producer.outstandingBytes());
+    }
 }

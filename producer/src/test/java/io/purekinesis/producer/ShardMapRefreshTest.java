@@ -7,12 +7,14 @@ import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.producer.internal.StreamPipeline;
 import io.purekinesis.producer.testing.FakeKinesisClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -104,5 +106,40 @@ class ShardMapRefreshTest {
         producer.add(STREAM, "k", new byte[1]).get(5, TimeUnit.SECONDS);
         Thread.sleep(600);
         assertTrue(fake.listShardsRequests().size() >= 3, "ListShards calls: " + fake.listShardsRequests().size());
+    }
+
+    /**
+     * After a reshard, the closed shard's aggregator and collector queue (with its rate limiter) go away: they
+     * would otherwise be kept, and scanned on every sender pass, forever.
+     */
+    @Test
+    void perShardStateOfClosedShardsIsDroppedAfterAReshard() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(2);
+        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake)
+                .recordMaxBufferedTime(Duration.ofMillis(5)).shardMapRefreshInterval(Duration.ofMillis(100))
+                .build());
+        for (int i = 0; i < 100; i++) {
+            producer.add(STREAM, "key-" + i, new byte[] {1});
+        }
+        assertTrue(producer.flushSync(Duration.ofSeconds(5)));
+        StreamPipeline pipeline = producer.pipeline(STREAM);
+        assertEquals(Set.of("shardId-000000000000", "shardId-000000000001"), pipeline.aggregatorShardIds());
+
+        fake.split("shardId-000000000000", "shardId-000000000002", "shardId-000000000003");
+        Set<String> open = Set.of("shardId-000000000001", "shardId-000000000002", "shardId-000000000003");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        int round = 0;
+        while (!(open.containsAll(pipeline.aggregatorShardIds())
+                && open.containsAll(pipeline.collector().shardIds())) && System.nanoTime() < deadline) {
+            for (int i = 0; i < 100; i++) {
+                producer.add(STREAM, "key-" + round + "-" + i, new byte[] {1});
+            }
+            round++;
+            assertTrue(producer.flushSync(Duration.ofSeconds(5)));
+            Thread.sleep(50);
+        }
+        assertTrue(open.containsAll(pipeline.aggregatorShardIds()), "aggregators: " + pipeline.aggregatorShardIds());
+        assertTrue(open.containsAll(pipeline.collector().shardIds()), "queues: " + pipeline.collector().shardIds());
+        assertTrue(pipeline.aggregatorShardIds().contains("shardId-000000000001"), "open shards keep theirs");
     }
 }

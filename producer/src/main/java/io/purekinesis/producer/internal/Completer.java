@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,13 +33,35 @@ public final class Completer {
     private final MemoryBudget budget;
     private final DeadLetterHandler deadLetterHandler;
     private final ProducerMetrics metrics;
+    private final Executor overflow;
+    private volatile boolean handlerFailureLogged;
+    private volatile Thread loopThread;
 
     public Completer(Executor executor, MemoryBudget budget, DeadLetterHandler deadLetterHandler,
             ProducerMetrics metrics) {
+        this(executor, budget, deadLetterHandler, metrics, "purekinesis-producer-callback-overflow");
+    }
+
+    /**
+     * @param overflowThreadName names the thread that runs completions the executor rejects (a bounded user
+     *     executor, or ours after close): never the calling thread, which may be the sender loop
+     */
+    public Completer(Executor executor, MemoryBudget budget, DeadLetterHandler deadLetterHandler,
+            ProducerMetrics metrics, String overflowThreadName) {
         this.executor = executor;
         this.budget = budget;
         this.deadLetterHandler = deadLetterHandler;
         this.metrics = metrics;
+        // One daemon thread, started on the first rejection, ended after a second idle. Its queue holds at most
+        // one task per outstanding record group, which the memory budget bounds.
+        ThreadPoolExecutor overflow = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                r -> {
+                    Thread t = new Thread(r, overflowThreadName);
+                    t.setDaemon(true);
+                    return t;
+                });
+        overflow.allowCoreThreadTimeOut(true);
+        this.overflow = overflow;
     }
 
     /** Every record of {@code entry} was stored in {@code shardId} at {@code sequenceNumber}. */
@@ -55,12 +80,14 @@ public final class Completer {
         }
         if (!won.isEmpty()) {
             run(() -> {
-                long bytes = 0;
-                for (int i = 0; i < won.size(); i++) {
-                    won.get(i).future().complete(results.get(i));
-                    bytes += won.get(i).sizeBytes();
+                try {
+                    for (int i = 0; i < won.size(); i++) {
+                        won.get(i).future().complete(results.get(i));
+                    }
+                } finally {
+                    // Whatever happens above, the budget comes back, once, for every record decided here.
+                    budget.release(totalBytes(won), won.size());
                 }
-                budget.release(bytes, won.size());
                 metrics.userRecordsPut(entry.stream(), won.size());
             });
         }
@@ -75,8 +102,11 @@ public final class Completer {
         RecordResult result = new RecordResult(shardId, sequenceNumber, subSequenceNumber, entry.aggregated(),
                 record.attemptsWith(List.copyOf(entry.attempts())));
         run(() -> {
-            record.future().complete(result);
-            budget.release(record.sizeBytes(), 1);
+            try {
+                record.future().complete(result);
+            } finally {
+                budget.release(record.sizeBytes(), 1);
+            }
             metrics.userRecordsPut(record.stream(), 1);
         });
     }
@@ -101,23 +131,23 @@ public final class Completer {
         }
         if (!won.isEmpty()) {
             run(() -> {
-                long bytes = 0;
-                for (int i = 0; i < won.size(); i++) {
-                    UserRecord r = won.get(i);
-                    FailedRecord f = failed.get(i);
-                    RecordFailedException e = reason == FailureReason.TTL_EXPIRED
-                            || reason == FailureReason.MAX_ATTEMPTS_EXHAUSTED
-                            ? new RecordExpiredException(reason, errorCode, errorMessage, f.attempts())
-                            : new RecordFailedException(reason, errorCode, errorMessage, f.attempts(), cause);
-                    r.future().completeExceptionally(e);
-                    try {
-                        deadLetterHandler.handle(f);
-                    } catch (RuntimeException | Error t) {
-                        LOG.error("Dead-letter handler threw for a record of stream {}", r.stream(), t);
+                try {
+                    for (int i = 0; i < won.size(); i++) {
+                        UserRecord r = won.get(i);
+                        FailedRecord f = failed.get(i);
+                        try {
+                            RecordFailedException e = reason == FailureReason.TTL_EXPIRED
+                                    || reason == FailureReason.MAX_ATTEMPTS_EXHAUSTED
+                                    ? new RecordExpiredException(reason, errorCode, errorMessage, f.attempts())
+                                    : new RecordFailedException(reason, errorCode, errorMessage, f.attempts(), cause);
+                            r.future().completeExceptionally(e);
+                        } finally {
+                            deadLetter(f);
+                        }
                     }
-                    bytes += r.sizeBytes();
+                } finally {
+                    budget.release(totalBytes(won), won.size());
                 }
-                budget.release(bytes, won.size());
                 metrics.userRecordsFailed(won.get(0).stream(), won.size());
                 metrics.userRecordsDeadLettered(won.get(0).stream(), won.size());
             });
@@ -125,17 +155,54 @@ public final class Completer {
         return failed;
     }
 
-    private void run(Runnable task) {
+    private void deadLetter(FailedRecord f) {
         try {
+            deadLetterHandler.handle(f);
+        } catch (RuntimeException | Error t) {
+            // Not once per record: a handler that always throws would flood the log.
+            if (!handlerFailureLogged) {
+                handlerFailureLogged = true;
+                LOG.error("Dead-letter handler threw for a record of stream {}; further failures are logged at DEBUG",
+                        f.stream(), t);
+            } else {
+                LOG.debug("Dead-letter handler threw for a record of stream {}", f.stream(), t);
+            }
+        }
+    }
+
+    private static long totalBytes(List<UserRecord> records) {
+        long bytes = 0;
+        for (int i = 0; i < records.size(); i++) {
+            bytes += records.get(i).sizeBytes();
+        }
+        return bytes;
+    }
+
+    /** The sender loop's thread: user code must never run on it, whatever the executor does. */
+    public void loopThread(Thread thread) {
+        this.loopThread = thread;
+    }
+
+    private void run(Runnable task) {
+        Runnable guarded = () -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.error("Completing records failed", e);
+            }
+        };
+        try {
+            // A direct or caller-runs executor would run the task right here, possibly on the sender loop.
             executor.execute(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    LOG.error("Completing records failed", e);
+                if (Thread.currentThread() == loopThread) {
+                    overflow.execute(guarded);
+                } else {
+                    guarded.run();
                 }
             });
         } catch (RejectedExecutionException e) {
-            task.run();
+            // Never run user code inline: the caller may be the sender loop or an SDK thread.
+            overflow.execute(guarded);
         }
     }
 }

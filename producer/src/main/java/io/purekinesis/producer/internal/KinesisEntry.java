@@ -3,8 +3,8 @@ package io.purekinesis.producer.internal;
 import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.producer.Attempt;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 
@@ -27,7 +27,11 @@ public final class KinesisEntry {
     private final long sendDeadlineMillis;
     private final long expiryMillis;
     private final long oldestArrivalMillis;
-    private final List<Attempt> attempts = new ArrayList<>(2);
+    /**
+     * Appended by the thread handling a call's answer, read meanwhile by {@code close} when it fails what is in
+     * flight: copy-on-write, so readers always see a consistent list (attempts are few, reads are many).
+     */
+    private final List<Attempt> attempts = new CopyOnWriteArrayList<>();
     private long notBeforeMillis;
 
     private KinesisEntry(String stream, String shardId, List<UserRecord> records, boolean aggregated, byte[] data,
@@ -72,13 +76,27 @@ public final class KinesisEntry {
         return entry;
     }
 
-    /** Gives each record of an aggregate its data back, decoded from the aggregate (rare: failures, resends). */
-    public synchronized void restoreData() {
+    /**
+     * Gives each record of an aggregate its data back, decoded from the aggregate (rare: failures, resends).
+     *
+     * @return the data of {@code wanted}, one of this entry's records
+     */
+    synchronized byte[] restoreData(UserRecord wanted) {
         List<DecodedRecord> decoded = AggregateDecoder.decode(sdkEntry.data().asByteArray(),
                 sdkEntry.partitionKey(), sdkEntry.explicitHashKey());
+        byte[] result = null;
         for (int i = 0; i < records.size(); i++) {
-            records.get(i).restoreData(decoded.get(i).data());
+            UserRecord r = records.get(i);
+            byte[] data = decoded.get(i).data();
+            r.restoreData(data, this);
+            if (r == wanted) {
+                result = data;
+            }
         }
+        if (result == null) {
+            throw new IllegalArgumentException("record is not part of this aggregate");
+        }
+        return result;
     }
 
     public String stream() {

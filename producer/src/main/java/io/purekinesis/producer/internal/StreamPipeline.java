@@ -8,13 +8,17 @@ import io.purekinesis.producer.internal.aggregation.ShardAggregator;
 import io.purekinesis.producer.internal.batching.StreamCollector;
 import io.purekinesis.producer.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.RetryPolicy;
+import io.purekinesis.producer.internal.send.Sender;
 import io.purekinesis.producer.internal.shardmap.ShardMap;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -54,6 +58,8 @@ public final class StreamPipeline {
     /** Kinesis counts the partition key "a" too: an aggregate's data may be at most 1 MiB - 1. */
     private final int aggregateMaxSize;
     private final Runnable waker;
+    /** Whether a new send deadline must wake the sender (short buffered times only). */
+    private final boolean wakeOnNewDeadline;
     private volatile ShardMap shardMap;
     private volatile boolean refreshRequested;
     // sender thread only:
@@ -79,8 +85,9 @@ public final class StreamPipeline {
         this.maxBufferedMillis = config.recordMaxBufferedTime().toMillis();
         this.aggregateMaxSize = Math.min(config.aggregationMaxSize(),
                 ProducerConfig.MAX_RECORD_SIZE_BYTES - KinesisEntry.AGGREGATE_PARTITION_KEY.length());
+        this.wakeOnNewDeadline = Sender.deadlineWakeupsNeeded(maxBufferedMillis);
         this.collector = new StreamCollector(stream, config.collectionMaxCount(), config.collectionMaxSize(),
-                config.rateLimit(), config.strictOrdering());
+                config.rateLimit(), config.strictOrdering(), wakeOnNewDeadline);
     }
 
     public String stream() {
@@ -93,6 +100,11 @@ public final class StreamPipeline {
 
     public ShardMap shardMap() {
         return shardMap;
+    }
+
+    /** The shards that have an aggregator now (for tests and diagnostics). */
+    public Set<String> aggregatorShardIds() {
+        return Set.copyOf(aggregators.keySet());
     }
 
     /**
@@ -116,17 +128,46 @@ public final class StreamPipeline {
     }
 
     private boolean route(UserRecord record, ShardMap map) {
-        String shardId = map.shardFor(record.hashHi(), record.hashLo());
-        if (!config.aggregationEnabled() || shardId == null) {
-            // No prediction (a gap in the map, e.g. mid-reshard): plain, so Kinesis routes it by its own hash key.
-            return collector.enqueue(KinesisEntry.plain(record, shardId, maxBufferedMillis));
+        while (true) {
+            String shardId = map.shardFor(record.hashHi(), record.hashLo());
+            if (!config.aggregationEnabled() || shardId == null) {
+                // No prediction (a gap in the map, e.g. mid-reshard): plain, so Kinesis routes it by its own key.
+                return collector.enqueue(KinesisEntry.plain(record, shardId, maxBufferedMillis));
+            }
+            ShardAggregator aggregator = aggregators.get(shardId);
+            if (aggregator == null) {
+                aggregator = aggregators.computeIfAbsent(shardId, k -> new ShardAggregator(shardId,
+                        aggregateMaxSize, config.aggregationMaxCount(), maxBufferedMillis, wakeOnNewDeadline));
+            }
+            int outcome = aggregator.offer(record, collector);
+            if (outcome != ShardAggregator.RETIRED) {
+                return outcome == ShardAggregator.WAKE;
+            }
+            // The shard closed while this thread predicted it with an older map: the newer map is published
+            // before aggregators are retired, so predict again.
+            ShardMap current = shardMap;
+            if (current == map) {
+                return collector.enqueue(KinesisEntry.plain(record, shardId, maxBufferedMillis));
+            }
+            map = current;
         }
-        ShardAggregator aggregator = aggregators.get(shardId);
-        if (aggregator == null) {
-            aggregator = aggregators.computeIfAbsent(shardId, k -> new ShardAggregator(shardId,
-                    aggregateMaxSize, config.aggregationMaxCount(), maxBufferedMillis));
+    }
+
+    /**
+     * Sender thread, after a load: drops the aggregators of shards no longer open (sealing what they hold) and the
+     * collector's idle queues of those shards, so per-shard state and the cost of a sender pass follow the open
+     * shards. A queue still busy goes at a later load; an aggregator an adder recreated from an older map too.
+     */
+    private void dropClosedShards(ShardMap map) {
+        Set<String> open = new HashSet<>(map.shardIds());
+        for (Iterator<Map.Entry<String, ShardAggregator>> it = aggregators.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, ShardAggregator> e = it.next();
+            if (!open.contains(e.getKey())) {
+                it.remove();
+                e.getValue().retire(collector);
+            }
         }
-        return aggregator.append(record, collector);
+        collector.dropIdleShards(open);
     }
 
     /**
@@ -197,6 +238,7 @@ public final class StreamPipeline {
                             previous.size());
                 }
                 shardMap = map;
+                dropClosedShards(map);
             }
             return;
         }

@@ -33,7 +33,7 @@ public final class UserRecord {
      * aggregate already has the bytes, so the user's array is let go (half the memory of a buffered small record)
      * and restored from the aggregate only if the record must be dead-lettered or resent.
      */
-    private Object payload;
+    private volatile Object payload;
     private final long hashHi;
     private final long hashLo;
     private final long arrivalMillis;
@@ -80,8 +80,8 @@ public final class UserRecord {
         if (p instanceof byte[] bytes) {
             return bytes;
         }
-        ((KinesisEntry) p).restoreData();
-        return (byte[]) payload;
+        // Not re-read from the field: a resent record may meanwhile have been packed into another aggregate.
+        return ((KinesisEntry) p).restoreData(this);
     }
 
     /** Lets go of the user's array: {@code aggregate} holds the bytes (sender or user thread, at seal). */
@@ -89,9 +89,9 @@ public final class UserRecord {
         payload = aggregate;
     }
 
-    /** Called by {@link KinesisEntry#restoreData()} under the entry's lock. */
-    void restoreData(byte[] data) {
-        if (!(payload instanceof byte[])) {
+    /** Called by {@link KinesisEntry#restoreData} under the entry's lock: only while {@code from} holds the data. */
+    void restoreData(byte[] data, KinesisEntry from) {
+        if (payload == from) {
             payload = data;
         }
     }

@@ -22,13 +22,29 @@ public final class ShardAggregator {
     private final int maxSize;
     private final int maxCount;
     private final long maxBufferedMillis;
+    private final boolean wakeOnNewAggregate;
+    /** {@link #offer}: the record was taken and the sender should wake. */
+    public static final int WAKE = 1;
+    /** {@link #offer}: the record was taken. */
+    public static final int QUIET = 0;
+    /** {@link #offer}: the aggregator is retired; the record was not taken. */
+    public static final int RETIRED = -1;
+
     private final ReentrantLock lock = new ReentrantLock();
+    private boolean retired; // guarded by lock
     private final AggregateEncoder encoder = new AggregateEncoder();
     private List<UserRecord> records = new ArrayList<>();
     /** Send deadline of the open aggregate; Long.MAX_VALUE when empty. Written under the lock. */
     private volatile long deadlineMillis = Long.MAX_VALUE;
 
     public ShardAggregator(String shardId, int maxSize, long maxCount, long maxBufferedMillis) {
+        this(shardId, maxSize, maxCount, maxBufferedMillis, true);
+    }
+
+    /** @param wakeOnNewAggregate whether a new aggregate (a new deadline) asks to wake the sender */
+    public ShardAggregator(String shardId, int maxSize, long maxCount, long maxBufferedMillis,
+            boolean wakeOnNewAggregate) {
+        this.wakeOnNewAggregate = wakeOnNewAggregate;
         this.shardId = shardId;
         this.maxSize = maxSize;
         this.maxCount = (int) Math.min(Integer.MAX_VALUE, maxCount);
@@ -42,11 +58,29 @@ public final class ShardAggregator {
     /**
      * Adds a record; seals the open aggregate into {@code sink} first when the record does not fit.
      *
-     * @return true when the sender should wake: a new aggregate began (a new deadline) or the collector filled
+     * @return true when the sender should wake: a new aggregate began (a new deadline; if so configured) or the
+     *     collector asked for it
      */
     public boolean append(UserRecord record, StreamCollector sink) {
+        int outcome = offer(record, sink);
+        if (outcome == RETIRED) {
+            throw new IllegalStateException("aggregator of closed shard " + shardId + " is retired");
+        }
+        return outcome == WAKE;
+    }
+
+    /**
+     * {@link #append}, or {@link #RETIRED} (record not taken) once the shard left the shard map: the caller routes
+     * the record again with the current map.
+     *
+     * @return {@link #WAKE}, {@link #QUIET} or {@link #RETIRED}
+     */
+    public int offer(UserRecord record, StreamCollector sink) {
         lock.lock();
         try {
+            if (retired) {
+                return RETIRED;
+            }
             boolean wake = false;
             if (records.size() >= maxCount) {
                 wake |= sealLocked(sink);
@@ -58,15 +92,15 @@ public final class ShardAggregator {
                 if (!encoder.tryAdd(record.partitionKey(), record.explicitHashKey(), record.data(), maxSize)) {
                     // Too large to share an aggregate even alone: goes plain, after everything before it.
                     wake |= sink.enqueue(KinesisEntry.plain(record, shardId, maxBufferedMillis));
-                    return wake;
+                    return wake ? WAKE : QUIET;
                 }
             }
             records.add(record);
             if (records.size() == 1) {
                 deadlineMillis = record.arrivalMillis() + maxBufferedMillis;
-                wake = true;
+                wake |= wakeOnNewAggregate;
             }
-            return wake;
+            return wake ? WAKE : QUIET;
         } finally {
             lock.unlock();
         }
@@ -85,6 +119,22 @@ public final class ShardAggregator {
         lock.lock();
         try {
             if (!records.isEmpty() && (force || deadlineMillis <= nowMillis)) {
+                sealLocked(sink);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The shard closed (it left the shard map): seals the open aggregate into {@code sink} and refuses further
+     * records ({@link #offer} answers {@link #RETIRED}). Sender thread.
+     */
+    public void retire(StreamCollector sink) {
+        lock.lock();
+        try {
+            retired = true;
+            if (!records.isEmpty()) {
                 sealLocked(sink);
             }
         } finally {

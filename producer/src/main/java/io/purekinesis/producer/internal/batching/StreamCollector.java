@@ -5,8 +5,10 @@ import io.purekinesis.producer.internal.ratelimit.ShardRateLimiter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -27,6 +29,7 @@ public final class StreamCollector {
     private final long maxSize;
     private final int ratePercent;
     private final boolean strictOrdering;
+    private final boolean wakeOnFirstEntry;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, ShardQueue> byShard = new HashMap<>();
     private final List<ShardQueue> shards = new ArrayList<>();
@@ -59,6 +62,13 @@ public final class StreamCollector {
     }
 
     public StreamCollector(String stream, int maxCount, long maxSize, int ratePercent, boolean strictOrdering) {
+        this(stream, maxCount, maxSize, ratePercent, strictOrdering, true);
+    }
+
+    /** @param wakeOnFirstEntry whether a first queued entry (a new deadline) asks to wake the sender */
+    public StreamCollector(String stream, int maxCount, long maxSize, int ratePercent, boolean strictOrdering,
+            boolean wakeOnFirstEntry) {
+        this.wakeOnFirstEntry = wakeOnFirstEntry;
         this.stream = stream;
         this.maxCount = maxCount;
         this.maxSize = maxSize;
@@ -73,7 +83,8 @@ public final class StreamCollector {
     /**
      * Queues a new entry behind the shard's earlier ones.
      *
-     * @return true when the sender should wake: the first entry, or a full call's worth is queued
+     * @return true when the sender should wake: a full call's worth is queued, or the first entry (a new deadline;
+     *     if so configured)
      */
     public boolean enqueue(KinesisEntry entry) {
         lock.lock();
@@ -82,7 +93,7 @@ public final class StreamCollector {
             q.fresh.addLast(entry);
             freshCount++;
             freshBytes += entry.sizeBytes();
-            return freshCount == 1 || freshCount >= maxCount || freshBytes >= maxSize;
+            return (freshCount == 1 && wakeOnFirstEntry) || freshCount >= maxCount || freshBytes >= maxSize;
         } finally {
             lock.unlock();
         }
@@ -272,6 +283,36 @@ public final class StreamCollector {
                 n += q.fresh.size() + q.retries.size();
             }
             return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Removes the queues (and rate limiters) of shards not in {@code openShardIds} that are idle: nothing queued,
+     * nothing in flight. A later entry for such a shard simply gets a new queue.
+     */
+    public void dropIdleShards(Set<String> openShardIds) {
+        lock.lock();
+        try {
+            for (Iterator<ShardQueue> it = shards.iterator(); it.hasNext(); ) {
+                ShardQueue q = it.next();
+                if (!q.shardId.isEmpty() && !openShardIds.contains(q.shardId) && q.inFlight == 0
+                        && q.fresh.isEmpty() && q.retries.isEmpty()) {
+                    it.remove();
+                    byShard.remove(q.shardId);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The shards that have a queue now ("" for entries without a predicted shard); for tests and diagnostics. */
+    public Set<String> shardIds() {
+        lock.lock();
+        try {
+            return Set.copyOf(byShard.keySet());
         } finally {
             lock.unlock();
         }

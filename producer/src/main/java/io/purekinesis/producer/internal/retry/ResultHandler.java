@@ -29,6 +29,8 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 public final class ResultHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResultHandler.class);
+    /** The error code recorded for an entry answered without error code, shard id or sequence number. */
+    static final String INCOMPLETE_RESULT = "IncompleteResult";
 
     private final Clock clock;
     private final Backoff backoff;
@@ -51,11 +53,37 @@ public final class ResultHandler {
     /** @param response null when {@code failure} is not */
     public void onComplete(PutBatch batch, StreamCollector collector, long startMillis, PutRecordsResponse response,
             Throwable failure) {
+        List<KinesisEntry> retries = new ArrayList<>(0);
+        try {
+            handle(batch, startMillis, response, failure, retries);
+        } catch (RuntimeException | Error e) {
+            // A bug must not strand the batch: its undecided records fail (a decided record is skipped by the
+            // completer), and the finally below frees its shards.
+            LOG.error("Handling a PutRecords answer for stream {} failed; failing its undecided records",
+                    batch.stream(), e);
+            for (KinesisEntry entry : batch.entries()) {
+                if (!retries.contains(entry)) {
+                    completer.fail(entry.records(), entry.attempts(), FailureReason.NON_RETRYABLE_ERROR,
+                            e.getClass().getSimpleName(), String.valueOf(e.getMessage()), e);
+                }
+            }
+        } finally {
+            if (!collector.complete(batch, retries)) {
+                for (KinesisEntry e : retries) {
+                    Attempt last = e.attempts().get(e.attempts().size() - 1);
+                    completer.fail(e.records(), e.attempts(), FailureReason.PRODUCER_CLOSED, last.errorCode(),
+                            last.errorMessage(), null);
+                }
+            }
+        }
+    }
+
+    private void handle(PutBatch batch, long startMillis, PutRecordsResponse response, Throwable failure,
+            List<KinesisEntry> retries) {
         long now = clock.millis();
         Instant started = Instant.ofEpochMilli(startMillis);
         Duration took = Duration.ofMillis(Math.max(0, now - startMillis));
         List<KinesisEntry> entries = batch.entries();
-        List<KinesisEntry> retries = new ArrayList<>(0);
         // One backoff draw per attempt count per call: entries that failed together go again together.
         Map<Integer, Long> delays = new HashMap<>(4);
         int failed = 0;
@@ -88,7 +116,14 @@ public final class ResultHandler {
             for (int i = 0; i < entries.size(); i++) {
                 KinesisEntry e = entries.get(i);
                 PutRecordsResultEntry r = results.get(i);
-                if (r.errorCode() == null) {
+                String code = r.errorCode();
+                String message = r.errorMessage();
+                if (code == null && (isBlank(r.shardId()) || isBlank(r.sequenceNumber()))) {
+                    // Cannot be reported as stored (no place to report): treated as a retryable entry error.
+                    code = INCOMPLETE_RESULT;
+                    message = "PutRecords reported the entry stored without a shard id or sequence number";
+                }
+                if (code == null) {
                     stored++;
                     e.addAttempt(new Attempt(started, took, true, null, null));
                     if (e.shardId() == null || e.shardId().isEmpty() || e.shardId().equals(r.shardId())) {
@@ -101,12 +136,12 @@ public final class ResultHandler {
                     }
                 } else {
                     failed++;
-                    e.addAttempt(new Attempt(started, took, false, r.errorCode(), r.errorMessage()));
-                    if (RetryPolicy.isRetryable(r.errorCode(), null)) {
-                        scheduleOrExpire(e, now, r.errorCode(), r.errorMessage(), retries, delays);
+                    e.addAttempt(new Attempt(started, took, false, code, message));
+                    if (RetryPolicy.isRetryable(code, null)) {
+                        scheduleOrExpire(e, now, code, message, retries, delays);
                     } else {
-                        completer.fail(e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR, r.errorCode(),
-                                r.errorMessage(), null);
+                        completer.fail(e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR, code, message,
+                                null);
                     }
                 }
             }
@@ -116,13 +151,10 @@ public final class ResultHandler {
         if (!retries.isEmpty()) {
             metrics.retries(batch.stream(), retries.size());
         }
-        if (!collector.complete(batch, retries)) {
-            for (KinesisEntry e : retries) {
-                Attempt last = e.attempts().get(e.attempts().size() - 1);
-                completer.fail(e.records(), e.attempts(), FailureReason.PRODUCER_CLOSED, last.errorCode(),
-                        last.errorMessage(), null);
-            }
-        }
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isEmpty();
     }
 
     private void scheduleOrExpire(KinesisEntry e, long now, String code, String message, List<KinesisEntry> retries,

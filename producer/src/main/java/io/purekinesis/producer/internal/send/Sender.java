@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -56,12 +57,30 @@ public final class Sender implements Runnable {
     private final ProducerMetrics metrics;
     private final Collection<StreamPipeline> pipelines;
     private final AtomicInteger inFlightRequests = new AtomicInteger();
-    private final Map<PutBatch, CompletableFuture<PutRecordsResponse>> inFlight = new ConcurrentHashMap<>();
+    /**
+     * Every batch drained from a collector whose answer has not been fully handled yet: registered while the
+     * drain still holds {@link #abortLock} (so close sees it even before the SDK call is made), removed after its
+     * result handler returned. {@link #abortAll} fails the records of each; {@link UserRecord#markDone()} decides
+     * whether close or the handler wins.
+     */
+    private final Set<PutBatch> active = ConcurrentHashMap.newKeySet();
+    /** The SDK call of each sent batch, to cancel on close. */
+    private final Map<PutBatch, CompletableFuture<PutRecordsResponse>> calls = new ConcurrentHashMap<>();
+    /**
+     * Held by the loop while it moves records between a pipeline's stages (and registers drained batches) and by
+     * {@link #abortAll} to stop that: afterwards every unfinished record is in a pipeline or an active batch.
+     * Only CPU work happens under it.
+     */
+    private final Object abortLock = new Object();
+    private boolean aborted; // guarded by abortLock
+    /** {@link #aborted}, readable without the lock (by adds checking whether their record can still go). */
+    private volatile boolean abortStarted;
     private final AtomicBoolean signalled = new AtomicBoolean();
     private final AtomicBoolean flushRequested = new AtomicBoolean();
     private volatile boolean running = true;
     private volatile Thread thread;
     private long nextMetricsSample;
+    private volatile long passes; // written by the loop thread only
 
     public Sender(ProducerConfig config, KinesisAsyncClient client, ResultHandler resultHandler, Completer completer,
             MemoryBudget budget, ProducerMetrics metrics, Collection<StreamPipeline> pipelines) {
@@ -123,25 +142,52 @@ public final class Sender implements Runnable {
         LOG.debug("Sender stopped");
     }
 
+    /**
+     * True when a new send deadline (a new aggregate, a first queued entry) must wake the loop: only when the
+     * buffered time is shorter than two of its longest sleeps. Otherwise its own cadence (a pass at least every
+     * {@value #MAX_PARK_MILLIS} ms, each taking in every deadline) meets the deadline, and waking per new aggregate
+     * would cost a pass over every shard per new aggregate.
+     */
+    public static boolean deadlineWakeupsNeeded(long maxBufferedMillis) {
+        return maxBufferedMillis < 2 * MAX_PARK_MILLIS;
+    }
+
+    /** Passes of the loop so far (diagnostics and tests). */
+    public long passes() {
+        return passes;
+    }
+
     /** One pass over every stream. @return when the next pass is needed at the latest */
     long runOnce() {
+        passes++;
         signalled.set(false);
         long now = clock.millis();
         long nextWake = now + MAX_PARK_MILLIS;
         boolean flush = flushRequested.getAndSet(false);
         for (StreamPipeline p : pipelines) {
-            nextWake = Math.min(nextWake, p.maintainShardMap(now));
-            if (flush) {
-                p.markFlush();
-            }
-            boolean force = p.takeFlush();
-            nextWake = Math.min(nextWake, p.sealDue(now, force));
             StreamCollector collector = p.collector();
-            if (force) {
-                collector.flush();
+            StreamCollector.Drained drained;
+            synchronized (abortLock) {
+                if (aborted) {
+                    return nextWake;
+                }
+                nextWake = Math.min(nextWake, p.maintainShardMap(now));
+                if (flush) {
+                    p.markFlush();
+                }
+                boolean force = p.takeFlush();
+                nextWake = Math.min(nextWake, p.sealDue(now, force));
+                if (force) {
+                    collector.flush();
+                }
+                int permits = config.maxConcurrentRequests() - inFlightRequests.get();
+                drained = collector.drain(now, Math.max(0, permits));
+                active.addAll(drained.batches);
             }
-            int permits = config.maxConcurrentRequests() - inFlightRequests.get();
-            StreamCollector.Drained drained = collector.drain(now, Math.max(0, permits));
+            // Send first: nothing thrown below may strand a drained batch (its shard would stay busy forever).
+            for (PutBatch batch : drained.batches) {
+                send(batch, collector, now);
+            }
             for (KinesisEntry e : drained.expired) {
                 Attempt last = e.attempts().isEmpty() ? null : e.attempts().get(e.attempts().size() - 1);
                 completer.fail(e.records(), e.attempts(), FailureReason.TTL_EXPIRED,
@@ -150,9 +196,6 @@ public final class Sender implements Runnable {
             }
             for (String shardId : drained.throttledShards) {
                 metrics.throttled(p.stream(), shardId);
-            }
-            for (PutBatch batch : drained.batches) {
-                send(batch, collector, now);
             }
             nextWake = Math.min(nextWake, drained.nextWakeMillis);
         }
@@ -164,6 +207,40 @@ public final class Sender implements Runnable {
     }
 
     private void send(PutBatch batch, StreamCollector collector, long now) {
+        inFlightRequests.incrementAndGet();
+        long start = clock.millis();
+        CompletableFuture<PutRecordsResponse> call;
+        try {
+            call = client.putRecords(request(batch, now));
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        if (call == null) {
+            call = CompletableFuture.failedFuture(new NullPointerException("putRecords returned null"));
+        }
+        calls.put(batch, call);
+        CompletableFuture<PutRecordsResponse> sdkCall = call;
+        call.thenApply(r -> r).orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((response, error) -> {
+                    try {
+                        if (error instanceof TimeoutException) {
+                            sdkCall.cancel(true);
+                        }
+                        // After close failed this batch's records, handling is harmless: every outcome of an
+                        // already decided record is dropped, and an aborted collector takes no retries.
+                        resultHandler.onComplete(batch, collector, start, response, error);
+                    } catch (RuntimeException e) {
+                        LOG.error("Handling a PutRecords result failed", e);
+                    } finally {
+                        calls.remove(batch);
+                        active.remove(batch);
+                        inFlightRequests.decrementAndGet();
+                        wakeup();
+                    }
+                });
+    }
+
+    private PutRecordsRequest request(PutBatch batch, long now) {
         List<KinesisEntry> entries = batch.entries();
         List<PutRecordsRequestEntry> sdkEntries = new ArrayList<>(entries.size());
         for (KinesisEntry e : entries) {
@@ -178,32 +255,12 @@ public final class Sender implements Runnable {
         } else {
             request.streamName(batch.stream());
         }
-        inFlightRequests.incrementAndGet();
-        long start = clock.millis();
-        CompletableFuture<PutRecordsResponse> call;
-        try {
-            call = client.putRecords(request.build());
-        } catch (RuntimeException e) {
-            call = CompletableFuture.failedFuture(e);
-        }
-        inFlight.put(batch, call);
-        CompletableFuture<PutRecordsResponse> sdkCall = call;
-        call.thenApply(r -> r).orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .whenComplete((response, error) -> {
-                    try {
-                        if (error instanceof TimeoutException) {
-                            sdkCall.cancel(true);
-                        }
-                        if (inFlight.remove(batch) != null) {
-                            resultHandler.onComplete(batch, collector, start, response, error);
-                        }
-                    } catch (RuntimeException e) {
-                        LOG.error("Handling a PutRecords result failed", e);
-                    } finally {
-                        inFlightRequests.decrementAndGet();
-                        wakeup();
-                    }
-                });
+        return request.build();
+    }
+
+    /** True once {@link #abortAll} began: nothing appended to a pipeline from then on will be sent or aborted. */
+    public boolean isAborted() {
+        return abortStarted;
     }
 
     /** Stops the loop and waits up to {@code timeoutMillis} for it to end. */
@@ -220,22 +277,30 @@ public final class Sender implements Runnable {
 
     /**
      * After {@link #stop}: fails every record still buffered or in flight with {@link FailureReason#PRODUCER_CLOSED}
-     * (dead-lettering them) and cancels the calls in flight.
+     * (dead-lettering them) and cancels the calls in flight. Safe even when the loop did not stop (a blocked SDK
+     * call): it sends nothing more afterwards.
+     *
+     * @return exactly the records this call failed: every record whose outcome was not decided before
      */
     public List<FailedRecord> abortAll() {
-        List<FailedRecord> failed = new ArrayList<>();
-        for (StreamPipeline p : pipelines) {
-            p.abort((records, attempts) -> failed.addAll(fail(records, attempts)));
+        synchronized (abortLock) {
+            aborted = true;
+            abortStarted = true;
         }
-        for (PutBatch batch : List.copyOf(inFlight.keySet())) {
-            CompletableFuture<PutRecordsResponse> call = inFlight.remove(batch);
-            if (call == null) {
-                continue; // its result is being handled
-            }
+        List<FailedRecord> failed = new ArrayList<>();
+        // Active batches first: a batch that leaves this set later already queued its retries and wrong-shard
+        // records into its pipeline, which is aborted next.
+        for (PutBatch batch : List.copyOf(active)) {
             for (KinesisEntry e : batch.entries()) {
                 failed.addAll(fail(e.records(), e.attempts()));
             }
-            call.cancel(true);
+            CompletableFuture<PutRecordsResponse> call = calls.get(batch);
+            if (call != null) {
+                call.cancel(true);
+            }
+        }
+        for (StreamPipeline p : pipelines) {
+            p.abort((records, attempts) -> failed.addAll(fail(records, attempts)));
         }
         return failed;
     }

@@ -35,6 +35,22 @@ class BackoffTest {
     }
 
     @Test
+    void noOverflowAfterManyAttemptsWithTheLargestSettings() {
+        Backoff backoff = new Backoff(Duration.ofHours(1), Duration.ofHours(1), new SplittableRandom(5));
+        for (int attempt : new int[] {-5, 0, 1, 2, 30, 62, 63, 64, 1000, Integer.MAX_VALUE}) {
+            assertEquals(3_600_000, backoff.capMillis(attempt), "attempt " + attempt);
+            long d = backoff.delayMillis(attempt);
+            assertTrue(d >= 0 && d <= 3_600_000, "attempt " + attempt + ": " + d);
+        }
+        Backoff small = new Backoff(Duration.ofMillis(1), Duration.ofHours(1), new SplittableRandom(5));
+        for (int attempt = 1; attempt < 200; attempt++) {
+            long cap = small.capMillis(attempt);
+            assertTrue(cap >= 1 && cap <= 3_600_000, "attempt " + attempt + ": " + cap);
+            assertTrue(attempt == 1 || cap >= small.capMillis(attempt - 1), "never shrinks at " + attempt);
+        }
+    }
+
+    @Test
     void sameSeedSameSchedule() {
         Backoff a = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5), new SplittableRandom(3));
         Backoff b = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5), new SplittableRandom(3));

@@ -136,4 +136,21 @@ class ResultHandlerTest {
         assertFalse(new FailedRecord("s", "k", null, "secret".getBytes(), List.of(),
                 io.purekinesis.producer.FailureReason.TTL_EXPIRED, null, null).toString().contains("secret"));
     }
+
+    /**
+     * A "stored" result without shard id or sequence number cannot complete a future (RecordResult requires both):
+     * it must not throw half-way (records decided but never completed, the shard busy forever); it is retried.
+     */
+    @Test
+    void storedResultWithoutSequenceNumberIsRetriedAndTheShardIsFreed() throws Exception {
+        PutBatch batch = batchOf(2);
+        handler.onComplete(batch, collector, 10_000, PutRecordsResponse.builder().failedRecordCount(0)
+                .records(PutRecordsResultEntry.builder().build(), ok("shard-0")).build(), null);
+        assertTrue(batch.entries().get(1).records().get(0).future().isDone());
+        assertFalse(batch.entries().get(0).records().get(0).isDone());
+        assertEquals(1, collector.queuedEntries(), "the first entry waits for its retry");
+        clock.advance(Duration.ofSeconds(6));
+        PutBatch retry = collector.drain(clock.millis(), 1).batches.get(0);
+        assertEquals(batch.entries().get(0), retry.entries().get(0));
+    }
 }
