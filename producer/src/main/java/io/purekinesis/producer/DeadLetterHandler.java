@@ -1,8 +1,5 @@
 package io.purekinesis.producer;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 /**
  * Receives every record that will not be delivered (non-retryable error, TTL or attempts exhausted, unknown
  * stream, close deadline), after its future failed. Runs on the producer's callback executor, never on the
@@ -13,11 +10,12 @@ public interface DeadLetterHandler {
 
     void handle(FailedRecord record);
 
-    /** The default: one WARN line per record, with stream, partition key, reason and last error, never the data. */
+    /**
+     * The default: at most one WARN line every 10 s, with stream, reason and last error and a count of the records
+     * not reported since; each record's partition key at DEBUG. Never the data. It keeps nothing: configure your
+     * own handler to store undelivered records.
+     */
     static DeadLetterHandler logging() {
-        Logger log = LoggerFactory.getLogger(DeadLetterHandler.class);
-        return record -> log.warn("Dead-lettered record: stream={} partitionKey={} reason={} attempts={} lastError={}: {}",
-                record.stream(), record.partitionKey(), record.reason(), record.attempts().size(),
-                record.lastErrorCode(), record.lastErrorMessage());
+        return new LoggingDeadLetterHandler();
     }
 }
