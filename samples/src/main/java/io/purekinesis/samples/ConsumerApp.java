@@ -1,0 +1,197 @@
+package io.purekinesis.samples;
+
+import io.purekinesis.consumer.Checkpointer;
+import io.purekinesis.consumer.ConsumerConfig;
+import io.purekinesis.consumer.InitialPosition;
+import io.purekinesis.consumer.InitializationInput;
+import io.purekinesis.consumer.KinesisConsumer;
+import io.purekinesis.consumer.LeaseLostException;
+import io.purekinesis.consumer.ProcessRecordsInput;
+import io.purekinesis.consumer.RecordProcessor;
+import java.io.PrintStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Consumes a stream with a checkpointing processor and prints progress once a second:
+ * <pre>
+ * ConsumerApp --stream orders --application-name orders-reader --region eu-west-1
+ * ConsumerApp --stream demo --application-name demo-reader --endpoint http://localhost:4568 \
+ *     --dynamodb-endpoint http://localhost:8000 --initial-position trim-horizon --records 10000
+ * </pre>
+ * Runs until {@code --duration} passed, {@code --records} were processed, or Ctrl-C; each ends with a graceful
+ * shutdown (processors checkpoint, leases are released for the application's other workers).
+ */
+public final class ConsumerApp {
+
+    static final String USAGE = "ConsumerApp --stream NAME --application-name NAME [--region ID] [--endpoint URL"
+            + " --dynamodb-endpoint URL] [--initial-position latest|trim-horizon] [--duration 60s | --records N]";
+    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
+
+    private ConsumerApp() {
+    }
+
+    /** Parsed flags. */
+    record Options(String stream, String applicationName, Connection connection, Optional<URI> dynamoDbEndpoint,
+                   InitialPosition initialPosition, Optional<Duration> duration, long records) {
+
+        static Options parse(String[] args) {
+            Flags flags = Flags.parse(args, Set.of("--stream", "--application-name", "--region", "--endpoint",
+                    "--dynamodb-endpoint", "--initial-position", "--duration", "--records"), Set.of());
+            if (flags.has("--duration") && flags.has("--records")) {
+                throw new IllegalArgumentException("flags --duration and --records exclude each other: give one");
+            }
+            if (flags.has("--endpoint") != flags.has("--dynamodb-endpoint")) {
+                throw new IllegalArgumentException("flags --endpoint and --dynamodb-endpoint go together: a local"
+                        + " Kinesis needs a local DynamoDB for the lease table (missing: "
+                        + (flags.has("--endpoint") ? "--dynamodb-endpoint" : "--endpoint") + ")");
+            }
+            String position = flags.string("--initial-position").orElse("latest");
+            InitialPosition initial = switch (position) {
+                case "latest" -> InitialPosition.latest();
+                case "trim-horizon" -> InitialPosition.trimHorizon();
+                default -> throw new IllegalArgumentException("flag --initial-position must be latest or"
+                        + " trim-horizon, was '" + position + "'");
+            };
+            return new Options(flags.required("--stream"), flags.required("--application-name"),
+                    new Connection(flags.region("--region"), flags.uri("--endpoint")),
+                    flags.uri("--dynamodb-endpoint"), initial, flags.duration("--duration"),
+                    flags.number("--records", Long.MAX_VALUE, 1, Long.MAX_VALUE));
+        }
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println("usage: " + USAGE);
+            System.exit(2);
+            return;
+        }
+        try {
+            run(options, System.out);
+        } catch (RuntimeException e) {
+            System.err.println("error: " + e.getMessage() + (e.getCause() == null ? "" : ": " + e.getCause()));
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+
+    /** Consumes until the duration or record count is reached, or the JVM is asked to stop. @return records processed */
+    static long run(Options options, PrintStream out) throws InterruptedException {
+        options.connection().applyProtocol();
+        ConsumerConfig.Builder config = ConsumerConfig.builder()
+                .applicationName(options.applicationName())
+                .streamName(options.stream())
+                .initialPosition(options.initialPosition());
+        options.connection().region().ifPresent(config::region);
+        options.connection().kinesisEndpoint().ifPresent(config::kinesisEndpoint);
+        options.dynamoDbEndpoint().ifPresent(config::dynamoDbEndpoint);
+        options.connection().credentials().ifPresent(config::credentialsProvider);
+        AtomicLong processed = new AtomicLong();
+        CountDownLatch enough = new CountDownLatch(1);
+        KinesisConsumer consumer = new KinesisConsumer(config.build(), () -> new CountingProcessor(processed,
+                options.records(), enough));
+        AtomicBoolean stopped = new AtomicBoolean();
+        Runnable stop = () -> {
+            synchronized (stopped) { // a second caller (hook or main) waits until the first has stopped
+                if (!stopped.compareAndSet(false, true)) {
+                    return;
+                }
+                out.println("shutting down gracefully (checkpointing, releasing leases)...");
+                if (consumer.close(SHUTDOWN_TIMEOUT)) {
+                    out.printf("consumer stopped: %d records processed%n", processed.get());
+                } else {
+                    out.printf("graceful shutdown did not finish within %d s; stopped anyway (the other workers"
+                            + " take the leases after the failover time): %d records processed%n",
+                            SHUTDOWN_TIMEOUT.toSeconds(), processed.get());
+                }
+            }
+        };
+        Thread hook = new Thread(() -> {
+            out.println("Ctrl-C received");
+            enough.countDown();
+            stop.run();
+        }, "consumer-app-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        out.println("consuming stream " + options.stream() + " as application " + options.applicationName()
+                + " via " + options.connection().describe() + ", initial position " + options.initialPosition());
+        consumer.start();
+        long start = System.nanoTime();
+        long end = options.duration().map(d -> start + d.toNanos()).orElse(Long.MAX_VALUE);
+        long last = 0;
+        try {
+            while (!enough.await(1, TimeUnit.SECONDS) && System.nanoTime() - end < 0) {
+                long now = processed.get();
+                out.printf("[%4ds] processed %d (%d/s)  leases held %d %s%n",
+                        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start), now, now - last,
+                        consumer.heldLeases().size(), consumer.activeShards());
+                last = now;
+            }
+        } finally {
+            stop.run();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // Ctrl-C meanwhile: the hook found the consumer stopped
+            }
+        }
+        return processed.get();
+    }
+
+    /** Counts records and checkpoints after every batch, at a shard's end and at shutdown. */
+    static final class CountingProcessor implements RecordProcessor {
+
+        private final AtomicLong processed;
+        private final long target;
+        private final CountDownLatch enough;
+
+        CountingProcessor(AtomicLong processed, long target, CountDownLatch enough) {
+            this.processed = processed;
+            this.target = target;
+            this.enough = enough;
+        }
+
+        @Override
+        public void initialize(InitializationInput input) {
+        }
+
+        @Override
+        public void processRecords(ProcessRecordsInput input) {
+            if (processed.addAndGet(input.records().size()) >= target) {
+                enough.countDown();
+            }
+            checkpoint(input.checkpointer());
+        }
+
+        @Override
+        public void leaseLost() {
+        }
+
+        @Override
+        public void shardEnded(Checkpointer checkpointer) {
+            checkpoint(checkpointer);
+        }
+
+        @Override
+        public void shutdownRequested(Checkpointer checkpointer) {
+            checkpoint(checkpointer);
+        }
+
+        private static void checkpoint(Checkpointer checkpointer) {
+            try {
+                checkpointer.checkpoint();
+            } catch (LeaseLostException e) {
+                // another worker owns the shard now and continues from the last checkpoint
+            }
+        }
+    }
+}
