@@ -1,5 +1,6 @@
 package io.purekinesis.consumer;
 
+import io.purekinesis.consumer.internal.MonotonicClock;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -290,7 +291,7 @@ public final class ConsumerConfig {
         private URI dynamoDbEndpoint;
         private AwsCredentialsProvider credentialsProvider;
         private ConsumerMetrics metrics = ConsumerMetrics.NOOP;
-        private Clock clock = Clock.systemUTC();
+        private Clock clock = new MonotonicClock();
 
         private Builder() {
         }
@@ -487,7 +488,11 @@ public final class ConsumerConfig {
             return this;
         }
 
-        /** Time source for lease expiry and latencies. Default {@link Clock#systemUTC()}. */
+        /**
+         * Time source for lease expiry, renewal age and latencies; only differences between its readings matter.
+         * Default: the wall-clock time at build, then advancing with {@link System#nanoTime()}, so wall-clock
+         * steps (NTP, VM resume) neither expire live leases nor keep dead ones.
+         */
         public Builder clock(Clock clock) {
             this.clock = clock;
             return this;

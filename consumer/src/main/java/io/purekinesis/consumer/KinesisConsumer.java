@@ -358,7 +358,16 @@ public final class KinesisConsumer implements AutoCloseable {
                 State s = state.get();
                 if (s == State.RUNNING) {
                     ShardConsumer c = newShardConsumer(lease);
-                    consumers.put(lease.leaseKey(), c);
+                    ShardConsumer previous = consumers.put(lease.leaseKey(), c);
+                    if (previous != null && !previous.done().isDone()) {
+                        // a processor of an earlier lease of this shard is still running (stuck after a forced
+                        // handoff): its checkpoints would pass the table's owner check again, now that this
+                        // worker owns the lease, and could move the new processor's checkpoint backwards
+                        log.warn("Worker {} took shard {} again while the processor of its previous lease is still "
+                                + "running; that processor gets leaseLost and can no longer checkpoint",
+                                config.workerId(), lease.leaseKey());
+                        previous.leaseLost();
+                    }
                     log.info("Worker {} processing shard {} from {}", config.workerId(), lease.leaseKey(),
                             lease.checkpoint());
                     processorExecutor.execute(c);
@@ -405,7 +414,9 @@ public final class KinesisConsumer implements AutoCloseable {
         @Override
         public void finished(ShardConsumer consumer, Outcome outcome) {
             String key = consumer.shardId();
-            consumers.remove(key, consumer);
+            if (!consumers.remove(key, consumer)) {
+                return; // superseded by a consumer of a newer lease of the shard: the lease is not ours to end
+            }
             switch (outcome) {
                 case SHUTDOWN:
                 case SHARD_END:

@@ -174,6 +174,10 @@ public final class ShardConsumer implements Runnable {
             if (batch == null) {
                 continue;
             }
+            end = interruptedOutcome(processor); // the lease may have gone while poll() waited
+            if (end != null) {
+                return end;
+            }
             if (!batch.records().isEmpty() && !deliver(processor, batch)) {
                 end = interruptedOutcome(processor);
                 return end != null ? end : Outcome.FAILED;

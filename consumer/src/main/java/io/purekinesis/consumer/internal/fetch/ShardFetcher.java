@@ -16,6 +16,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -42,6 +43,11 @@ public final class ShardFetcher {
     private static final Logger log = LoggerFactory.getLogger(ShardFetcher.class);
     /** Kinesis allows 2 MiB per second per shard for GetRecords. */
     static final long MAX_BYTES_PER_SECOND = 2L * 1024 * 1024;
+    /**
+     * Prefetched data per shard that stops further reads (as KCL's 8 MiB): with up to 10 MiB per GetRecords, a
+     * shard holds at most this plus one response, whatever {@code maxPrefetchBatches} is.
+     */
+    public static final long MAX_PREFETCH_BYTES = 8L * 1024 * 1024;
 
     private final KinesisAsyncClient kinesis;
     private final String streamName;
@@ -56,7 +62,9 @@ public final class ShardFetcher {
     private final ConsumerMetrics metrics;
     private final Backoff backoff;
     private final BlockingQueue<RecordBatch> queue;
+    private final long maxPrefetchBytes;
     private final AtomicBoolean waitingForSpace = new AtomicBoolean();
+    private final AtomicLong queuedBytes = new AtomicLong();
     private volatile boolean stopped;
     private volatile boolean started;
 
@@ -70,6 +78,16 @@ public final class ShardFetcher {
             ExtendedSequenceNumber checkpoint, InitialPosition initialPosition, int maxRecords,
             Duration minTimeBetweenReads, Duration idleTimeBetweenReads, int maxPrefetchBatches,
             ScheduledExecutorService scheduler, ConsumerMetrics metrics, Backoff backoff) {
+        this(kinesis, streamName, shardId, range, checkpoint, initialPosition, maxRecords, minTimeBetweenReads,
+                idleTimeBetweenReads, maxPrefetchBatches, MAX_PREFETCH_BYTES, scheduler, metrics, backoff);
+    }
+
+    /** @param maxPrefetchBytes no further GetRecords while the queued batches hold at least this many bytes */
+    public ShardFetcher(KinesisAsyncClient kinesis, String streamName, String shardId, HashKeyRange range,
+            ExtendedSequenceNumber checkpoint, InitialPosition initialPosition, int maxRecords,
+            Duration minTimeBetweenReads, Duration idleTimeBetweenReads, int maxPrefetchBatches,
+            long maxPrefetchBytes, ScheduledExecutorService scheduler, ConsumerMetrics metrics, Backoff backoff) {
+        this.maxPrefetchBytes = maxPrefetchBytes;
         this.kinesis = kinesis;
         this.streamName = streamName;
         this.shardId = shardId;
@@ -114,8 +132,11 @@ public final class ShardFetcher {
     /** The next batch, waiting up to {@code timeout}; null if none arrived. */
     public RecordBatch poll(Duration timeout) throws InterruptedException {
         RecordBatch b = queue.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (b != null && waitingForSpace.compareAndSet(true, false)) {
-            schedule(Duration.ZERO);
+        if (b != null) {
+            queuedBytes.addAndGet(-b.bytes());
+            if (waitingForSpace.compareAndSet(true, false)) {
+                schedule(Duration.ZERO);
+            }
         }
         return b;
     }
@@ -131,13 +152,32 @@ public final class ShardFetcher {
         }
     }
 
+    /** The prefetch queue is at its bound in batches or in bytes. */
+    private boolean full() {
+        return queue.remainingCapacity() == 0 || queuedBytes.get() >= maxPrefetchBytes;
+    }
+
+    /** One step of the task chain; whatever it throws is handled as a failed call, so the chain never ends. */
     private void fetchOnce() {
+        try {
+            fetchOnceUnguarded();
+        } catch (RuntimeException | Error e) {
+            unexpected("fetch", e);
+        }
+    }
+
+    private void unexpected(String what, Throwable e) {
+        log.error("Shard {}: unexpected failure in {}; retrying", shardId, what, e);
+        failed(what, e);
+    }
+
+    private void fetchOnceUnguarded() {
         if (stopped) {
             return;
         }
-        if (queue.remainingCapacity() == 0) {
+        if (full()) {
             waitingForSpace.set(true);
-            if (queue.remainingCapacity() == 0 || !waitingForSpace.compareAndSet(true, false)) {
+            if (full() || !waitingForSpace.compareAndSet(true, false)) {
                 return; // poll() reschedules us
             }
         }
@@ -151,7 +191,10 @@ public final class ShardFetcher {
                     iterator = r.shardIterator();
                     fetchOnce();
                 }
-            }, scheduler);
+            }, scheduler).exceptionally(x -> {
+                unexpected("GetShardIterator handling", x);
+                return null;
+            });
             return;
         }
         kinesis.getRecords(GetRecordsRequest.builder().shardIterator(iterator).limit(maxRecords).build())
@@ -159,7 +202,13 @@ public final class ShardFetcher {
                     if (e != null) {
                         failed("GetRecords", e);
                     } else {
-                        received(r);
+                        // state (iterator, floor) changes before the batch is queued; if anything throws, the
+                        // same or the next response is read again and the floor drops what was delivered
+                        try {
+                            received(r);
+                        } catch (RuntimeException | Error x) {
+                            unexpected("GetRecords handling", x);
+                        }
                     }
                 }, scheduler);
     }
@@ -188,42 +237,54 @@ public final class ShardFetcher {
         return b.shardIteratorType(ShardIteratorType.TRIM_HORIZON).build();
     }
 
+    /**
+     * Queues the response's records, then moves the fetch state past them. Anything that can throw runs before the
+     * batch is queued (then the same response is read again: nothing was queued, nothing is lost) or after the
+     * state moved (then nothing is read twice).
+     */
     private void received(GetRecordsResponse r) {
         if (stopped) {
             return;
         }
         failures = 0;
         Deaggregator.Result result = Deaggregator.convert(shardId, r.records(), range, floor);
+        List<KinesisUserRecord> records = result.records();
+        boolean anyRecord = r.hasRecords() && !r.records().isEmpty();
+        String nextLastFetched = anyRecord ? r.records().get(r.records().size() - 1).sequenceNumber()
+                : lastFetchedSequenceNumber;
+        ExtendedSequenceNumber nextFloor = records.isEmpty() ? floor
+                : records.get(records.size() - 1).extendedSequenceNumber();
+        long rawBytes = anyRecord ? r.records().stream().mapToLong(x -> x.data().asByteArray().length).sum() : 0;
+        long behind = r.millisBehindLatest() == null ? 0 : r.millisBehindLatest();
+        String nextIterator = r.nextShardIterator();
+        boolean shardEnd = nextIterator == null;
+        if (!records.isEmpty() || shardEnd) {
+            RecordBatch batch = new RecordBatch(records, behind, result.bytes(), shardEnd,
+                    r.hasChildShards() ? r.childShards() : List.of());
+            queuedBytes.addAndGet(batch.bytes());
+            queue.add(batch);
+        }
+        lastFetchedSequenceNumber = nextLastFetched;
+        floor = nextFloor;
+        iterator = nextIterator;
+        if (shardEnd) {
+            stopped = true;
+        }
+
         if (result.outsideHashRange() > 0) {
             log.debug("Shard {}: dropped {} user records outside the shard's hash range", shardId,
                     result.outsideHashRange());
             metrics.recordsOutsideHashRange(shardId, result.outsideHashRange());
         }
-        if (r.hasRecords() && !r.records().isEmpty()) {
-            lastFetchedSequenceNumber = r.records().get(r.records().size() - 1).sequenceNumber();
-        }
-        List<KinesisUserRecord> records = result.records();
-        if (!records.isEmpty()) {
-            floor = records.get(records.size() - 1).extendedSequenceNumber();
-        }
-        long behind = r.millisBehindLatest() == null ? 0 : r.millisBehindLatest();
         metrics.millisBehindLatest(shardId, behind);
-        iterator = r.nextShardIterator();
-        boolean shardEnd = iterator == null;
-        if (!records.isEmpty() || shardEnd) {
-            queue.add(new RecordBatch(records, behind, result.bytes(), shardEnd,
-                    r.hasChildShards() ? r.childShards() : List.of()));
-        }
         if (shardEnd) {
             log.info("Shard {} reached its end", shardId);
-            stopped = true;
             return;
         }
         Duration delay;
-        if (!r.hasRecords() || r.records().isEmpty()) {
+        if (!anyRecord) {
             delay = idleTimeBetweenReads;
         } else {
-            long rawBytes = r.records().stream().mapToLong(x -> x.data().asByteArray().length).sum();
             Duration byBytes = Duration.ofMillis(rawBytes * 1000 / MAX_BYTES_PER_SECOND);
             delay = byBytes.compareTo(minTimeBetweenReads) > 0 ? byBytes : minTimeBetweenReads;
         }

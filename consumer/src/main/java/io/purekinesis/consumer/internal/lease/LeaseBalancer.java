@@ -40,7 +40,8 @@ public final class LeaseBalancer {
 
     /**
      * @param all        every shard lease in the table
-     * @param isExpired  whether an owned lease's counter has not moved for the failover time
+     * @param isExpired  whether an owned lease's counter has not moved for the failover time; must be false for
+     *                   the leases the worker holds (it would otherwise take them a second time)
      * @param provenLive whether an owned lease was seen renewed: only such leases are stolen, so a worker that just
      *                   started does not steal (and wait for a handoff) from an owner that may be dead
      */
@@ -56,7 +57,9 @@ public final class LeaseBalancer {
             boolean live = l.isOwned() && !isExpired.test(l);
             if (live) {
                 counts.merge(l.leaseOwner(), 1, Integer::sum);
-            } else if (!l.isOwnedBy(workerId)) {
+            } else {
+                // unowned or expired, including an expired lease still naming this worker: the caller passes
+                // isExpired false for leases it holds, so this is a lease it lost or had before a restart
                 available.add(l);
             }
         }

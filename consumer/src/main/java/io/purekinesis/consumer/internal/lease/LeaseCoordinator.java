@@ -12,9 +12,11 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +47,7 @@ public final class LeaseCoordinator {
         volatile Lease lease;
         volatile long lastRenewedMillis;
         volatile boolean active;
+        volatile boolean renewing;
         final long acquiredMillis;
 
         Held(Lease lease, long now) {
@@ -165,16 +168,43 @@ public final class LeaseCoordinator {
         held.put(lease.leaseKey(), h);
     }
 
-    /** Renews every held lease once; package-private for tests. */
+    /**
+     * Renews every held lease once; package-private for tests. A lease whose last successful renewal was sent more
+     * than the failover time ago is dropped first, whatever its renewal is doing: peers may take it from then on.
+     * Waits for the answers at most one renewal interval, so a renewal that never answers cannot stop that check;
+     * a lease whose renewal is still in flight is not renewed again meanwhile.
+     */
     void renewAll() {
+        long now = clock.millis();
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Map.Entry<String, Held> e : held.entrySet()) {
-            all.add(renew(e.getKey(), e.getValue()));
+            Held h = e.getValue();
+            if (now - h.lastRenewedMillis > failoverTime.toMillis()) {
+                log.warn("Lease {} was not renewed for {}; considering it lost", e.getKey(), failoverTime);
+                lost(e.getKey(), h);
+                continue;
+            }
+            if (h.renewing) {
+                continue;
+            }
+            h.renewing = true;
+            all.add(renew(e.getKey(), h, now).whenComplete((v, x) -> h.renewing = false));
         }
-        CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).join();
+        try {
+            CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).get(renewalInterval.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.warn("Lease renewals of worker {} did not answer within {}; checking them again next cycle",
+                    workerId, renewalInterval);
+        } catch (ExecutionException e) {
+            log.warn("Lease renewal cycle of worker {} failed", workerId, LeaseTable.unwrap(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
-    private CompletableFuture<Void> renew(String key, Held h) {
+    /** @param sent when the renewal was sent: a peer cannot have seen its new counter before then */
+    private CompletableFuture<Void> renew(String key, Held h, long sent) {
         Lease before = h.lease;
         return table.renew(before).handle((result, e) -> {
             long now = clock.millis();
@@ -194,12 +224,12 @@ public final class LeaseCoordinator {
             if (result.isPresent()) {
                 Lease renewed = result.get();
                 h.lease = renewed;
-                h.lastRenewedMillis = now;
+                h.lastRenewedMillis = sent;
                 if (!h.active) {
                     if (!renewed.isHandoffPending()) {
                         activate(h);
                     } else if (now - h.acquiredMillis > failoverTime.toMillis()) {
-                        return forceHandoff(key, h);
+                        return forceHandoff(key, h, now);
                     }
                 }
                 return CompletableFuture.<Void>completedFuture(null);
@@ -221,7 +251,7 @@ public final class LeaseCoordinator {
         }).thenCompose(x -> x);
     }
 
-    private CompletableFuture<Void> forceHandoff(String key, Held h) {
+    private CompletableFuture<Void> forceHandoff(String key, Held h, long sent) {
         log.warn("Previous owner {} of lease {} did not finish its handoff within {}; taking over",
                 h.lease.checkpointOwner(), key, failoverTime);
         return table.forceHandoff(h.lease).thenAccept(r -> {
@@ -230,7 +260,7 @@ public final class LeaseCoordinator {
             }
             if (r.isPresent()) {
                 h.lease = r.get();
-                h.lastRenewedMillis = clock.millis();
+                h.lastRenewedMillis = sent;
                 activate(h);
             } else {
                 lost(key, h);
@@ -239,8 +269,21 @@ public final class LeaseCoordinator {
     }
 
     private void activate(Held h) {
+        Lease lease = h.lease;
+        if (lease.isCompleted()) {
+            // the shard ended after our scan or during a handoff: a consumer would read it again from the start
+            // (there is no position after SHARD_END); only its children are left to process
+            log.info("Lease {} reached SHARD_END before this worker started it; releasing it", lease.leaseKey());
+            held.remove(lease.leaseKey(), h);
+            table.release(lease.leaseKey(), workerId).whenComplete((ok, e) -> {
+                if (e != null) {
+                    log.warn("Releasing completed lease {} failed", lease.leaseKey(), LeaseTable.unwrap(e));
+                }
+            });
+            return;
+        }
         h.active = true;
-        listener.leaseAcquired(h.lease);
+        listener.leaseAcquired(lease);
     }
 
     private void lost(String key, Held h) {
@@ -255,7 +298,12 @@ public final class LeaseCoordinator {
 
     /** One scan: track expiry, then take and steal as planned; package-private for tests. */
     void scanAndTake() {
-        List<Lease> leases = table.scanAll().join();
+        List<Lease> leases = new ArrayList<>();
+        for (Lease l : table.scanAll().join()) {
+            // a lease we hold but the row shows unowned (cleared by hand or a tool): still ours until a renewal
+            // says otherwise; as "unowned" we would take it a second time and start a second consumer
+            leases.add(!l.isOwned() && held.containsKey(l.leaseKey()) ? withOwner(l, workerId) : l);
+        }
         long now = clock.millis();
         Map<String, Observed> seen = new HashMap<>();
         for (Lease l : leases) {
@@ -274,12 +322,13 @@ public final class LeaseCoordinator {
             return o != null && o.changedSinceFirstSeen();
         }, workerId, maxSteal, random);
         for (Lease l : plan.take()) {
+            long sent = clock.millis();
             Optional<Lease> taken = table.take(l, workerId).join();
             if (taken.isPresent()) {
                 log.info("Took lease {} (previous owner {}, counter {})", l.leaseKey(), l.leaseOwner(),
                         l.leaseCounter());
                 metrics.leaseTaken(l.leaseKey());
-                Held h = new Held(taken.get(), clock.millis());
+                Held h = new Held(taken.get(), sent);
                 held.put(l.leaseKey(), h);
                 if (taken.get().isHandoffPending()) {
                     log.info("Lease {}: waiting for {} to finish its handoff", l.leaseKey(),
@@ -292,18 +341,27 @@ public final class LeaseCoordinator {
             }
         }
         for (Lease l : plan.steal()) {
+            long sent = clock.millis();
             Optional<Lease> stolen = table.steal(l, workerId).join();
             if (stolen.isPresent()) {
                 log.info("Stole lease {} from {} (target {} leases per worker, {} workers); waiting for its handoff",
                         l.leaseKey(), l.leaseOwner(), plan.target(), plan.workers());
                 metrics.leaseStolen(l.leaseKey(), l.leaseOwner());
-                held.put(l.leaseKey(), new Held(stolen.get(), clock.millis()));
+                held.put(l.leaseKey(), new Held(stolen.get(), sent));
             }
         }
         metrics.leasesHeld(held.size());
     }
 
+    private static Lease withOwner(Lease l, String owner) {
+        return new Lease(l.leaseKey(), owner, l.leaseCounter(), l.checkpoint(), l.ownerSwitchesSinceCheckpoint(),
+                l.parentShardIds(), l.childShardIds(), l.startingHashKey(), l.endingHashKey(), l.checkpointOwner());
+    }
+
     private boolean isExpired(Lease l, long now) {
+        if (held.containsKey(l.leaseKey())) {
+            return false; // ours: renewAll decides when we lose it; taking it again would start a second consumer
+        }
         if (!l.isOwned()) {
             return true;
         }

@@ -394,4 +394,34 @@ class ShardConsumerTest {
         KinesisUserRecord lastProcessed = processor.records.get(processed - 1);
         assertEquals(lastProcessed.extendedSequenceNumber(), TestAccessCheckpoint.lastCheckpoint(consumer));
     }
+
+    @Test
+    void aBatchPolledWhileTheLeaseWasLostIsNotDelivered() throws Exception {
+        // the loss arrives while the processor thread waits in poll(), and the batch arrives in the same wait
+        ShardFetcher fetcher = mock(ShardFetcher.class);
+        ShardConsumer[] self = new ShardConsumer[1];
+        KinesisUserRecord r = new KinesisUserRecord("pk", null, new byte[] {1}, Instant.EPOCH, "1000", 0, false);
+        when(fetcher.poll(any(Duration.class))).thenAnswer(inv -> {
+            self[0].leaseLost();
+            return new io.purekinesis.consumer.internal.fetch.RecordBatch(List.of(r), 0, 1, false, List.of());
+        });
+        Recording processor = new Recording();
+        ShardCheckpointer checkpointer = new ShardCheckpointer(SHARD, "A", table, ExtendedSequenceNumber.TRIM_HORIZON,
+                ConsumerMetrics.NOOP, Clock.systemUTC());
+        self[0] = new ShardConsumer(SHARD, ExtendedSequenceNumber.TRIM_HORIZON, () -> processor, fetcher,
+                checkpointer, new ShardConsumer.FailurePolicy(ProcessorFailurePolicy.STOP_SHARD, 3,
+                        Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble), null),
+                ConsumerMetrics.NOOP, new ShardConsumer.Callbacks() {
+                    @Override
+                    public void shardEnded(String shardId, List<ChildShard> children) {
+                    }
+
+                    @Override
+                    public void finished(ShardConsumer consumer, Outcome outcome) {
+                    }
+                });
+        new Thread(self[0]).start();
+        assertEquals(Outcome.LEASE_LOST, self[0].done().get(5, TimeUnit.SECONDS));
+        assertEquals(List.of("initialize TRIM_HORIZON", "leaseLost"), processor.calls);
+    }
 }

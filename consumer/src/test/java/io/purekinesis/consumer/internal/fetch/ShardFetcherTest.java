@@ -162,4 +162,73 @@ class ShardFetcherTest {
         assertEquals("AT_TIMESTAMP", r.shardIteratorTypeAsString());
         assertEquals(at, r.timestamp());
     }
+
+    private static Record bigRecord(long seq, int bytes) {
+        return Record.builder().sequenceNumber(Long.toString(seq)).partitionKey("k").approximateArrivalTimestamp(
+                Instant.EPOCH).data(SdkBytes.fromByteArray(new byte[bytes])).build();
+    }
+
+    @Test
+    void prefetchIsBoundedInBytesNotOnlyInBatches() throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenReturn(CompletableFuture
+                .completedFuture(GetShardIteratorResponse.builder().shardIterator("it").build()));
+        AtomicInteger calls = new AtomicInteger();
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
+            long seq = 1000 + calls.getAndIncrement();
+            return CompletableFuture.completedFuture(GetRecordsResponse.builder().records(bigRecord(seq, 600))
+                    .nextShardIterator("it").millisBehindLatest(0L).build());
+        });
+        // room for 10 batches, but only 1,000 bytes: after two 600-byte batches it must stop reading
+        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
+                ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(1),
+                Duration.ofMillis(10), 10, 1_000, scheduler, ConsumerMetrics.NOOP,
+                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        f.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (calls.get() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(300); // at 1 ms between reads, an unbounded prefetch makes many more calls meanwhile
+        assertEquals(2, calls.get(), "GetRecords calls while 1,200 bytes were queued with a 1,000-byte bound");
+        assertEquals("1000", f.poll(Duration.ofSeconds(1)).records().get(0).sequenceNumber());
+        // 600 bytes queued now: reading resumes
+        while (calls.get() < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(3, calls.get());
+        assertEquals("1001", f.poll(Duration.ofSeconds(1)).records().get(0).sequenceNumber());
+        assertEquals("1002", f.poll(Duration.ofSeconds(5)).records().get(0).sequenceNumber());
+        f.stop();
+    }
+
+    @Test
+    void anExceptionWhileHandlingAResponseDoesNotEndTheFetchLoopNorSkipOrRepeat() throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenReturn(CompletableFuture
+                .completedFuture(GetShardIteratorResponse.builder().shardIterator("it-0").build()));
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
+            GetRecordsRequest r = inv.getArgument(0);
+            int n = Integer.parseInt(r.shardIterator().substring(3));
+            return CompletableFuture.completedFuture(GetRecordsResponse.builder()
+                    .records(record(1000 + 2L * n), record(1001 + 2L * n)).nextShardIterator("it-" + (n + 1))
+                    .millisBehindLatest(0L).build());
+        });
+        AtomicInteger metricCalls = new AtomicInteger();
+        ConsumerMetrics throwsOnce = new ConsumerMetrics() {
+            @Override
+            public void millisBehindLatest(String shardId, long millis) {
+                if (metricCalls.incrementAndGet() == 2) {
+                    throw new IllegalStateException("metrics backend down");
+                }
+            }
+        };
+        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
+                ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(1),
+                Duration.ofMillis(10), 3, scheduler, throwsOnce,
+                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        f.start();
+        List<KinesisUserRecord> records = drain(f, 8);
+        f.stop();
+        assertEquals(List.of("1000", "1001", "1002", "1003", "1004", "1005", "1006", "1007"),
+                records.stream().limit(8).map(KinesisUserRecord::sequenceNumber).toList());
+    }
 }

@@ -3,6 +3,7 @@ package io.purekinesis.consumer.internal.lease;
 import static io.purekinesis.consumer.internal.lease.LeaseAttributesTest.n;
 import static io.purekinesis.consumer.internal.lease.LeaseAttributesTest.s;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
@@ -268,5 +269,154 @@ class LeaseCoordinatorTest {
         when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> granted(inv.getArgument(0), 3));
         workerB.renewAll();
         assertEquals(1, b.acquired.size());
+    }
+
+    @Test
+    void aLeaseThisWorkerLostDuringAnOutageIsTakenBackOnceExpired() {
+        // alone on the stream: A's renewals fail for longer than the failover time, so A drops the lease; the
+        // row still names A as owner. Nobody else will ever take it: A must take it back once it has expired.
+        scanReturns(List.of(row(SHARD0, null, 0)));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> granted(inv.getArgument(0), 1));
+        Events a = new Events();
+        LeaseCoordinator workerA = coordinator("A", a, ConsumerMetrics.NOOP);
+        workerA.scanAndTake();
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenReturn(CompletableFuture.failedFuture(
+                new RuntimeException("network down")));
+        clock.advance(Duration.ofSeconds(2));
+        workerA.renewAll();
+        clock.advance(Duration.ofSeconds(2));
+        workerA.renewAll();
+        assertEquals(List.of(SHARD0), a.lost);
+
+        // the table is reachable again
+        scanReturns(List.of(row(SHARD0, "A", 1)));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> granted(inv.getArgument(0), 2));
+        workerA.scanAndTake();
+        clock.advance(Duration.ofMillis(3100));
+        workerA.scanAndTake();
+        assertEquals(List.of(SHARD0, SHARD0), a.acquired, "the stale lease of this worker must be taken back");
+        assertEquals(java.util.Set.of(SHARD0), workerA.heldLeaseKeys());
+    }
+
+    @Test
+    void aRestartedWorkerWithTheSameIdTakesItsOldLeasesOnceExpired() {
+        scanReturns(List.of(row(SHARD0, "A", 5)));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> granted(inv.getArgument(0), 6));
+        Events a = new Events();
+        LeaseCoordinator restarted = coordinator("A", a, ConsumerMetrics.NOOP);
+        restarted.scanAndTake();
+        assertTrue(a.acquired.isEmpty(), "not expired yet: the old process may still be alive");
+        clock.advance(Duration.ofMillis(3100));
+        restarted.scanAndTake();
+        assertEquals(List.of(SHARD0), a.acquired);
+    }
+
+    @Test
+    void aHeldLeaseIsNeverTakenAgainByItsHolder() {
+        scanReturns(List.of(row(SHARD0, null, 0)));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> granted(inv.getArgument(0), 1));
+        Events a = new Events();
+        LeaseCoordinator workerA = coordinator("A", a, ConsumerMetrics.NOOP);
+        workerA.scanAndTake();
+        scanReturns(List.of(row(SHARD0, "A", 1))); // the scan does not see renewals (say they are slow)
+        workerA.scanAndTake();
+        clock.advance(Duration.ofMillis(3100));
+        workerA.scanAndTake();
+        assertEquals(List.of(SHARD0), a.acquired, "a second consumer for a held lease");
+        verify(dynamo, times(1)).updateItem(any(UpdateItemRequest.class));
+    }
+
+    @Test
+    void expiryOfAHeldLeaseCountsFromWhenTheRenewalWasSentNotAnswered() {
+        // A peer measures expiry from when it first saw the renewed counter, which is no later than the
+        // renewal's write, itself no later than its answer. So A must count from the send time.
+        scanReturns(List.of(row(SHARD0, null, 0)));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> granted(inv.getArgument(0), 1));
+        Events a = new Events();
+        LeaseCoordinator workerA = coordinator("A", a, ConsumerMetrics.NOOP);
+        workerA.scanAndTake();
+        clock.advance(Duration.ofSeconds(1));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> {
+            clock.advance(Duration.ofSeconds(2)); // a slow renewal: sent at 1 s, answered at 3 s
+            return granted(inv.getArgument(0), 2);
+        });
+        workerA.renewAll();
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenReturn(CompletableFuture.failedFuture(
+                new RuntimeException("network down")));
+        clock.advance(Duration.ofMillis(1500)); // 4.5 s: 3.5 s after the last successful renewal was sent
+        workerA.renewAll();
+        assertEquals(List.of(SHARD0), a.lost);
+    }
+
+    @Test
+    void aRenewalThatNeverAnswersDoesNotKeepTheLeaseAliveLocally() {
+        scanReturns(List.of(row(SHARD0, null, 0)));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> granted(inv.getArgument(0), 1));
+        Events a = new Events();
+        LeaseCoordinator workerA = coordinator("A", a, ConsumerMetrics.NOOP);
+        workerA.scanAndTake();
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenReturn(new CompletableFuture<>()); // hangs
+        clock.advance(Duration.ofSeconds(1));
+        assertTimeoutPreemptively(Duration.ofSeconds(10), workerA::renewAll, "renewal cycle blocked");
+        clock.advance(Duration.ofMillis(2500)); // 3.5 s since the last renewal: peers may take it now
+        assertTimeoutPreemptively(Duration.ofSeconds(10), workerA::renewAll, "renewal cycle blocked");
+        assertEquals(List.of(SHARD0), a.lost, "must stop processing once the lease may have been taken");
+        assertTrue(workerA.heldLeaseKeys().isEmpty());
+    }
+
+    @Test
+    void aHeldLeaseThatAScanShowsUnownedIsNotTakenASecondTime() {
+        scanReturns(List.of(row(SHARD0, null, 0)));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> granted(inv.getArgument(0), 1));
+        Events a = new Events();
+        LeaseCoordinator workerA = coordinator("A", a, ConsumerMetrics.NOOP);
+        workerA.scanAndTake();
+        scanReturns(List.of(row(SHARD0, null, 1))); // someone else's tool cleared the owner
+        workerA.scanAndTake();
+        assertEquals(List.of(SHARD0), a.acquired, "a second consumer for a held lease");
+        verify(dynamo, times(1)).updateItem(any(UpdateItemRequest.class));
+    }
+
+    @Test
+    void aShardThatEndedDuringTheHandoffIsNotStartedAgain() {
+        // A reached the shard's end while B's steal was pending: A wrote SHARD_END as checkpoint owner, then ended
+        // the handoff. B must not start a consumer on it (it would read the whole shard again from the start).
+        scanReturns(List.of(row(SHARD0, "A", 1), row(SHARD1, "A", 1)));
+        Map<String, AttributeValue> afterSteal = row(SHARD0, "B", 2);
+        afterSteal.put("checkpointOwner", s("A"));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                UpdateItemResponse.builder().attributes(afterSteal).build()));
+        Events b = new Events();
+        LeaseCoordinator workerB = coordinator("B", b, ConsumerMetrics.NOOP);
+        workerB.scanAndTake();
+        scanReturns(List.of(row(SHARD0, "A", 2), row(SHARD1, "A", 2)));
+        workerB.scanAndTake();
+        assertEquals(1, workerB.heldLeaseKeys().size());
+
+        Map<String, AttributeValue> ended = row(SHARD0, "B", 3);
+        ended.put("checkpoint", s("SHARD_END"));
+        List<UpdateItemRequest> writes = new CopyOnWriteArrayList<>();
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> {
+            writes.add(inv.getArgument(0));
+            return CompletableFuture.completedFuture(UpdateItemResponse.builder().attributes(ended).build());
+        });
+        workerB.renewAll();
+        assertTrue(b.acquired.isEmpty(), "started a consumer on a shard that has ended: " + b.acquired);
+        assertTrue(workerB.heldLeaseKeys().isEmpty());
+        assertTrue(writes.stream().anyMatch(w -> w.updateExpression().contains("REMOVE #o")), "lease not released");
+    }
+
+    @Test
+    void aLeaseThatEndedBetweenScanAndTakeIsNotStarted() {
+        scanReturns(List.of(row(SHARD0, null, 4)));
+        Map<String, AttributeValue> ended = row(SHARD0, "A", 5);
+        ended.put("checkpoint", s("SHARD_END"));
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                UpdateItemResponse.builder().attributes(ended).build()));
+        Events a = new Events();
+        LeaseCoordinator workerA = coordinator("A", a, ConsumerMetrics.NOOP);
+        workerA.scanAndTake();
+        assertTrue(a.acquired.isEmpty(), "started a consumer on a shard that has ended");
+        assertTrue(workerA.heldLeaseKeys().isEmpty());
     }
 }
