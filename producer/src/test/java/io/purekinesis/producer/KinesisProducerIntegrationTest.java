@@ -161,13 +161,21 @@ class KinesisProducerIntegrationTest {
         }
         assertTrue(onChildren > 0);
 
-        // What a KCL consumer keeps (user records inside the shard's range): each record exactly once.
+        // What a KCL consumer keeps (user records inside the shard's range): each record exactly once, and per
+        // key in add order when shards are read parent first (a parent's id sorts before its children's), each
+        // in sequence-number order.
         int[] seen = new int[futures.size()];
-        for (Streams.ShardRecord s : Streams.readAll(kinesis, stream, Duration.ofSeconds(60))) {
+        List<Streams.ShardRecord> read = new ArrayList<>(Streams.readAll(kinesis, stream, Duration.ofSeconds(60)));
+        read.sort(java.util.Comparator.comparing(Streams.ShardRecord::shardId)); // stable: keeps sequence order
+        Map<String, Integer> lastOfKey = new HashMap<>();
+        for (Streams.ShardRecord s : read) {
             HashKeyRange range = after.get(s.shardId());
             assertNotNull(range);
             for (DecodedRecord d : range.filter(AggregateDecoder.decode(s.data(), s.partitionKey(), null))) {
-                seen[indexOf(d.data())]++;
+                int i = indexOf(d.data());
+                seen[i]++;
+                Integer last = lastOfKey.put(keys.get(i), i);
+                assertTrue(last == null || last < i, "key " + keys.get(i) + ": record " + i + " read after " + last);
             }
         }
         for (int i = 0; i < seen.length; i++) {

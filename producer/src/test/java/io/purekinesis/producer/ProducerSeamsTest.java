@@ -76,10 +76,13 @@ class ProducerSeamsTest {
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "my-callbacks"));
         try {
             producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(FakeKinesisClient.withShards(1))
-                    .callbackExecutor(executor).recordMaxBufferedTime(Duration.ofMillis(1)).build());
-            String thread = producer.add(STREAM, "k", new byte[] {1}).thenApply(r -> Thread.currentThread().getName())
-                    .get(5, TimeUnit.SECONDS);
-            assertEquals("my-callbacks", thread);
+                    .callbackExecutor(executor).recordMaxBufferedTime(Duration.ofSeconds(30)).build());
+            // Nothing is sent before flush(), so the callback is attached before the future can complete
+            // (a callback attached to a completed future would run on this thread instead).
+            CompletableFuture<String> thread = producer.add(STREAM, "k", new byte[] {1})
+                    .thenApply(r -> Thread.currentThread().getName());
+            producer.flush();
+            assertEquals("my-callbacks", thread.get(5, TimeUnit.SECONDS));
             producer.close(Duration.ofSeconds(2));
             producer = null;
             assertFalse(executor.isShutdown(), "a supplied executor is not ours to shut down");

@@ -14,6 +14,7 @@ import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -52,6 +53,8 @@ public final class StreamPipeline {
     private final ConcurrentHashMap<String, ShardAggregator> aggregators = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<UserRecord> unrouted = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<WrongShard> wrongShard = new ConcurrentLinkedQueue<>();
+    /** Shards that left the shard map: no aggregator is made for them again. */
+    private final Set<String> closedShards = ConcurrentHashMap.newKeySet();
     private final Object routingLock = new Object();
     private final AtomicReference<Object> loadOutcome = new AtomicReference<>();
     private final long maxBufferedMillis;
@@ -132,21 +135,32 @@ public final class StreamPipeline {
             String shardId = map.shardFor(record.hashHi(), record.hashLo());
             if (!config.aggregationEnabled() || shardId == null) {
                 // No prediction (a gap in the map, e.g. mid-reshard): plain, so Kinesis routes it by its own key.
-                return collector.enqueue(KinesisEntry.plain(record, shardId, maxBufferedMillis));
+                int outcome = collector.offer(KinesisEntry.plain(record, shardId, maxBufferedMillis));
+                if (outcome != StreamCollector.REFUSED) {
+                    return outcome == StreamCollector.WAKE;
+                }
+            } else {
+                ShardAggregator aggregator = aggregators.get(shardId);
+                if (aggregator == null) {
+                    aggregator = aggregators.computeIfAbsent(shardId, k -> closedShards.contains(k) ? null
+                            : new ShardAggregator(shardId, aggregateMaxSize, config.aggregationMaxCount(),
+                                    maxBufferedMillis, wakeOnNewDeadline));
+                }
+                if (aggregator != null) {
+                    int outcome = aggregator.offer(record, collector);
+                    if (outcome != ShardAggregator.RETIRED) {
+                        return outcome == ShardAggregator.WAKE;
+                    }
+                }
             }
-            ShardAggregator aggregator = aggregators.get(shardId);
-            if (aggregator == null) {
-                aggregator = aggregators.computeIfAbsent(shardId, k -> new ShardAggregator(shardId,
-                        aggregateMaxSize, config.aggregationMaxCount(), maxBufferedMillis, wakeOnNewDeadline));
+            // The shard closed while this thread predicted it with an older map. The sender re-routes the closed
+            // shard's records under the routing lock before it publishes the newer map: wait for that, then
+            // predict again, so this record goes behind them.
+            ShardMap current;
+            synchronized (routingLock) {
+                current = shardMap;
             }
-            int outcome = aggregator.offer(record, collector);
-            if (outcome != ShardAggregator.RETIRED) {
-                return outcome == ShardAggregator.WAKE;
-            }
-            // The shard closed while this thread predicted it with an older map: the newer map is published
-            // before aggregators are retired, so predict again.
-            ShardMap current = shardMap;
-            if (current == map) {
+            if (current == map || Thread.holdsLock(routingLock)) {
                 return collector.enqueue(KinesisEntry.plain(record, shardId, maxBufferedMillis));
             }
             map = current;
@@ -154,20 +168,85 @@ public final class StreamPipeline {
     }
 
     /**
-     * Sender thread, after a load: drops the aggregators of shards no longer open (sealing what they hold) and the
-     * collector's idle queues of those shards, so per-shard state and the cost of a sender pass follow the open
-     * shards. A queue still busy goes at a later load; an aggregator an adder recreated from an older map too.
+     * Sender thread: applies a newer shard map. When shards closed, under the routing lock and before the map is
+     * published (an adder that predicted a closed shard waits for the lock, see {@link #route}): retires their
+     * aggregators, takes everything still unsent that was predicted for them (collector entries first, oldest
+     * first, then the open aggregates) and routes those user records with the new map, in their original order,
+     * ahead of anything newer. New shards overlapping a closed shard whose call is still in flight (or whose answer
+     * is not re-routed yet) wait for it ({@link StreamCollector#closeShards}). Then drops the idle queues of closed
+     * shards, so per-shard state and the cost of a sender pass follow the open shards.
      */
-    private void dropClosedShards(ShardMap map) {
+    private void publish(ShardMap previous, ShardMap map) {
         Set<String> open = new HashSet<>(map.shardIds());
-        for (Iterator<Map.Entry<String, ShardAggregator>> it = aggregators.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<String, ShardAggregator> e = it.next();
-            if (!open.contains(e.getKey())) {
-                it.remove();
-                e.getValue().retire(collector);
+        Set<String> closed = new HashSet<>();
+        for (String id : previous.shardIds()) {
+            if (!open.contains(id)) {
+                closed.add(id);
+            }
+        }
+        for (String id : aggregators.keySet()) {
+            if (!open.contains(id)) {
+                closed.add(id);
+            }
+        }
+        if (closed.isEmpty()) {
+            shardMap = map;
+            collector.dropIdleShards(open);
+            return;
+        }
+        Set<String> before = new HashSet<>(previous.shardIds());
+        Map<String, List<String>> parentsOf = new HashMap<>();
+        for (String child : map.shardIds()) {
+            if (before.contains(child)) {
+                continue;
+            }
+            HashKeyRange c = map.rangeOf(child);
+            List<String> parents = new ArrayList<>(2);
+            for (String p : closed) {
+                HashKeyRange r = previous.rangeOf(p);
+                if (r == null || overlaps(r, c)) {
+                    parents.add(p);
+                }
+            }
+            parentsOf.put(child, parents);
+        }
+        synchronized (routingLock) {
+            closedShards.addAll(closed);
+            List<UserRecord> unsealed = new ArrayList<>();
+            for (String id : closed) {
+                ShardAggregator a = aggregators.remove(id);
+                if (a != null) {
+                    unsealed.addAll(a.retireAndDrain());
+                }
+            }
+            List<UserRecord> again = new ArrayList<>();
+            for (KinesisEntry e : collector.closeShards(closed, parentsOf)) {
+                boolean tried = !e.attempts().isEmpty();
+                for (UserRecord r : e.records()) {
+                    if (!r.isDone()) {
+                        if (tried) {
+                            r.addPriorAttempts(e.attempts());
+                        }
+                        again.add(r);
+                    }
+                }
+            }
+            again.addAll(unsealed);
+            for (UserRecord r : again) {
+                route(r, map);
+            }
+            shardMap = map;
+            if (!again.isEmpty()) {
+                LOG.debug("Re-routed {} unsent records of closed shards {} of stream {}", again.size(), closed,
+                        stream);
             }
         }
         collector.dropIdleShards(open);
+    }
+
+    private static boolean overlaps(HashKeyRange a, HashKeyRange b) {
+        return a.startingHashKey().compareTo(b.endingHashKey()) <= 0
+                && b.startingHashKey().compareTo(a.endingHashKey()) <= 0;
     }
 
     /**
@@ -192,6 +271,10 @@ public final class StreamPipeline {
         }
         if (!wrongShard.isEmpty()) {
             resolveWrongShards(now);
+        }
+        List<KinesisEntry> orphans = collector.takeOrphans();
+        if (!orphans.isEmpty()) {
+            rerouteOrphans(orphans);
         }
         if (loading) {
             return Long.MAX_VALUE; // completion wakes the sender
@@ -237,8 +320,7 @@ public final class StreamPipeline {
                     LOG.info("Shard map of stream {} changed: {} open shards, was {}", stream, map.size(),
                             previous.size());
                 }
-                shardMap = map;
-                dropClosedShards(map);
+                publish(previous, map);
             }
             return;
         }
@@ -287,18 +369,24 @@ public final class StreamPipeline {
 
     /** Result handler (SDK thread): the aggregate is resolved once a newer shard map knows the actual shard. */
     public void aggregateOnWrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber) {
+        // Before the call's shard is freed: nothing predicted for it (or for its children) is sent until the
+        // records of this aggregate outside the actual shard's range went to the front of their shards.
+        collector.hold(entry.shardId());
         wrongShard.add(new WrongShard(entry, actualShardId, sequenceNumber));
         refreshRequested = true;
     }
 
     private void resolveWrongShards(long now) {
         ShardMap map = shardMap;
+        List<KinesisEntry> front = new ArrayList<>();
+        List<String> released = new ArrayList<>();
         for (Iterator<WrongShard> it = wrongShard.iterator(); it.hasNext(); ) {
             WrongShard w = it.next();
             HashKeyRange range = map == null ? null : map.rangeOf(w.actualShardId());
             if (range == null) {
                 if (now >= w.entry().expiryMillis()) {
                     it.remove();
+                    released.add(w.entry().shardId());
                     completer.fail(w.entry().records(), w.entry().attempts(), FailureReason.TTL_EXPIRED, "WrongShard",
                             "stored in shard " + w.actualShardId() + " which the shard map does not know yet", null);
                 } else {
@@ -308,6 +396,7 @@ public final class StreamPipeline {
             }
             it.remove();
             KinesisEntry e = w.entry();
+            released.add(e.shardId());
             List<Attempt> prior = null;
             List<UserRecord> records = e.records();
             for (int i = 0; i < records.size(); i++) {
@@ -323,13 +412,46 @@ public final class StreamPipeline {
                                         + " outside this record's hash key range; resent"));
                     }
                     r.addPriorAttempts(prior);
-                    route(r, map);
-                    flushPending = true; // resent records already waited their buffered time
+                    front.add(KinesisEntry.plain(r, map.shardFor(r.hashHi(), r.hashLo()), maxBufferedMillis));
                 }
             }
             LOG.debug("Resolved an aggregate of stream {} stored in unexpected shard {} at {}", stream,
                     w.actualShardId(), Instant.ofEpochMilli(now));
         }
+        pushFront(front, released);
+    }
+
+    /**
+     * Resent records of calls made with an older map go to the front of their shards under the current one: they
+     * are older than anything queued there (whose shards waited for these calls), then the holds are released.
+     */
+    private void pushFront(List<KinesisEntry> front, List<String> released) {
+        if (front.isEmpty() && released.isEmpty()) {
+            return;
+        }
+        if (!collector.pushFront(front, released)) {
+            for (KinesisEntry e : front) {
+                completer.fail(e.records(), e.attempts(), FailureReason.PRODUCER_CLOSED, "WrongShard",
+                        "the producer closed before the record could be resent", null);
+            }
+        }
+    }
+
+    /** Retries of calls to shards that closed meanwhile: resent with the current map, ahead of newer records. */
+    private void rerouteOrphans(List<KinesisEntry> orphans) {
+        ShardMap map = shardMap;
+        List<KinesisEntry> front = new ArrayList<>();
+        List<String> released = new ArrayList<>(orphans.size());
+        for (KinesisEntry e : orphans) {
+            released.add(e.shardId());
+            for (UserRecord r : e.records()) {
+                if (!r.isDone()) {
+                    r.addPriorAttempts(e.attempts());
+                    front.add(KinesisEntry.plain(r, map.shardFor(r.hashHi(), r.hashLo()), maxBufferedMillis));
+                }
+            }
+        }
+        pushFront(front, released);
     }
 
     /** Sender thread: a flush was asked for; it applies once the records waiting for the shard map are routed. */

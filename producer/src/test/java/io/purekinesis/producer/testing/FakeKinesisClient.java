@@ -93,6 +93,28 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
         throw new IllegalArgumentException(shardId);
     }
 
+    /** Closes two adjacent shards and opens one child covering both ranges. */
+    public synchronized void merge(String shardId, String adjacentShardId, String child) {
+        BigInteger start = null;
+        BigInteger end = null;
+        int merged = 0;
+        for (int i = 0; i < shards.size(); i++) {
+            Shard s = shards.get(i);
+            if (s.shardId().equals(shardId) || s.shardId().equals(adjacentShardId)) {
+                BigInteger from = new BigInteger(s.hashKeyRange().startingHashKey());
+                BigInteger to = new BigInteger(s.hashKeyRange().endingHashKey());
+                start = start == null ? from : start.min(from);
+                end = end == null ? to : end.max(to);
+                shards.set(i, shard(s.shardId(), from, to, true));
+                merged++;
+            }
+        }
+        if (merged != 2) {
+            throw new IllegalArgumentException(shardId + " / " + adjacentShardId);
+        }
+        shards.add(shard(child, start, end, false));
+    }
+
     public void listShardsPageSize(int size) {
         listShardsPageSize = size;
     }

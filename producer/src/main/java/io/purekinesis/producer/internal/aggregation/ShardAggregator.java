@@ -142,6 +142,20 @@ public final class ShardAggregator {
         }
     }
 
+    /**
+     * The shard closed: refuses further records ({@link #offer} answers {@link #RETIRED}) and returns the open
+     * aggregate's records, in {@code add} order, for the caller to route with the newer shard map. Sender thread.
+     */
+    public List<UserRecord> retireAndDrain() {
+        lock.lock();
+        try {
+            retired = true;
+            return drainRecords();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Removes and returns every record of the open aggregate (for close). */
     public List<UserRecord> drainRecords() {
         lock.lock();

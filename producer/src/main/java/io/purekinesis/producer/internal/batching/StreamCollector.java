@@ -4,7 +4,9 @@ import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.ratelimit.ShardRateLimiter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +23,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * are stored in the order they were queued unless a retry intervenes. With strict ordering a shard with a waiting
  * retry sends nothing else, and a call carries at most one entry per shard. A throttled or busy shard is skipped
  * without stalling the others. All state is guarded by one short-held lock; no I/O happens under it.
+ *
+ * <p>Reshards ({@link #closeShards}): a closed shard's queued entries are handed back for re-routing and it takes
+ * no new ones; its retries and wrong-shard answers hold it ({@link #hold}) until re-routed to the front of the new
+ * shards ({@link #pushFront}); a new shard waits while an overlapping closed parent has a call in flight or holds.
  */
 public final class StreamCollector {
 
@@ -38,6 +44,18 @@ public final class StreamCollector {
     private int roundRobin;
     private boolean flushPending;
     private boolean aborted;
+    /** Shards that left the shard map (a queue made for one later starts closed). */
+    private final Set<String> closedShards = new HashSet<>();
+    /** Retries of calls to closed shards, for the pipeline to re-route (each holds its shard). */
+    private final List<KinesisEntry> orphans = new ArrayList<>(0);
+    private volatile boolean hasOrphans;
+
+    /** {@link #offer}: queued, the sender should wake. */
+    public static final int WAKE = 1;
+    /** {@link #offer}: queued. */
+    public static final int QUIET = 0;
+    /** {@link #offer}: the entry's shard is closed; nothing was queued. */
+    public static final int REFUSED = -1;
 
     static final class ShardQueue {
         final String shardId;
@@ -45,6 +63,15 @@ public final class StreamCollector {
         final ArrayDeque<KinesisEntry> retries = new ArrayDeque<>();
         final ShardRateLimiter limiter;
         int inFlight;
+        /**
+         * Answers of this shard's calls not yet re-routed (an aggregate stored on another shard, or retries of a
+         * closed shard): the shard and the children waiting for it send nothing until they are.
+         */
+        int holds;
+        /** The shard left the shard map: its entries were re-routed, new ones are refused. */
+        boolean closed;
+        /** Closed parent shards whose calls must end (and be re-routed) before this shard sends; null for none. */
+        List<ShardQueue> parents;
 
         ShardQueue(String shardId, ShardRateLimiter limiter) {
             this.shardId = shardId;
@@ -99,6 +126,136 @@ public final class StreamCollector {
         }
     }
 
+    /**
+     * {@link #enqueue}, unless the entry's shard is closed ({@link #closeShards}): then {@link #REFUSED} and the
+     * caller predicts the record again with the newer shard map.
+     */
+    public int offer(KinesisEntry entry) {
+        lock.lock();
+        try {
+            ShardQueue q = queue(entry.shardId(), 0);
+            if (q.closed) {
+                return REFUSED;
+            }
+            q.fresh.addLast(entry);
+            freshCount++;
+            freshBytes += entry.sizeBytes();
+            return (freshCount == 1 && wakeOnFirstEntry) || freshCount >= maxCount || freshBytes >= maxSize
+                    ? WAKE : QUIET;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A reshard: marks {@code closed} shards closed and removes everything queued for them (per shard: retries,
+     * then fresh entries, i.e. oldest first). Each new shard of {@code parentsOf} (child id to the closed shards
+     * whose ranges overlap it) that has a parent with a call in flight or an answer not yet re-routed waits for
+     * it: the parent's records go first.
+     */
+    public List<KinesisEntry> closeShards(Collection<String> closed, Map<String, List<String>> parentsOf) {
+        lock.lock();
+        try {
+            List<KinesisEntry> out = new ArrayList<>();
+            for (String id : closed) {
+                closedShards.add(id);
+                ShardQueue q = byShard.get(id);
+                if (q == null) {
+                    continue;
+                }
+                q.closed = true;
+                out.addAll(q.retries);
+                q.retries.clear();
+                for (KinesisEntry e : q.fresh) {
+                    freshCount--;
+                    freshBytes -= e.sizeBytes();
+                    out.add(e);
+                }
+                q.fresh.clear();
+            }
+            for (Map.Entry<String, List<String>> child : parentsOf.entrySet()) {
+                List<ShardQueue> waitFor = new ArrayList<>(2);
+                for (String parentId : child.getValue()) {
+                    ShardQueue p = byShard.get(parentId);
+                    if (p == null) {
+                        continue;
+                    }
+                    if (p.inFlight > 0 || p.holds > 0) {
+                        waitFor.add(p);
+                    }
+                    if (p.parents != null) {
+                        waitFor.addAll(p.parents); // a parent still waiting for its own parents
+                    }
+                }
+                if (!waitFor.isEmpty()) {
+                    ShardQueue c = queue(child.getKey(), 0);
+                    if (c.parents != null) {
+                        waitFor.addAll(c.parents);
+                    }
+                    c.parents = waitFor;
+                }
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** An answer of {@code shardId}'s call must be re-routed first: the shard (and its children) wait. */
+    public void hold(String shardId) {
+        lock.lock();
+        try {
+            queue(shardId, 0).holds++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Retries of calls to closed shards since the last call; each holds its shard until {@link #pushFront}. */
+    public List<KinesisEntry> takeOrphans() {
+        if (!hasOrphans) {
+            return List.of();
+        }
+        lock.lock();
+        try {
+            List<KinesisEntry> out = new ArrayList<>(orphans);
+            orphans.clear();
+            hasOrphans = false;
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Puts re-routed entries at the very front of their shards (ahead of anything queued, due at once), in list
+     * order, then releases one hold of each of {@code released}.
+     *
+     * @return false when the collector was aborted by close: the caller must fail {@code entries} itself
+     */
+    public boolean pushFront(List<KinesisEntry> entries, List<String> released) {
+        lock.lock();
+        try {
+            for (String id : released) {
+                ShardQueue q = byShard.get(id == null ? "" : id);
+                if (q != null && q.holds > 0) {
+                    q.holds--;
+                }
+            }
+            if (aborted) {
+                return entries.isEmpty();
+            }
+            for (int i = entries.size() - 1; i >= 0; i--) {
+                KinesisEntry e = entries.get(i);
+                e.notBeforeMillis(0);
+                queue(e.shardId(), 0).retries.addFirst(e);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Marks everything queued now as due, whatever its buffered time. */
     public void flush() {
         lock.lock();
@@ -125,7 +282,15 @@ public final class StreamCollector {
                 return retries.isEmpty();
             }
             for (KinesisEntry e : retries) {
-                queue(e.shardId(), 0).retries.addLast(e);
+                ShardQueue q = queue(e.shardId(), 0);
+                if (q.closed) {
+                    // Sent with an older map: re-routed with the current one, ahead of the shard's children.
+                    q.holds++;
+                    orphans.add(e);
+                    hasOrphans = true;
+                } else {
+                    q.retries.addLast(e);
+                }
             }
             return true;
         } finally {
@@ -193,7 +358,7 @@ public final class StreamCollector {
         boolean full = false;
         for (int i = 0; i < n && !full; i++) {
             ShardQueue q = shards.get((start + i) % n);
-            if (q.inFlight > 0) {
+            if (q.inFlight > 0 || q.holds > 0 || (q.parents != null && waitsForParents(q))) {
                 continue;
             }
             boolean took = false;
@@ -244,6 +409,16 @@ public final class StreamCollector {
         return entries.isEmpty() ? null : new PutBatch(stream, entries, bytes, touched);
     }
 
+    private static boolean waitsForParents(ShardQueue q) {
+        for (ShardQueue p : q.parents) {
+            if (p.inFlight > 0 || p.holds > 0) {
+                return true;
+            }
+        }
+        q.parents = null;
+        return false;
+    }
+
     private void removeHead(ShardQueue q, boolean fromRetries) {
         if (fromRetries) {
             q.retries.pollFirst();
@@ -259,7 +434,9 @@ public final class StreamCollector {
         lock.lock();
         try {
             aborted = true;
-            List<KinesisEntry> all = new ArrayList<>();
+            List<KinesisEntry> all = new ArrayList<>(orphans);
+            orphans.clear();
+            hasOrphans = false;
             for (ShardQueue q : shards) {
                 all.addAll(q.retries);
                 all.addAll(q.fresh);
@@ -298,7 +475,7 @@ public final class StreamCollector {
             for (Iterator<ShardQueue> it = shards.iterator(); it.hasNext(); ) {
                 ShardQueue q = it.next();
                 if (!q.shardId.isEmpty() && !openShardIds.contains(q.shardId) && q.inFlight == 0
-                        && q.fresh.isEmpty() && q.retries.isEmpty()) {
+                        && q.holds == 0 && q.fresh.isEmpty() && q.retries.isEmpty()) {
                     it.remove();
                     byShard.remove(q.shardId);
                 }
@@ -323,6 +500,7 @@ public final class StreamCollector {
         ShardQueue q = byShard.get(key);
         if (q == null) {
             q = new ShardQueue(key, new ShardRateLimiter(ratePercent, nowMillis));
+            q.closed = !closedShards.isEmpty() && closedShards.contains(key);
             byShard.put(key, q);
             shards.add(q);
         }

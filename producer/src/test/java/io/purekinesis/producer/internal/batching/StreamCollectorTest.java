@@ -123,4 +123,54 @@ class StreamCollectorTest {
         assertTrue(d.batches.isEmpty());
         assertEquals(0, c.queuedEntries());
     }
+
+    /** A reshard: a child sends nothing while its closed parent has a call in flight or an answer held back. */
+    @Test
+    void childrenWaitForTheirClosedParentsCallAndHolds() {
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false);
+        c.enqueue(entry("p", "k1", 10, 0));
+        c.enqueue(entry("p", "k2", 10, 0)); // queued behind the call below
+        c.flush();
+        StreamCollector.Drained d = c.drain(0, 10);
+        assertEquals(1, d.batches.size());
+        PutBatch parentCall = d.batches.get(0);
+        c.enqueue(entry("p", "k3", 10, 0));
+
+        List<KinesisEntry> taken = c.closeShards(List.of("p"), java.util.Map.of("c1", List.of("p")));
+        assertEquals(2, parentCall.entries().size());
+        assertEquals(1, taken.size(), "the unsent entry of the closed shard is handed back");
+        assertEquals(StreamCollector.REFUSED, c.offer(entry("p", "k4", 10, 0)), "a closed shard takes no more");
+        c.enqueue(entry("c1", "k5", 10, 0));
+        c.flush();
+        assertTrue(c.drain(0, 10).batches.isEmpty(), "the child waits for its parent's call");
+
+        c.hold("p"); // e.g. the parent's aggregate landed on another shard
+        c.complete(parentCall, List.of());
+        assertTrue(c.drain(0, 10).batches.isEmpty(), "and for the parent's answer to be re-routed");
+
+        KinesisEntry resent = entry("c1", "k1", 10, 0);
+        assertTrue(c.pushFront(List.of(resent), List.of("p")));
+        d = c.drain(0, 10);
+        assertEquals(1, d.batches.size());
+        assertEquals(resent, d.batches.get(0).entries().get(0), "re-routed entries go first");
+        assertEquals(2, d.batches.get(0).entries().size());
+    }
+
+    /** Retries of a call to a shard that closed meanwhile are handed back for re-routing, holding the shard. */
+    @Test
+    void retriesOfAClosedShardAreHandedBack() {
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false);
+        KinesisEntry e = entry("p", "k1", 10, 0);
+        c.enqueue(e);
+        c.flush();
+        PutBatch call = c.drain(0, 10).batches.get(0);
+        c.closeShards(List.of("p"), java.util.Map.of("c1", List.of("p")));
+        c.enqueue(entry("c1", "k2", 10, 0));
+        assertTrue(c.complete(call, List.of(e)));
+        assertEquals(List.of(e), c.takeOrphans());
+        c.flush();
+        assertTrue(c.drain(0, 10).batches.isEmpty(), "the child waits until the retry is re-routed");
+        assertTrue(c.pushFront(List.of(entry("c1", "k1", 10, 0)), List.of("p")));
+        assertEquals(2, c.drain(0, 10).batches.get(0).entries().size());
+    }
 }
