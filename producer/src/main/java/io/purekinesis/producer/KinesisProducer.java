@@ -1,5 +1,6 @@
 package io.purekinesis.producer;
 
+import io.purekinesis.aggregation.AggregationFormat;
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.HashKey128;
@@ -7,7 +8,6 @@ import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.SafeMetrics;
 import io.purekinesis.producer.internal.StreamPipeline;
 import io.purekinesis.producer.internal.UserRecord;
-import io.purekinesis.producer.internal.Utf8;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
@@ -195,7 +195,11 @@ public final class KinesisProducer implements AutoCloseable {
             if (closed) {
                 throw new ProducerClosedException("producer " + name + " is closed");
             }
-            StreamNames.validate(stream);
+            // A stream with a pipeline was validated when the pipeline was made: skip the regex on the hot path.
+            StreamPipeline pipeline = stream == null ? null : pipelines.get(stream);
+            if (pipeline == null) {
+                StreamNames.validate(stream);
+            }
             int keyBytes = validatePartitionKey(partitionKey);
             if (data == null) {
                 throw new NullPointerException("data must not be null");
@@ -221,7 +225,6 @@ public final class KinesisProducer implements AutoCloseable {
                 long now = config.clock().millis();
                 record = new UserRecord(stream, partitionKey, explicitHashKey, data, hashHi, hashLo, now,
                         now + ttlMillis, (int) size);
-                StreamPipeline pipeline = pipelines.get(stream);
                 if (pipeline == null) {
                     pipeline = pipelines.computeIfAbsent(stream,
                             s -> new StreamPipeline(s, config, shardMapLoader, completer, sender::wakeup));
@@ -258,7 +261,7 @@ public final class KinesisProducer implements AutoCloseable {
             throw new IllegalArgumentException("partitionKey must have 1 to " + MAX_PARTITION_KEY_LENGTH
                     + " UTF-16 code units, had " + length);
         }
-        return Utf8.length(partitionKey);
+        return AggregationFormat.utf8Length(partitionKey);
     }
 
     /** Sends everything buffered now, without waiting for its buffered time. Does not wait for the results. */
