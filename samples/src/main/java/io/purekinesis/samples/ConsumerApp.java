@@ -1,13 +1,9 @@
 package io.purekinesis.samples;
 
-import io.purekinesis.consumer.Checkpointer;
 import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.InitialPosition;
-import io.purekinesis.consumer.InitializationInput;
 import io.purekinesis.consumer.KinesisConsumer;
-import io.purekinesis.consumer.LeaseLostException;
 import io.purekinesis.consumer.ProcessRecordsInput;
-import io.purekinesis.consumer.RecordProcessor;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
@@ -148,7 +144,7 @@ public final class ConsumerApp {
     }
 
     /** Counts records and checkpoints after every batch, at a shard's end and at shutdown. */
-    static final class CountingProcessor implements RecordProcessor {
+    static final class CountingProcessor extends CheckpointingProcessor {
 
         private final AtomicLong processed;
         private final long target;
@@ -161,36 +157,9 @@ public final class ConsumerApp {
         }
 
         @Override
-        public void initialize(InitializationInput input) {
-        }
-
-        @Override
-        public void processRecords(ProcessRecordsInput input) {
+        void handle(ProcessRecordsInput input) {
             if (processed.addAndGet(input.records().size()) >= target) {
                 enough.countDown();
-            }
-            checkpoint(input.checkpointer());
-        }
-
-        @Override
-        public void leaseLost() {
-        }
-
-        @Override
-        public void shardEnded(Checkpointer checkpointer) {
-            checkpoint(checkpointer);
-        }
-
-        @Override
-        public void shutdownRequested(Checkpointer checkpointer) {
-            checkpoint(checkpointer);
-        }
-
-        private static void checkpoint(Checkpointer checkpointer) {
-            try {
-                checkpointer.checkpoint();
-            } catch (LeaseLostException e) {
-                // another worker owns the shard now and continues from the last checkpoint
             }
         }
     }

@@ -1,15 +1,11 @@
 package io.purekinesis.samples;
 
-import io.purekinesis.consumer.Checkpointer;
 import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.InitialPosition;
-import io.purekinesis.consumer.InitializationInput;
 import io.purekinesis.consumer.KinesisConsumer;
 import io.purekinesis.consumer.KinesisUserRecord;
-import io.purekinesis.consumer.LeaseLostException;
 import io.purekinesis.consumer.ProcessRecordsInput;
-import io.purekinesis.consumer.RecordProcessor;
 import io.purekinesis.producer.FailedRecord;
 import io.purekinesis.producer.KinesisProducer;
 import io.purekinesis.producer.ProducerClosedException;
@@ -472,7 +468,7 @@ public final class LocalDemo {
     }
 
     /** Records every delivery in the ledger; checkpoints after each batch, at a shard's end and at shutdown. */
-    static final class LedgerProcessor implements RecordProcessor {
+    static final class LedgerProcessor extends CheckpointingProcessor {
 
         private final Ledger ledger;
 
@@ -481,37 +477,9 @@ public final class LocalDemo {
         }
 
         @Override
-        public void initialize(InitializationInput input) {
-        }
-
-        @Override
-        public void processRecords(ProcessRecordsInput input) {
+        void handle(ProcessRecordsInput input) {
             for (KinesisUserRecord record : input.records()) {
                 ledger.consumed(record.partitionKey(), record.dataBytes());
-            }
-            checkpoint(input.checkpointer());
-        }
-
-        @Override
-        public void leaseLost() {
-        }
-
-        @Override
-        public void shardEnded(Checkpointer checkpointer) {
-            checkpoint(checkpointer);
-        }
-
-        @Override
-        public void shutdownRequested(Checkpointer checkpointer) {
-            checkpoint(checkpointer);
-        }
-
-        private static void checkpoint(Checkpointer checkpointer) {
-            try {
-                checkpointer.checkpoint();
-            } catch (LeaseLostException e) {
-                // another worker owns the shard now; it resumes after the last checkpoint (re-deliveries count as
-                // duplicates)
             }
         }
     }
