@@ -63,22 +63,10 @@ public final class ConsumerApp {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.println("usage: " + USAGE);
-            System.exit(2);
-            return;
-        }
-        try {
+        Flags.runMain(args, Options::parse, USAGE, options -> {
             run(options, System.out);
-        } catch (RuntimeException e) {
-            System.err.println("error: " + e.getMessage() + (e.getCause() == null ? "" : ": " + e.getCause()));
-            System.exit(1);
-        }
-        System.exit(0);
+            return true;
+        });
     }
 
     /** Consumes until the duration or record count is reached, or the JVM is asked to stop. @return records processed */

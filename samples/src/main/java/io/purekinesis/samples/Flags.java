@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import software.amazon.awssdk.regions.Region;
 
 /**
@@ -148,5 +149,33 @@ final class Flags {
                     + value + "'");
         }
         return Optional.of(Region.of(value));
+    }
+
+    /** An app's {@code run}: returns whether it succeeded. */
+    interface App<O> {
+        boolean run(O options) throws InterruptedException;
+    }
+
+    /**
+     * The apps' {@code main}: parse (a bad flag exits 2 with the usage), run (an error exits 1 with its message),
+     * exit 0 on success.
+     */
+    static <O> void runMain(String[] args, Function<String[], O> parser, String usage, App<O> app)
+            throws InterruptedException {
+        O options;
+        try {
+            options = parser.apply(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println("usage: " + usage);
+            System.exit(2);
+            return;
+        }
+        try {
+            System.exit(app.run(options) ? 0 : 1);
+        } catch (RuntimeException e) {
+            System.err.println("error: " + e.getMessage() + (e.getCause() == null ? "" : ": " + e.getCause()));
+            System.exit(1);
+        }
     }
 }

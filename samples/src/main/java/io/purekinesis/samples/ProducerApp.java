@@ -53,21 +53,7 @@ public final class ProducerApp {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.println("usage: " + USAGE);
-            System.exit(2);
-            return;
-        }
-        try {
-            System.exit(run(options, System.out) ? 0 : 1);
-        } catch (RuntimeException e) {
-            System.err.println("error: " + e.getMessage() + (e.getCause() == null ? "" : ": " + e.getCause()));
-            System.exit(1);
-        }
+        Flags.runMain(args, Options::parse, USAGE, options -> run(options, System.out));
     }
 
     /** Produces until the duration or record count is reached, or the JVM is asked to stop. @return all stored */
