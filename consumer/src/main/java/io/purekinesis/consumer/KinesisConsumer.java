@@ -32,6 +32,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClientBuilder;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -61,6 +63,10 @@ public final class KinesisConsumer implements AutoCloseable {
     /** How long {@link #start()} waits for the lease table to become ACTIVE. */
     static final Duration TABLE_READY_TIMEOUT = Duration.ofMinutes(2);
     static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** How long {@link #start()} retries transient errors (throttling, 5xx, client errors, timeouts). */
+    static final Duration START_RETRY_TIME = Duration.ofSeconds(60);
+    static final Duration START_BACKOFF_BASE = Duration.ofMillis(200);
+    static final Duration START_BACKOFF_MAX = Duration.ofSeconds(5);
 
     private enum State { NEW, RUNNING, SHUTTING_DOWN, STOPPED }
 
@@ -147,22 +153,70 @@ public final class KinesisConsumer implements AutoCloseable {
             throw new IllegalStateException("consumer " + config.workerId() + " was already started");
         }
         log.info("Starting consumer {}", config);
+        Backoff backoff = Backoff.of(START_BACKOFF_BASE, START_BACKOFF_MAX, random::nextDouble);
+        long deadline = 0;
+        int failures = 0;
         try {
-            table.ensureTable(TABLE_READY_TIMEOUT);
-            int created = shardSyncer.sync();
-            log.info("Worker {}: lease table {} ready, {} new leases", config.workerId(), table.tableName(), created);
+            while (true) {
+                try {
+                    table.ensureTable(TABLE_READY_TIMEOUT);
+                    int created = shardSyncer.sync();
+                    log.info("Worker {}: lease table {} ready, {} new leases", config.workerId(), table.tableName(),
+                            created);
+                    break;
+                } catch (RuntimeException e) {
+                    Throwable cause = LeaseTable.unwrap(e);
+                    long now = System.nanoTime();
+                    if (++failures == 1) {
+                        deadline = now + START_RETRY_TIME.toNanos();
+                    }
+                    String what = "could not start consumer " + config.workerId() + " on stream "
+                            + config.streamName() + " with lease table " + table.tableName();
+                    if (!isTransient(cause)) {
+                        halt();
+                        throw new KinesisConsumerException(what + ": " + cause, cause);
+                    }
+                    if (now - deadline >= 0) {
+                        halt();
+                        throw new KinesisConsumerException(what + ": still failing after " + failures
+                                + " attempts in " + START_RETRY_TIME.toSeconds() + " s: " + cause, cause);
+                    }
+                    long delay = Math.min(backoff.delay(failures).toNanos(), deadline - now);
+                    log.warn("{} (attempt {}); retrying in {} ms: {}", what, failures,
+                            TimeUnit.NANOSECONDS.toMillis(delay), cause.toString());
+                    TimeUnit.NANOSECONDS.sleep(delay);
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             halt();
             throw new KinesisConsumerException("interrupted while starting", e);
-        } catch (RuntimeException e) {
-            halt();
-            throw new KinesisConsumerException("could not start consumer " + config.workerId() + " on stream "
-                    + config.streamName() + " with lease table " + table.tableName(), LeaseTable.unwrap(e));
         }
         coordinator.start();
         long sync = config.shardSyncInterval().toMillis();
         shardSyncTask = leaseScheduler.scheduleWithFixedDelay(this::syncShards, sync, sync, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Whether a failure at start may pass by itself: throttling and limits, 5xx, client-side errors (connection,
+     * timeouts) except missing credentials or region. Not: a missing stream, access denied, validation errors.
+     */
+    static boolean isTransient(Throwable e) {
+        if (e instanceof AwsServiceException s) {
+            String code = s.awsErrorDetails() == null ? null : s.awsErrorDetails().errorCode();
+            return s.isThrottlingException() || s.statusCode() >= 500 || isLimit(code)
+                    || isLimit(s.getClass().getSimpleName());
+        }
+        if (e instanceof SdkClientException) {
+            String m = e.getMessage();
+            return m == null || !(m.startsWith("Unable to load credentials") || m.startsWith("Unable to load region"));
+        }
+        return e instanceof java.io.IOException || e instanceof TimeoutException;
+    }
+
+    private static boolean isLimit(String code) {
+        return "LimitExceededException".equals(code) || "ProvisionedThroughputExceededException".equals(code)
+                || "RequestLimitExceeded".equals(code) || "ThrottlingException".equals(code);
     }
 
     private void syncShards() {

@@ -22,8 +22,20 @@ public final class Deaggregator {
 
     private static final Logger log = LoggerFactory.getLogger(Deaggregator.class);
 
-    /** The outcome of one conversion. */
-    public record Result(List<KinesisUserRecord> records, int outsideHashRange, long bytes) {
+    /**
+     * Heap a user record takes beyond its data and strings: the KinesisUserRecord object (~40 bytes), the headers of
+     * its byte[] and two Strings with their arrays (~16 + 2 x 40), the arrival Instant (~24) and its list slot, about
+     * 120 bytes together on a 64-bit JVM. Small records are dominated by this, not by their data.
+     */
+    static final long PER_RECORD_OVERHEAD_BYTES = 120;
+
+    /**
+     * The outcome of one conversion.
+     *
+     * @param bytes          user data bytes
+     * @param footprintBytes estimated heap the records hold ({@link #footprint})
+     */
+    public record Result(List<KinesisUserRecord> records, int outsideHashRange, long bytes, long footprintBytes) {
     }
 
     private Deaggregator() {
@@ -38,6 +50,7 @@ public final class Deaggregator {
         List<KinesisUserRecord> out = new ArrayList<>();
         int outside = 0;
         long bytes = 0;
+        long footprint = 0;
         for (Record r : records) {
             byte[] data = r.data().asByteArray();
             List<DecodedRecord> decoded;
@@ -53,6 +66,7 @@ public final class Deaggregator {
                     out.add(new KinesisUserRecord(r.partitionKey(), null, data, r.approximateArrivalTimestamp(),
                             r.sequenceNumber(), 0, false));
                     bytes += data.length;
+                    footprint += footprint(data.length, r.partitionKey(), null, r.sequenceNumber());
                 }
                 continue;
             }
@@ -68,8 +82,22 @@ public final class Deaggregator {
                 out.add(new KinesisUserRecord(d.partitionKey(), d.explicitHashKey(), d.data(),
                         r.approximateArrivalTimestamp(), r.sequenceNumber(), d.subSequenceNumber(), d.aggregated()));
                 bytes += d.data().length;
+                footprint += footprint(d.data().length, d.partitionKey(), d.explicitHashKey(), r.sequenceNumber());
             }
         }
-        return new Result(out, outside, bytes);
+        return new Result(out, outside, bytes, footprint);
+    }
+
+    /**
+     * Estimated heap of one user record: data, strings at 2 bytes per char (an upper bound) and a fixed overhead.
+     * The sequence number string is counted for each user record even when an aggregate's records share it.
+     */
+    static long footprint(int dataLength, String partitionKey, String explicitHashKey, String sequenceNumber) {
+        return dataLength + 2L * length(partitionKey) + 2L * length(explicitHashKey) + 2L * length(sequenceNumber)
+                + PER_RECORD_OVERHEAD_BYTES;
+    }
+
+    private static int length(String s) {
+        return s == null ? 0 : s.length();
     }
 }

@@ -12,9 +12,16 @@ import software.amazon.awssdk.services.kinesis.model.ChildShard;
  * @param bytes              total user data bytes
  * @param shardEnd           the shard is closed and this was its last batch
  * @param childShards        the closed shard's children (when {@code shardEnd})
+ * @param footprintBytes     estimated heap the records hold; what the prefetch bound counts
  */
 public record RecordBatch(List<KinesisUserRecord> records, long millisBehindLatest, long bytes, boolean shardEnd,
-        List<ChildShard> childShards) {
+        List<ChildShard> childShards, long footprintBytes) {
+
+    /** A batch whose footprint is taken to be its data bytes (tests). */
+    public RecordBatch(List<KinesisUserRecord> records, long millisBehindLatest, long bytes, boolean shardEnd,
+            List<ChildShard> childShards) {
+        this(records, millisBehindLatest, bytes, shardEnd, childShards, bytes);
+    }
 
     public RecordBatch {
         records = List.copyOf(records);

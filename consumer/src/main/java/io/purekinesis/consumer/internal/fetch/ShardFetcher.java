@@ -7,6 +7,7 @@ import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.internal.Backoff;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -32,7 +33,9 @@ import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
  * bounded queue of {@link RecordBatch}es, so fetching overlaps processing. Keeps to at most one call per
  * {@code minTimeBetweenReads} (5/s by default) and 2 MiB/s, waits {@code idleTimeBetweenReads} after an empty
  * read, backs off on throttling and errors, and gets a fresh iterator after ExpiredIteratorException from the
- * last record it read. Runs as a chain of tasks on a shared scheduler: no thread of its own, never blocks, and
+ * last record it read (before any record was read: from the configured AT_TIMESTAMP, or for LATEST from
+ * AT_TIMESTAMP a margin before the first iterator was requested, never a new LATEST, which would skip what arrived
+ * meanwhile). Runs as a chain of tasks on a shared scheduler: no thread of its own, never blocks, and
  * never runs on SDK threads.
  *
  * <p>Resuming from a checkpoint (seq, sub) reads AT_SEQUENCE_NUMBER seq and skips user records at or before
@@ -44,10 +47,18 @@ public final class ShardFetcher {
     /** Kinesis allows 2 MiB per second per shard for GetRecords. */
     static final long MAX_BYTES_PER_SECOND = 2L * 1024 * 1024;
     /**
-     * Prefetched data per shard that stops further reads (as KCL's 8 MiB): with up to 10 MiB per GetRecords, a
-     * shard holds at most this plus one response, whatever {@code maxPrefetchBatches} is.
+     * Prefetched heap per shard that stops further reads (as KCL's 8 MiB), counted as each user record's estimated
+     * footprint (data, strings and object overhead, see {@link Deaggregator#footprint}), not only its data: with up
+     * to 10 MiB per GetRecords, a shard holds at most about this plus one response, whatever
+     * {@code maxPrefetchBatches} is.
      */
     public static final long MAX_PREFETCH_BYTES = 8L * 1024 * 1024;
+    /**
+     * How far before the first LATEST iterator's request an expired iterator is replaced with AT_TIMESTAMP: covers
+     * clock skew between this host and Kinesis, so records that arrived meanwhile are never skipped (a few older
+     * ones may be delivered: at-least-once).
+     */
+    static final Duration LATEST_RESTART_CLOCK_SKEW_MARGIN = Duration.ofSeconds(60);
 
     private final KinesisAsyncClient kinesis;
     private final String streamName;
@@ -63,6 +74,7 @@ public final class ShardFetcher {
     private final Backoff backoff;
     private final BlockingQueue<RecordBatch> queue;
     private final long maxPrefetchBytes;
+    private final Clock clock;
     private final AtomicBoolean waitingForSpace = new AtomicBoolean();
     private final AtomicLong queuedBytes = new AtomicLong();
     private volatile boolean stopped;
@@ -73,6 +85,8 @@ public final class ShardFetcher {
     private String lastFetchedSequenceNumber;
     private ExtendedSequenceNumber floor;
     private int failures;
+    /** When the first LATEST iterator of this lease was requested (set once it was obtained); null before. */
+    private Instant latestIteratorRequestedAt;
 
     public ShardFetcher(KinesisAsyncClient kinesis, String streamName, String shardId, HashKeyRange range,
             ExtendedSequenceNumber checkpoint, InitialPosition initialPosition, int maxRecords,
@@ -82,11 +96,26 @@ public final class ShardFetcher {
                 idleTimeBetweenReads, maxPrefetchBatches, MAX_PREFETCH_BYTES, scheduler, metrics, backoff);
     }
 
-    /** @param maxPrefetchBytes no further GetRecords while the queued batches hold at least this many bytes */
+    /**
+     * @param maxPrefetchBytes no further GetRecords while the queued batches' estimated footprint is at least this
+     *                         many bytes
+     */
     public ShardFetcher(KinesisAsyncClient kinesis, String streamName, String shardId, HashKeyRange range,
             ExtendedSequenceNumber checkpoint, InitialPosition initialPosition, int maxRecords,
             Duration minTimeBetweenReads, Duration idleTimeBetweenReads, int maxPrefetchBatches,
             long maxPrefetchBytes, ScheduledExecutorService scheduler, ConsumerMetrics metrics, Backoff backoff) {
+        this(kinesis, streamName, shardId, range, checkpoint, initialPosition, maxRecords, minTimeBetweenReads,
+                idleTimeBetweenReads, maxPrefetchBatches, maxPrefetchBytes, scheduler, metrics, backoff,
+                Clock.systemUTC());
+    }
+
+    /** @param clock wall clock for the time of the first LATEST iterator (injected for tests) */
+    ShardFetcher(KinesisAsyncClient kinesis, String streamName, String shardId, HashKeyRange range,
+            ExtendedSequenceNumber checkpoint, InitialPosition initialPosition, int maxRecords,
+            Duration minTimeBetweenReads, Duration idleTimeBetweenReads, int maxPrefetchBatches,
+            long maxPrefetchBytes, ScheduledExecutorService scheduler, ConsumerMetrics metrics, Backoff backoff,
+            Clock clock) {
+        this.clock = clock;
         this.maxPrefetchBytes = maxPrefetchBytes;
         this.kinesis = kinesis;
         this.streamName = streamName;
@@ -133,7 +162,7 @@ public final class ShardFetcher {
     public RecordBatch poll(Duration timeout) throws InterruptedException {
         RecordBatch b = queue.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
         if (b != null) {
-            queuedBytes.addAndGet(-b.bytes());
+            queuedBytes.addAndGet(-b.footprintBytes());
             if (waitingForSpace.compareAndSet(true, false)) {
                 schedule(Duration.ZERO);
             }
@@ -183,11 +212,16 @@ public final class ShardFetcher {
         }
         if (iterator == null) {
             GetShardIteratorRequest request = iteratorRequest();
+            // taken before the request: LATEST positions at the time Kinesis serves it, which is not earlier
+            Instant requestedAt = clock.instant();
             log.debug("Shard {}: GetShardIterator {}", shardId, request.shardIteratorTypeAsString());
             kinesis.getShardIterator(request).whenCompleteAsync((r, e) -> {
                 if (e != null) {
                     failed("GetShardIterator", e);
                 } else {
+                    if (latestIteratorRequestedAt == null && request.shardIteratorType() == ShardIteratorType.LATEST) {
+                        latestIteratorRequestedAt = requestedAt;
+                    }
                     iterator = r.shardIterator();
                     fetchOnce();
                 }
@@ -224,6 +258,12 @@ public final class ShardFetcher {
                     .startingSequenceNumber(floor.sequenceNumber()).build();
         }
         if (startSentinel == ExtendedSequenceNumber.LATEST) {
+            if (latestIteratorRequestedAt != null) {
+                // the first LATEST iterator expired before any record was read: a new LATEST iterator would skip
+                // what arrived meanwhile, so read from (a margin before) the time the first one was requested
+                return b.shardIteratorType(ShardIteratorType.AT_TIMESTAMP)
+                        .timestamp(latestIteratorRequestedAt.minus(LATEST_RESTART_CLOCK_SKEW_MARGIN)).build();
+            }
             return b.shardIteratorType(ShardIteratorType.LATEST).build();
         }
         if (startSentinel == ExtendedSequenceNumber.AT_TIMESTAMP) {
@@ -260,8 +300,8 @@ public final class ShardFetcher {
         boolean shardEnd = nextIterator == null;
         if (!records.isEmpty() || shardEnd) {
             RecordBatch batch = new RecordBatch(records, behind, result.bytes(), shardEnd,
-                    r.hasChildShards() ? r.childShards() : List.of());
-            queuedBytes.addAndGet(batch.bytes());
+                    r.hasChildShards() ? r.childShards() : List.of(), result.footprintBytes());
+            queuedBytes.addAndGet(batch.footprintBytes());
             queue.add(batch);
         }
         lastFetchedSequenceNumber = nextLastFetched;

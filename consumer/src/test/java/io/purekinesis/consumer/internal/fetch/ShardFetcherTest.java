@@ -11,8 +11,10 @@ import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.internal.Backoff;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -230,5 +232,92 @@ class ShardFetcherTest {
         f.stop();
         assertEquals(List.of("1000", "1001", "1002", "1003", "1004", "1005", "1006", "1007"),
                 records.stream().limit(8).map(KinesisUserRecord::sequenceNumber).toList());
+    }
+
+    /** Iterator requests of a fetcher whose first read is empty, whose second finds the iterator expired. */
+    private List<GetShardIteratorRequest> iteratorRequestsAfterAnEarlyExpiry(ExtendedSequenceNumber checkpoint,
+            InitialPosition initial, Clock clock) throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenAnswer(inv -> {
+            iteratorRequests.add(inv.getArgument(0));
+            return CompletableFuture.completedFuture(GetShardIteratorResponse.builder()
+                    .shardIterator("it-" + iteratorRequests.size()).build());
+        });
+        AtomicInteger calls = new AtomicInteger();
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
+            switch (calls.incrementAndGet()) {
+                case 1:
+                    return CompletableFuture.completedFuture(GetRecordsResponse.builder().records(List.of())
+                            .nextShardIterator("it-1b").millisBehindLatest(0L).build());
+                case 2:
+                    return CompletableFuture.failedFuture(ExpiredIteratorException.builder().message("old").build());
+                default:
+                    return CompletableFuture.completedFuture(GetRecordsResponse.builder().records(record(1000))
+                            .nextShardIterator(null).millisBehindLatest(0L).build());
+            }
+        });
+        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null, checkpoint, initial, 100,
+                Duration.ofMillis(1), Duration.ofMillis(1), 3, ShardFetcher.MAX_PREFETCH_BYTES, scheduler,
+                ConsumerMetrics.NOOP, Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble),
+                clock);
+        f.start();
+        RecordBatch batch = f.poll(Duration.ofSeconds(5));
+        assertTrue(batch != null && batch.shardEnd());
+        assertEquals("1000", batch.records().get(0).sequenceNumber());
+        assertEquals(2, iteratorRequests.size());
+        return iteratorRequests;
+    }
+
+    @Test
+    void anExpiredLatestIteratorBeforeAnyRecordRestartsAtTheTimeOfTheFirstIteratorNotAtLatest() throws Exception {
+        Instant firstIteratorAt = Instant.parse("2026-05-06T07:08:09Z");
+        List<GetShardIteratorRequest> requests = iteratorRequestsAfterAnEarlyExpiry(ExtendedSequenceNumber.LATEST,
+                InitialPosition.latest(), Clock.fixed(firstIteratorAt, ZoneOffset.UTC));
+        assertEquals("LATEST", requests.get(0).shardIteratorTypeAsString());
+        assertEquals("AT_TIMESTAMP", requests.get(1).shardIteratorTypeAsString());
+        assertEquals(firstIteratorAt.minus(ShardFetcher.LATEST_RESTART_CLOCK_SKEW_MARGIN), requests.get(1).timestamp());
+    }
+
+    @Test
+    void anExpiredAtTimestampIteratorBeforeAnyRecordRestartsAtTheConfiguredTimestamp() throws Exception {
+        Instant at = Instant.parse("2026-01-02T03:04:05Z");
+        List<GetShardIteratorRequest> requests = iteratorRequestsAfterAnEarlyExpiry(
+                ExtendedSequenceNumber.AT_TIMESTAMP, InitialPosition.atTimestamp(at), Clock.systemUTC());
+        for (GetShardIteratorRequest r : requests) {
+            assertEquals("AT_TIMESTAMP", r.shardIteratorTypeAsString());
+            assertEquals(at, r.timestamp());
+        }
+    }
+
+    @Test
+    void thePrefetchBoundCountsEachRecordsHeapFootprintNotOnlyItsData() throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenReturn(CompletableFuture
+                .completedFuture(GetShardIteratorResponse.builder().shardIterator("it").build()));
+        AtomicInteger calls = new AtomicInteger();
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
+            long seq = 1000 + 10L * calls.getAndIncrement();
+            List<Record> ten = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                ten.add(bigRecord(seq + i, 10));
+            }
+            return CompletableFuture.completedFuture(GetRecordsResponse.builder().records(ten)
+                    .nextShardIterator("it").millisBehindLatest(0L).build());
+        });
+        // 100 data bytes per response, but 10 records of >= 120 bytes of heap each: one response fills 1,000 bytes
+        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
+                ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(1),
+                Duration.ofMillis(10), 100, 1_000, scheduler, ConsumerMetrics.NOOP,
+                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        f.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (calls.get() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        Thread.sleep(300);
+        assertEquals(1, calls.get(), "GetRecords calls while 10 records (100 data bytes) were queued");
+        RecordBatch first = f.poll(Duration.ofSeconds(1));
+        assertEquals(100, first.bytes());
+        assertEquals(10 * (10 + 2 * 1 + 2 * 4 + Deaggregator.PER_RECORD_OVERHEAD_BYTES), first.footprintBytes());
+        assertEquals("1010", f.poll(Duration.ofSeconds(5)).records().get(0).sequenceNumber());
+        f.stop();
     }
 }
