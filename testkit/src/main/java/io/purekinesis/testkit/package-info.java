@@ -20,5 +20,8 @@
  *
  * <p>Needs Node.js 18 or later with npm on the PATH: the pinned emulator (npm {@code kinesis-local}) is installed on
  * first use. Clients built here talk JSON to the emulator, whose CBOR breaks on records over about 8 KB.
+ *
+ * <p>The emulators never throttle or fail; add a {@link io.purekinesis.testkit.FaultInjector} to a client to get
+ * per-record PutRecords failures, throttling, 5xx errors, latency, timeouts and the like.
  */
 package io.purekinesis.testkit;
