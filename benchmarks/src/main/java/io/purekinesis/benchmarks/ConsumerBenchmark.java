@@ -133,7 +133,7 @@ public final class ConsumerBenchmark {
     // ------------------------------------------------------------------ throughput
 
     /** Counts and checkpoints every batch. */
-    private static final class CountingProcessor implements RecordProcessor {
+    private static final class CountingProcessor extends ShardProcessor {
         private final LongAdder delivered;
         private final AtomicLong firstRecordNanos;
         private final AtomicLong firstRecordCpu;
@@ -150,10 +150,6 @@ public final class ConsumerBenchmark {
         }
 
         @Override
-        public void initialize(InitializationInput input) {
-        }
-
-        @Override
         public void processRecords(ProcessRecordsInput input) {
             int n = input.records().size();
             if (n == 0) {
@@ -166,6 +162,16 @@ public final class ConsumerBenchmark {
             delivered.add(n);
             input.checkpointer().checkpoint();
             onBatch.run();
+        }
+    }
+
+    /** The benchmark processors' common lifecycle: remember the shard, checkpoint at its end and at shutdown. */
+    private abstract static class ShardProcessor implements RecordProcessor {
+        String shard;
+
+        @Override
+        public void initialize(InitializationInput input) {
+            shard = input.shardId();
         }
 
         @Override
@@ -394,13 +400,7 @@ public final class ConsumerBenchmark {
         KinesisAsyncClient kinesis = kinesisClient(URI.create(opts.get("--kinesis-endpoint")));
         KinesisConsumer consumer = new KinesisConsumer(failoverConfig(opts.get("--app"), opts.get("--stream"),
                 opts.get("--worker-id"), Long.parseLong(opts.get("--failover-ms")), kinesis,
-                URI.create(opts.get("--dynamodb-endpoint"))), () -> new RecordProcessor() {
-                    private String shard;
-
-                    @Override
-                    public void initialize(InitializationInput input) {
-                        shard = input.shardId();
-                    }
+                URI.create(opts.get("--dynamodb-endpoint"))), () -> new ShardProcessor() {
 
                     @Override
                     public void processRecords(ProcessRecordsInput input) {
@@ -419,13 +419,8 @@ public final class ConsumerBenchmark {
                     }
 
                     @Override
-                    public void shardEnded(Checkpointer checkpointer) {
-                        checkpointer.checkpoint();
-                    }
-
-                    @Override
                     public void shutdownRequested(Checkpointer checkpointer) {
-                        checkpointer.checkpoint();
+                        super.shutdownRequested(checkpointer);
                         seen.remove(shard);
                     }
                 });
@@ -546,13 +541,7 @@ public final class ConsumerBenchmark {
         Set<String> survivorProcessed = ConcurrentHashMap.newKeySet();
         KinesisAsyncClient survivorKinesis = kinesisClient(kinesisEndpoint);
         KinesisConsumer survivor = new KinesisConsumer(failoverConfig(app, stream, "survivor", failoverMillis,
-                survivorKinesis, dynamo), () -> new RecordProcessor() {
-                    private String shard;
-
-                    @Override
-                    public void initialize(InitializationInput input) {
-                        shard = input.shardId();
-                    }
+                survivorKinesis, dynamo), () -> new ShardProcessor() {
 
                     @Override
                     public void processRecords(ProcessRecordsInput input) {
@@ -566,19 +555,6 @@ public final class ConsumerBenchmark {
                         }
                     }
 
-                    @Override
-                    public void leaseLost() {
-                    }
-
-                    @Override
-                    public void shardEnded(Checkpointer checkpointer) {
-                        checkpointer.checkpoint();
-                    }
-
-                    @Override
-                    public void shutdownRequested(Checkpointer checkpointer) {
-                        checkpointer.checkpoint();
-                    }
                 });
         survivor.start();
         int half = shardCount / 2;
