@@ -41,6 +41,8 @@ public final class ConsumerConfig {
     public static final Duration DEFAULT_MIN_TIME_BETWEEN_READS = Duration.ofMillis(200);
     public static final int DEFAULT_MAX_PREFETCH_BATCHES = 3;
     public static final Duration DEFAULT_SHARD_SYNC_INTERVAL = Duration.ofSeconds(60);
+    /** 5 minutes, as KCL's completed-lease clean-up interval. */
+    public static final Duration DEFAULT_COMPLETED_LEASE_CLEANUP_DELAY = Duration.ofMinutes(5);
     public static final ProcessorFailurePolicy DEFAULT_PROCESSOR_FAILURE_POLICY = ProcessorFailurePolicy.STOP_SHARD;
     public static final int DEFAULT_PROCESSOR_MAX_ATTEMPTS = 4;
     public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_BASE = Duration.ofMillis(200);
@@ -76,6 +78,7 @@ public final class ConsumerConfig {
     private final Duration minTimeBetweenReads;
     private final int maxPrefetchBatches;
     private final Duration shardSyncInterval;
+    private final Duration completedLeaseCleanupDelay;
     private final ProcessorFailurePolicy processorFailurePolicy;
     private final int processorMaxAttempts;
     private final Duration processorRetryBackoffBase;
@@ -108,6 +111,7 @@ public final class ConsumerConfig {
         this.minTimeBetweenReads = b.minTimeBetweenReads;
         this.maxPrefetchBatches = b.maxPrefetchBatches;
         this.shardSyncInterval = b.shardSyncInterval;
+        this.completedLeaseCleanupDelay = b.completedLeaseCleanupDelay;
         this.processorFailurePolicy = b.processorFailurePolicy;
         this.processorMaxAttempts = b.processorMaxAttempts;
         this.processorRetryBackoffBase = b.processorRetryBackoffBase;
@@ -199,6 +203,10 @@ public final class ConsumerConfig {
         return shardSyncInterval;
     }
 
+    public Duration completedLeaseCleanupDelay() {
+        return completedLeaseCleanupDelay;
+    }
+
     public ProcessorFailurePolicy processorFailurePolicy() {
         return processorFailurePolicy;
     }
@@ -259,7 +267,8 @@ public final class ConsumerConfig {
                 + ", leaseScanInterval=" + leaseScanInterval + ", maxLeasesToStealAtOneTime="
                 + maxLeasesToStealAtOneTime + ", maxRecords=" + maxRecords + ", idleTimeBetweenReads="
                 + idleTimeBetweenReads + ", minTimeBetweenReads=" + minTimeBetweenReads + ", maxPrefetchBatches="
-                + maxPrefetchBatches + ", processorFailurePolicy=" + processorFailurePolicy
+                + maxPrefetchBatches + ", shardSyncInterval=" + shardSyncInterval + ", completedLeaseCleanupDelay="
+                + completedLeaseCleanupDelay + ", processorFailurePolicy=" + processorFailurePolicy
                 + ", processorMaxAttempts=" + processorMaxAttempts + "}";
     }
 
@@ -279,6 +288,7 @@ public final class ConsumerConfig {
         private Duration minTimeBetweenReads = DEFAULT_MIN_TIME_BETWEEN_READS;
         private int maxPrefetchBatches = DEFAULT_MAX_PREFETCH_BATCHES;
         private Duration shardSyncInterval = DEFAULT_SHARD_SYNC_INTERVAL;
+        private Duration completedLeaseCleanupDelay = DEFAULT_COMPLETED_LEASE_CLEANUP_DELAY;
         private ProcessorFailurePolicy processorFailurePolicy = DEFAULT_PROCESSOR_FAILURE_POLICY;
         private int processorMaxAttempts = DEFAULT_PROCESSOR_MAX_ATTEMPTS;
         private Duration processorRetryBackoffBase = DEFAULT_PROCESSOR_RETRY_BACKOFF_BASE;
@@ -312,6 +322,7 @@ public final class ConsumerConfig {
             c.minTimeBetweenReads = minTimeBetweenReads;
             c.maxPrefetchBatches = maxPrefetchBatches;
             c.shardSyncInterval = shardSyncInterval;
+            c.completedLeaseCleanupDelay = completedLeaseCleanupDelay;
             c.processorFailurePolicy = processorFailurePolicy;
             c.processorMaxAttempts = processorMaxAttempts;
             c.processorRetryBackoffBase = processorRetryBackoffBase;
@@ -415,6 +426,17 @@ public final class ConsumerConfig {
         /** How often ListShards looks for shards without a lease. Default 60 s; allowed 1 s to 1 day. */
         public Builder shardSyncInterval(Duration shardSyncInterval) {
             this.shardSyncInterval = shardSyncInterval;
+            return this;
+        }
+
+        /**
+         * How long the lease of a finished (SHARD_END) shard stays after all its children have leases, before a
+         * shard sync deletes it; until then it is kept in case a slow worker still reads its state. Checked on
+         * each shard sync, so the deletion happens up to one {@link #shardSyncInterval} later. Default 5 minutes;
+         * allowed 0 to 7 days.
+         */
+        public Builder completedLeaseCleanupDelay(Duration completedLeaseCleanupDelay) {
+            this.completedLeaseCleanupDelay = completedLeaseCleanupDelay;
             return this;
         }
 
@@ -529,6 +551,7 @@ public final class ConsumerConfig {
             checkRange("minTimeBetweenReads", minTimeBetweenReads, MIN_MIN_TIME_BETWEEN_READS, Duration.ofMinutes(1));
             checkRange("maxPrefetchBatches", maxPrefetchBatches, 1, 100);
             checkRange("shardSyncInterval", shardSyncInterval, Duration.ofSeconds(1), Duration.ofDays(1));
+            checkRange("completedLeaseCleanupDelay", completedLeaseCleanupDelay, Duration.ZERO, Duration.ofDays(7));
             checkRange("processorMaxAttempts", processorMaxAttempts, 1, 100);
             requireNonNull("processorRetryBackoffMax", processorRetryBackoffMax);
             checkRange("processorRetryBackoffBase", processorRetryBackoffBase, Duration.ofMillis(1),

@@ -105,7 +105,8 @@ public final class KinesisConsumer implements AutoCloseable {
         this.dynamo = config.dynamoDbClient().map(ClientHolder::shared)
                 .orElseGet(() -> ClientHolder.owned(buildDynamo(config)));
         this.table = new LeaseTable(dynamo.client(), config.leaseTableName());
-        this.shardSyncer = new ShardSyncer(kinesis.client(), config.streamName(), table, config.initialPosition());
+        this.shardSyncer = new ShardSyncer(kinesis.client(), config.streamName(), table, config.initialPosition(),
+                config.completedLeaseCleanupDelay());
         String worker = config.workerId();
         this.leaseScheduler = scheduler(3, new NamedThreadFactory(worker, "lease"));
         this.fetchScheduler = scheduler(2, new NamedThreadFactory(worker, "fetch"));

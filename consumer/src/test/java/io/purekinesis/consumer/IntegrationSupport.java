@@ -98,6 +98,8 @@ final class IntegrationSupport {
         final Map<String, ExtendedSequenceNumber> lastCheckpoint = new ConcurrentHashMap<>();
         final Map<String, String> positions = new ConcurrentHashMap<>();
         final List<String> sameInstanceDuplicates = new CopyOnWriteArrayList<>();
+        /** Every delivery's data, in the order processors received them (across shards and workers). */
+        final List<String> order = new CopyOnWriteArrayList<>();
         final AtomicLong firstDeliveryNanos = new AtomicLong();
         volatile long processingDelayMillis;
 
@@ -145,6 +147,7 @@ final class IntegrationSupport {
                     if (!seen.add(data)) {
                         sameInstanceDuplicates.add(data);
                     }
+                    order.add(data);
                     deliveries.computeIfAbsent(data, k -> new AtomicInteger()).incrementAndGet();
                     deliveredBy.computeIfAbsent(data, k -> new CopyOnWriteArrayList<>()).add(worker);
                     positions.put(data, shardId + "@" + r.sequenceNumber());

@@ -32,6 +32,7 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
 import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
+import software.amazon.awssdk.services.dynamodb.model.DeleteItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.DescribeTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.DescribeTableResponse;
 import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
@@ -239,6 +240,19 @@ public final class LeaseTable {
         updateExpr += " REMOVE #p, #ps, #pst";
         return update(leaseKey, updateExpr, "(#o = :me AND attribute_not_exists(#co)) OR #co = :me", names,
                 values).thenApply(Optional::isPresent);
+    }
+
+    /**
+     * Deletes a lease whose shard was processed to its end; false when it is gone already or no longer at
+     * SHARD_END (nothing else may be deleted: a lease is all that remembers a shard's progress).
+     */
+    public CompletableFuture<Boolean> deleteCompleted(String leaseKey) {
+        return conditional(dynamo.deleteItem(DeleteItemRequest.builder().tableName(tableName)
+                .key(LeaseAttributes.key(leaseKey))
+                .conditionExpression("#cp = :end")
+                .expressionAttributeNames(Map.of("#cp", CHECKPOINT))
+                .expressionAttributeValues(Map.of(":end", s(ExtendedSequenceNumber.SHARD_END.sequenceNumber())))
+                .build()).thenApply(r -> true), false);
     }
 
     private CompletableFuture<Optional<Lease>> update(String leaseKey, String updateExpression,

@@ -4,13 +4,15 @@ import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Collectors;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -20,9 +22,9 @@ import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
- * Creates a lease for every shard that has none (conditional put, so racing workers are harmless), with its
- * parents and hash range. On a fresh table every shard starts at the initial position; shards found later whose
- * parent has a lease start at TRIM_HORIZON (the parent's SHARD_END gates them, so nothing is lost or skipped).
+ * Keeps the lease table in step with the stream's shards: creates a lease for every shard that needs one
+ * (conditional put, so racing workers are harmless) and deletes finished leases once their children have
+ * theirs and a delay has passed. The rules are in {@link Lineage}.
  */
 public final class ShardSyncer {
 
@@ -32,38 +34,63 @@ public final class ShardSyncer {
     private final String streamName;
     private final LeaseTable table;
     private final InitialPosition initialPosition;
+    private final long cleanupDelayNanos;
+    private final LongSupplier nanoTime;
+    /** Finished leases found deletable, with when that was first seen; touched by one sync at a time. */
+    private final Map<String, Long> deletableSince = new HashMap<>();
 
     public ShardSyncer(KinesisAsyncClient kinesis, String streamName, LeaseTable table,
-            InitialPosition initialPosition) {
+            InitialPosition initialPosition, Duration cleanupDelay) {
+        this(kinesis, streamName, table, initialPosition, cleanupDelay, System::nanoTime);
+    }
+
+    ShardSyncer(KinesisAsyncClient kinesis, String streamName, LeaseTable table, InitialPosition initialPosition,
+            Duration cleanupDelay, LongSupplier nanoTime) {
         this.kinesis = kinesis;
         this.streamName = streamName;
         this.table = table;
         this.initialPosition = initialPosition;
+        this.cleanupDelayNanos = cleanupDelay.toNanos();
+        this.nanoTime = nanoTime;
     }
 
-    /** Lists the stream's shards (paginated) and creates missing leases; returns how many were created. */
-    public int sync() {
+    /**
+     * Lists the stream's shards (paginated), creates missing leases (parents first), then deletes finished leases
+     * that have been deletable for the clean-up delay; returns how many leases were created.
+     */
+    public synchronized int sync() {
         List<Shard> shards = listShards();
-        Set<String> existing = table.scanAll().join().stream().map(Lease::leaseKey).collect(Collectors.toSet());
-        boolean fresh = existing.isEmpty();
+        Map<String, Lease> existing = new HashMap<>();
+        for (Lease lease : table.scanAll().join()) {
+            existing.put(lease.leaseKey(), lease);
+        }
         int created = 0;
-        for (Shard shard : shards) {
-            if (existing.contains(shard.shardId())) {
-                continue;
-            }
-            Set<String> parents = parents(shard.parentShardId(), shard.adjacentParentShardId());
-            boolean parentLeased = parents.stream().anyMatch(existing::contains);
-            ExtendedSequenceNumber start = fresh || !parentLeased ? initialPosition.sentinel()
-                    : ExtendedSequenceNumber.TRIM_HORIZON;
-            Lease lease = new Lease(shard.shardId(), null, 0, start, 0, parents, Set.of(),
-                    shard.hashKeyRange().startingHashKey(), shard.hashKeyRange().endingHashKey(), null);
+        for (Lease lease : Lineage.leasesToCreate(shards, existing, initialPosition)) {
             if (table.createIfAbsent(lease).join()) {
                 created++;
-                existing.add(shard.shardId());
-                log.info("Created lease for shard {} at {} (parents {})", shard.shardId(), start, parents);
+                existing.put(lease.leaseKey(), lease);
+                log.info("Created lease for shard {} at {} (parents {})", lease.leaseKey(), lease.checkpoint(),
+                        lease.parentShardIds());
             }
         }
+        deleteFinished(shards, existing);
         return created;
+    }
+
+    private void deleteFinished(List<Shard> shards, Map<String, Lease> leases) {
+        List<String> deletable = Lineage.finishedLeasesToDelete(shards, leases);
+        deletableSince.keySet().retainAll(deletable);
+        long now = nanoTime.getAsLong();
+        for (String key : deletable) {
+            long since = deletableSince.computeIfAbsent(key, k -> now);
+            if (now - since < cleanupDelayNanos) {
+                continue;
+            }
+            if (table.deleteCompleted(key).join()) {
+                log.info("Deleted the lease of finished shard {}: its children have leases", key);
+            }
+            deletableSince.remove(key);
+        }
     }
 
     /** Creates leases for the children a closed shard reported; they start at TRIM_HORIZON. */
@@ -92,17 +119,6 @@ public final class ShardSyncer {
             out.addAll(r.shards());
             token = r.nextToken();
         } while (token != null);
-        return out;
-    }
-
-    private static Set<String> parents(String parent, String adjacentParent) {
-        Set<String> out = new LinkedHashSet<>();
-        if (parent != null) {
-            out.add(parent);
-        }
-        if (adjacentParent != null) {
-            out.add(adjacentParent);
-        }
         return out;
     }
 }
