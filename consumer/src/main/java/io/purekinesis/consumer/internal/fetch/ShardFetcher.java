@@ -21,11 +21,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
 import software.amazon.awssdk.services.kinesis.model.ExpiredIteratorException;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
 import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 
 /**
@@ -59,6 +61,11 @@ public final class ShardFetcher {
      * ones may be delivered: at-least-once).
      */
     static final Duration LATEST_RESTART_CLOCK_SKEW_MARGIN = Duration.ofSeconds(60);
+    /**
+     * GetShardIterator answers ResourceNotFound this many times in a row, while the stream exists, before the shard
+     * is taken to have expired past the stream's retention (a shard that was just created may briefly be unknown).
+     */
+    static final int SHARD_GONE_CONFIRMATIONS = 3;
 
     private final KinesisAsyncClient kinesis;
     private final String streamName;
@@ -85,6 +92,7 @@ public final class ShardFetcher {
     private String lastFetchedSequenceNumber;
     private ExtendedSequenceNumber floor;
     private int failures;
+    private int shardNotFound;
     /** When the first LATEST iterator of this lease was requested (set once it was obtained); null before. */
     private Instant latestIteratorRequestedAt;
 
@@ -215,16 +223,20 @@ public final class ShardFetcher {
             // taken before the request: LATEST positions at the time Kinesis serves it, which is not earlier
             Instant requestedAt = clock.instant();
             log.debug("Shard {}: GetShardIterator {}", shardId, request.shardIteratorTypeAsString());
-            kinesis.getShardIterator(request).whenCompleteAsync((r, e) -> {
+            // handle, not whenComplete: the latter's future fails with the call's failure even after failed()
+            // dealt with it, and exceptionally() would then start a second task chain on the shard
+            kinesis.getShardIterator(request).handleAsync((r, e) -> {
                 if (e != null) {
                     failed("GetShardIterator", e);
                 } else {
                     if (latestIteratorRequestedAt == null && request.shardIteratorType() == ShardIteratorType.LATEST) {
                         latestIteratorRequestedAt = requestedAt;
                     }
+                    shardNotFound = 0;
                     iterator = r.shardIterator();
                     fetchOnce();
                 }
+                return null;
             }, scheduler).exceptionally(x -> {
                 unexpected("GetShardIterator handling", x);
                 return null;
@@ -331,6 +343,41 @@ public final class ShardFetcher {
         schedule(delay);
     }
 
+    /**
+     * A shard that no longer exists while its stream does has expired past the stream's retention (Kinesis drops
+     * closed shards then): nothing is left to read, so it ends like a closed shard, without children (they have
+     * leases of their own). Its processor still gets shardEnded, and its SHARD_END checkpoint unblocks them.
+     */
+    private void shardNotFound(Throwable cause) {
+        if (++shardNotFound < SHARD_GONE_CONFIRMATIONS) {
+            log.warn("Shard {}: GetShardIterator says the shard does not exist (attempt {}); retrying", shardId,
+                    shardNotFound);
+            schedule(backoff.delay(failures));
+            return;
+        }
+        kinesis.describeStreamSummary(DescribeStreamSummaryRequest.builder().streamName(streamName).build())
+                .handleAsync((r, e) -> {
+                    if (stopped) {
+                        return null;
+                    }
+                    if (e != null) {
+                        log.warn("Shard {}: neither the shard nor stream {} can be found; retrying: {}", shardId,
+                                streamName, LeaseTable.unwrap(e).toString());
+                        schedule(backoff.delay(failures));
+                        return null;
+                    }
+                    log.warn("Shard {} of stream {} no longer exists: it expired past the stream's retention "
+                            + "period ({}), and any records in it that were not processed are gone; ending it",
+                            shardId, streamName, cause.getMessage());
+                    stopped = true;
+                    queue.add(new RecordBatch(List.of(), 0, 0, true, List.of(), 0));
+                    return null;
+                }, scheduler).exceptionally(x -> {
+                    unexpected("DescribeStreamSummary handling", x);
+                    return null;
+                });
+    }
+
     private void failed(String call, Throwable e) {
         Throwable cause = LeaseTable.unwrap(e);
         if (stopped) {
@@ -344,6 +391,11 @@ public final class ShardFetcher {
             schedule(minTimeBetweenReads);
             return;
         }
+        if (cause instanceof ResourceNotFoundException && "GetShardIterator".equals(call)) {
+            shardNotFound(cause);
+            return;
+        }
+        shardNotFound = 0;
         Duration delay = backoff.delay(failures);
         if (cause instanceof ProvisionedThroughputExceededException) {
             log.debug("Shard {}: {} throttled; backing off {}", shardId, call, delay);

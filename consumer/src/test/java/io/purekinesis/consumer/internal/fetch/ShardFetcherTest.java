@@ -27,6 +27,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryResponse;
 import software.amazon.awssdk.services.kinesis.model.ExpiredIteratorException;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
@@ -34,6 +36,7 @@ import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorResponse;
 import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
 import software.amazon.awssdk.services.kinesis.model.Record;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 
 class ShardFetcherTest {
 
@@ -319,5 +322,77 @@ class ShardFetcherTest {
         assertEquals(10 * (10 + 2 * 1 + 2 * 4 + Deaggregator.PER_RECORD_OVERHEAD_BYTES), first.footprintBytes());
         assertEquals("1010", f.poll(Duration.ofSeconds(5)).records().get(0).sequenceNumber());
         f.stop();
+    }
+
+    @Test
+    void aShardThatExpiredPastRetentionEndsWithoutChildren() throws Exception {
+        AtomicInteger notFound = new AtomicInteger();
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenAnswer(inv -> {
+            notFound.incrementAndGet();
+            return CompletableFuture.failedFuture(ResourceNotFoundException.builder()
+                    .message("Shard shardId-000000000000 does not exist").build());
+        });
+        when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenReturn(
+                CompletableFuture.completedFuture(DescribeStreamSummaryResponse.builder().build()));
+        ShardFetcher f = fetcher(ExtendedSequenceNumber.of("1000", 0));
+        f.start();
+        RecordBatch end = null;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (end == null && System.nanoTime() < deadline) {
+            end = f.poll(Duration.ofMillis(50));
+        }
+        assertTrue(end != null && end.shardEnd(), "the shard ends");
+        assertTrue(end.records().isEmpty() && end.childShards().isEmpty());
+        assertEquals(ShardFetcher.SHARD_GONE_CONFIRMATIONS, notFound.get(), "confirmed before giving up on it");
+        assertTrue(f.isStopped());
+    }
+
+    @Test
+    void aShardIsNotEndedWhileItsStreamCannotBeFound() throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenReturn(CompletableFuture.failedFuture(
+                ResourceNotFoundException.builder().message("Stream stream not found").build()));
+        AtomicInteger describes = new AtomicInteger();
+        when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenAnswer(inv -> {
+            describes.incrementAndGet();
+            return CompletableFuture.failedFuture(ResourceNotFoundException.builder().message("no stream").build());
+        });
+        ShardFetcher f = fetcher(ExtendedSequenceNumber.TRIM_HORIZON);
+        f.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (describes.get() < 2 && System.nanoTime() < deadline) {
+            assertEquals(null, f.poll(Duration.ofMillis(20)));
+        }
+        f.stop();
+        assertTrue(describes.get() >= 2, "keeps retrying");
+    }
+
+    @Test
+    void aFailedGetShardIteratorIsRetriedByOneTaskChainOnly() throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenAnswer(inv -> {
+            iteratorRequests.add(inv.getArgument(0));
+            return iteratorRequests.size() == 1
+                    ? CompletableFuture.failedFuture(ProvisionedThroughputExceededException.builder().message("slow")
+                            .build())
+                    : CompletableFuture.completedFuture(GetShardIteratorResponse.builder().shardIterator("it")
+                            .build());
+        });
+        AtomicInteger reads = new AtomicInteger();
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
+            reads.incrementAndGet();
+            return CompletableFuture.completedFuture(GetRecordsResponse.builder().nextShardIterator("it")
+                    .millisBehindLatest(0L).build());
+        });
+        // empty reads 300 ms apart: one task chain reads about 4 times in a second, a second chain doubles that
+        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
+                ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(200),
+                Duration.ofMillis(300), 3, scheduler, ConsumerMetrics.NOOP,
+                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        long started = System.nanoTime();
+        f.start();
+        Thread.sleep(1_500);
+        f.stop();
+        int allowed = (int) ((System.nanoTime() - started) / 300_000_000L) + 1;
+        assertEquals(2, iteratorRequests.size(), "one retry");
+        assertTrue(reads.get() >= 1 && reads.get() <= allowed, "reads: " + reads.get() + ", allowed " + allowed);
     }
 }
