@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.LongSupplier;
@@ -64,17 +65,39 @@ public final class ShardSyncer {
         for (Lease lease : table.scanAll().join()) {
             existing.put(lease.leaseKey(), lease);
         }
-        int created = 0;
-        for (Lease lease : Lineage.leasesToCreate(shards, existing, initialPosition)) {
-            if (table.createIfAbsent(lease).join()) {
-                created++;
+        List<Lease> toCreate = Lineage.leasesToCreate(shards, existing, initialPosition);
+        int created = create(toCreate);
+        if (created < toCreate.size()) {
+            existing.clear(); // someone else wrote some of them: read what is really there before deleting
+            for (Lease lease : table.scanAll().join()) {
                 existing.put(lease.leaseKey(), lease);
-                log.info("Created lease for shard {} at {} (parents {})", lease.leaseKey(), lease.checkpoint(),
-                        lease.parentShardIds());
             }
+        } else {
+            toCreate.forEach(l -> existing.put(l.leaseKey(), l));
         }
         deleteFinished(shards, existing);
         return created;
+    }
+
+    /**
+     * Writes the leases concurrently, each only after its parents' writes succeeded (a worker must never see a
+     * child without the parent that gates it); a failed write leaves its descendants to the next sync.
+     */
+    private int create(List<Lease> parentsFirst) {
+        Map<String, CompletableFuture<Boolean>> writes = new HashMap<>();
+        for (Lease lease : parentsFirst) {
+            CompletableFuture<?>[] parents = lease.parentShardIds().stream().map(writes::get)
+                    .filter(Objects::nonNull).toArray(CompletableFuture<?>[]::new);
+            writes.put(lease.leaseKey(), CompletableFuture.allOf(parents).thenCompose(v -> table.createIfAbsent(lease))
+                    .whenComplete((ok, e) -> {
+                        if (e == null && ok) {
+                            log.info("Created lease for shard {} at {} (parents {})", lease.leaseKey(),
+                                    lease.checkpoint(), lease.parentShardIds());
+                        }
+                    }));
+        }
+        CompletableFuture.allOf(writes.values().toArray(new CompletableFuture<?>[0])).join();
+        return (int) writes.values().stream().filter(CompletableFuture::join).count();
     }
 
     private void deleteFinished(List<Shard> shards, Map<String, Lease> leases) {
