@@ -48,6 +48,13 @@ public interface ConsumerMetrics {
     default void recordsDeadLettered(String shardId, int records) {
     }
 
+    /**
+     * A shard was read to its end and its processor checkpointed SHARD_END in {@code shardEnded}: from now on its
+     * children may be processed (by any worker).
+     */
+    default void shardEnded(String shardId) {
+    }
+
     /** A shard stopped because its processor kept failing (policy STOP_SHARD). */
     default void shardFailed(String shardId, Throwable cause) {
     }

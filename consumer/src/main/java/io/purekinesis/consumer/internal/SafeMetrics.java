@@ -80,6 +80,11 @@ public final class SafeMetrics implements ConsumerMetrics {
     }
 
     @Override
+    public void shardEnded(String shardId) {
+        call("shardEnded", () -> delegate.shardEnded(shardId));
+    }
+
+    @Override
     public void shardFailed(String shardId, Throwable cause) {
         call("shardFailed", () -> delegate.shardFailed(shardId, cause));
     }

@@ -215,6 +215,7 @@ public final class ShardConsumer implements Runnable {
         checkpointer.markShardEnded(children);
         safely("shardEnded", () -> processor.shardEnded(checkpointer));
         if (ExtendedSequenceNumber.SHARD_END.equals(checkpointer.lastCheckpoint())) {
+            metrics.shardEnded(shardId);
             return Outcome.SHARD_END;
         }
         if (lost()) {

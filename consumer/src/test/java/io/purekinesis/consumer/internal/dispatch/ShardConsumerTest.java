@@ -62,6 +62,7 @@ class ShardConsumerTest {
 
     private static final String SHARD = "shardId-000000000000";
 
+    private final List<String> endedShards = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
     private final KinesisAsyncClient kinesis = mock(KinesisAsyncClient.class);
     private final DynamoDbAsyncClient dynamo = mock(DynamoDbAsyncClient.class);
@@ -184,6 +185,11 @@ class ShardConsumerTest {
             @Override
             public void shardFailed(String shardId, Throwable cause) {
                 failedShards.add(shardId);
+            }
+
+            @Override
+            public void shardEnded(String shardId) {
+                endedShards.add(shardId);
             }
         };
         return new ShardConsumer(SHARD, ExtendedSequenceNumber.TRIM_HORIZON, () -> processor, fetcher, checkpointer,
@@ -351,6 +357,7 @@ class ShardConsumerTest {
         assertEquals(6, processor.records.size());
         assertEquals("shardEnded", processor.calls.get(processor.calls.size() - 1));
         assertEquals(List.of("shardId-000000000009"), childLeasesCreated);
+        assertEquals(List.of(SHARD), endedShards, "reported once the SHARD_END checkpoint is written");
     }
 
     @Test
