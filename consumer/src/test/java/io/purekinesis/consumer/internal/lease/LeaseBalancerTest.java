@@ -137,6 +137,28 @@ class LeaseBalancerTest {
     }
 
     @Test
+    void aMergeChildWaitsForBothParentsAndAChainForEveryGeneration() {
+        Lease doneParent = new Lease(shardId(1), null, 3, ExtendedSequenceNumber.SHARD_END, 0, Set.of(), Set.of(),
+                null, null, null);
+        Lease openParent = lease(2, null);
+        Lease merged = new Lease(shardId(3), null, 0, ExtendedSequenceNumber.TRIM_HORIZON, 0,
+                Set.of(shardId(1), shardId(2)), Set.of(), null, null, null);
+        Lease grandchild = new Lease(shardId(4), null, 0, ExtendedSequenceNumber.TRIM_HORIZON, 0, Set.of(shardId(3)),
+                Set.of(), null, null, null);
+        java.util.function.Function<List<Lease>, Set<String>> taken = all -> LeaseBalancer.plan(all, NONE_EXPIRED,
+                "A", 1, new Random(1)).take().stream().map(Lease::leaseKey)
+                .collect(java.util.stream.Collectors.toSet());
+        assertEquals(Set.of(shardId(2)), taken.apply(List.of(doneParent, openParent, merged, grandchild)),
+                "one parent open: neither the merge child nor its child");
+        Lease parentDone = new Lease(shardId(2), null, 3, ExtendedSequenceNumber.SHARD_END, 0, Set.of(), Set.of(),
+                null, null, null);
+        assertEquals(Set.of(shardId(3)), taken.apply(List.of(doneParent, parentDone, merged, grandchild)),
+                "both parents done: the merge child, not yet the grandchild");
+        assertEquals(Set.of(shardId(3)), taken.apply(List.of(merged, grandchild)),
+                "parents' leases cleaned up: they count as done");
+    }
+
+    @Test
     void leasesInHandoffAreNotStolenAgain() {
         List<Lease> all = new ArrayList<>(leases("A", "A", "A", "A"));
         all.replaceAll(l -> new Lease(l.leaseKey(), "A", 1, l.checkpoint(), 0, Set.of(), Set.of(), null, null, "X"));
