@@ -6,10 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.DigestException;
 import java.security.MessageDigest;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -21,7 +18,8 @@ import java.util.Objects;
  * its size limit without serializing it: {@link #sizeBytes()} always equals {@code toByteArray().length}, and
  * {@link #sizeBytesIfAdded} tells what adding a record would make it, table entries included.
  *
- * <p>Not thread-safe: one encoder belongs to one aggregate under construction.
+ * <p>Not thread-safe: one encoder belongs to one aggregate under construction. It can be reused after
+ * {@link #clear()}; it then allocates nothing per record (a producer adds every user record through one).
  */
 public final class AggregateEncoder {
 
@@ -36,19 +34,16 @@ public final class AggregateEncoder {
 
     private final KeyTable partitionKeys = new KeyTable();
     private final KeyTable explicitHashKeys = new KeyTable();
-    private final List<Entry> records = new ArrayList<>();
+    private final RecordList records = new RecordList();
     private int protobufSize;
-
-    private record Entry(int partitionKeyIndex, int explicitHashKeyIndex, byte[] data, int messageSize) {
-    }
 
     /** Number of user records added so far. */
     public int count() {
-        return records.size();
+        return records.count;
     }
 
     public boolean isEmpty() {
-        return records.isEmpty();
+        return records.count == 0;
     }
 
     /** Exact length of {@link #toByteArray()}: magic, protobuf body and digest. */
@@ -87,7 +82,7 @@ public final class AggregateEncoder {
         if (explicitHashKey != null && ehkIndex < 0) {
             ehkIndex = explicitHashKeys.add(explicitHashKey);
         }
-        records.add(new Entry(pkIndex, ehkIndex, data, messageSize));
+        records.add(pkIndex, ehkIndex, data, messageSize);
         protobufSize += added;
         return true;
     }
@@ -109,14 +104,14 @@ public final class AggregateEncoder {
         try {
             partitionKeys.writeTo(body, PARTITION_KEY_TABLE_FIELD);
             explicitHashKeys.writeTo(body, EXPLICIT_HASH_KEY_TABLE_FIELD);
-            for (Entry entry : records) {
+            for (int i = 0; i < records.count; i++) {
                 body.writeTag(RECORDS_FIELD, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-                body.writeUInt32NoTag(entry.messageSize);
-                body.writeUInt64(RECORD_PARTITION_KEY_INDEX_FIELD, entry.partitionKeyIndex);
-                if (entry.explicitHashKeyIndex >= 0) {
-                    body.writeUInt64(RECORD_EXPLICIT_HASH_KEY_INDEX_FIELD, entry.explicitHashKeyIndex);
+                body.writeUInt32NoTag(records.messageSizes[i]);
+                body.writeUInt64(RECORD_PARTITION_KEY_INDEX_FIELD, records.partitionKeyIndexes[i]);
+                if (records.explicitHashKeyIndexes[i] >= 0) {
+                    body.writeUInt64(RECORD_EXPLICIT_HASH_KEY_INDEX_FIELD, records.explicitHashKeyIndexes[i]);
                 }
-                body.writeByteArray(RECORD_DATA_FIELD, entry.data);
+                body.writeByteArray(RECORD_DATA_FIELD, records.data[i]);
             }
             body.checkNoSpaceLeft();
             MessageDigest md5 = HashKeys.md5Digest();
@@ -167,36 +162,136 @@ public final class AggregateEncoder {
         return TAG_SIZE + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
     }
 
-    /** Distinct keys in order of first use, with their UTF-8 bytes for writing. */
-    private static final class KeyTable {
-        private final Map<String, Integer> indexes = new HashMap<>();
-        private final List<byte[]> encoded = new ArrayList<>();
+    /** The added records as parallel arrays, reused from one aggregate to the next (no object per record). */
+    private static final class RecordList {
+        private int count;
+        private int[] partitionKeyIndexes = new int[16];
+        private int[] explicitHashKeyIndexes = new int[16];
+        private int[] messageSizes = new int[16];
+        private byte[][] data = new byte[16][];
 
-        int indexOf(String key) {
-            Integer index = indexes.get(key);
-            return index == null ? -1 : index;
+        void add(int partitionKeyIndex, int explicitHashKeyIndex, byte[] bytes, int messageSize) {
+            if (count == data.length) {
+                int capacity = count * 2;
+                partitionKeyIndexes = Arrays.copyOf(partitionKeyIndexes, capacity);
+                explicitHashKeyIndexes = Arrays.copyOf(explicitHashKeyIndexes, capacity);
+                messageSizes = Arrays.copyOf(messageSizes, capacity);
+                data = Arrays.copyOf(data, capacity);
+            }
+            partitionKeyIndexes[count] = partitionKeyIndex;
+            explicitHashKeyIndexes[count] = explicitHashKeyIndex;
+            messageSizes[count] = messageSize;
+            data[count] = bytes;
+            count++;
         }
 
+        void clear() {
+            Arrays.fill(data, 0, count, null); // the user's arrays must not outlive the aggregate here
+            count = 0;
+        }
+    }
+
+    /**
+     * Distinct keys in order of first use, with an open-addressing index from key to position: a lookup per added
+     * record without boxing, and nothing to free per key on {@link #clear()}.
+     */
+    private static final class KeyTable {
+        private String[] keys = new String[16];
+        private int size;
+        private String[] slots = new String[32];
+        private int[] slotIndexes = new int[32];
+        /** An ASCII key's bytes while it is written (protobuf's writeString would allocate an array per key). */
+        private byte[] scratch = new byte[64];
+
+        int indexOf(String key) {
+            int mask = slots.length - 1;
+            for (int i = slot(key, mask); ; i = (i + 1) & mask) {
+                String k = slots[i];
+                if (k == null) {
+                    return -1;
+                }
+                if (k == key || k.equals(key)) {
+                    return slotIndexes[i];
+                }
+            }
+        }
+
+        /** Adds a key not in the table. */
         int add(String key) {
-            int index = encoded.size();
-            indexes.put(key, index);
-            encoded.add(key.getBytes(StandardCharsets.UTF_8));
-            return index;
+            if (size == keys.length) {
+                keys = Arrays.copyOf(keys, size * 2);
+            }
+            if ((size + 1) * 2 > slots.length) { // at most half full: short probe runs
+                rehash(slots.length * 2);
+            }
+            keys[size] = key;
+            insert(key, size);
+            return size++;
         }
 
         int size() {
-            return encoded.size();
+            return size;
         }
 
         void writeTo(CodedOutputStream out, int fieldNumber) throws IOException {
-            for (byte[] key : encoded) {
-                out.writeByteArray(fieldNumber, key);
+            for (int i = 0; i < size; i++) {
+                String key = keys[i];
+                int length = copyAscii(key);
+                if (length >= 0) {
+                    out.writeByteArray(fieldNumber, scratch, 0, length); // what getBytes(UTF_8) would give
+                } else {
+                    // An unpaired surrogate becomes '?', as utf8Length counts it.
+                    out.writeByteArray(fieldNumber, key.getBytes(StandardCharsets.UTF_8));
+                }
             }
         }
 
         void clear() {
-            indexes.clear();
-            encoded.clear();
+            if (size > 0) {
+                Arrays.fill(keys, 0, size, null);
+                Arrays.fill(slots, null);
+                size = 0;
+            }
+        }
+
+        private void insert(String key, int index) {
+            int mask = slots.length - 1;
+            int i = slot(key, mask);
+            while (slots[i] != null) {
+                i = (i + 1) & mask;
+            }
+            slots[i] = key;
+            slotIndexes[i] = index;
+        }
+
+        private void rehash(int capacity) {
+            slots = new String[capacity];
+            slotIndexes = new int[capacity];
+            for (int i = 0; i < size; i++) {
+                insert(keys[i], i);
+            }
+        }
+
+        private static int slot(String key, int mask) {
+            int h = key.hashCode();
+            return (h ^ (h >>> 16)) & mask;
+        }
+
+        /** The key into {@link #scratch} if it is ASCII (one UTF-8 byte per char): its length, else -1. */
+        private int copyAscii(String key) {
+            int length = key.length();
+            if (scratch.length < length) {
+                scratch = new byte[Math.max(length, scratch.length * 2)];
+            }
+            byte[] out = scratch;
+            for (int i = 0; i < length; i++) {
+                char c = key.charAt(i);
+                if (c >= 0x80) {
+                    return -1;
+                }
+                out[i] = (byte) c;
+            }
+            return length;
         }
     }
 }

@@ -5,6 +5,9 @@ import io.purekinesis.producer.ProducerConfig;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,11 +55,12 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
  * of the payload per record, as an application would have, instead of one shared array [false; true with
  * --outstanding-test], {@code --track-futures true|false} attach a callback to every future (latency, success
  * count) [true; false with --outstanding-test, so the heap holds only what the producer keeps; failures are then
- * counted by the dead-letter handler], {@code --class-histogram N} print the top N classes of the heap with all
- * records outstanding [0], {@code --outstanding-test}.
+ * counted by the dead-letter handler], {@code --class-histogram N} print the top N classes of the heap at the
+ * baseline and with all records outstanding [0], {@code --outstanding-test}.
  *
  * <p>{@code --outstanding-test}: after the warm-up, pauses the sink (it reads PutRecords requests but does not
- * answer), adds the records as fast as possible, and prints the heap used after a GC with all of them outstanding;
+ * answer), adds the records as fast as possible, and prints the heap used after a GC with all of them outstanding
+ * (as the memory bean reports it a moment after the GC, and as the collector left it);
  * then resumes the sink and checks that every record arrived once.
  *
  * <p>The SDK is made to talk JSON ({@code aws.cborEnabled=false}): the sink has no CBOR. Its Netty client uses
@@ -340,6 +344,8 @@ public final class ProducerBenchmark {
                 producer.flushSync();
             }
             long baseline = usedAfterGc(memory);
+            long baselineCollected = heapAfterLastGc();
+            String baselineHistogram = o.histogramLines > 0 ? classHistogram(o.histogramLines) : null;
             sink.setPaused(true);
             HeapPoller heap = HeapPoller.start();
             long t0 = System.nanoTime();
@@ -349,6 +355,7 @@ public final class ProducerBenchmark {
             long outstanding = producer.outstandingRecords();
             heap.stop();
             long live = usedAfterGc(memory);
+            long liveCollected = heapAfterLastGc();
             PutRecordsSink.Stats atPause = sink.stats();
             System.out.println();
             System.out.println("=== outstanding test ===");
@@ -366,7 +373,14 @@ public final class ProducerBenchmark {
             System.out.printf("heap used, live         %.1f MiB after GC with %,d outstanding (%.0f B per record "
                     + "above baseline)%n", live / 1048576.0, outstanding,
                     outstanding == 0 ? 0.0 : (live - baseline) / (double) outstanding);
+            System.out.printf("heap live, by the GC    %.1f MiB right after the last full GC with %,d outstanding; "
+                    + "baseline %.1f MiB (%.0f B per record above it)%n", liveCollected / 1048576.0, outstanding,
+                    baselineCollected / 1048576.0,
+                    outstanding == 0 ? 0.0 : (liveCollected - baselineCollected) / (double) outstanding);
             if (o.histogramLines > 0) {
+                // What the baseline (which varies from run to run) holds, before anything is outstanding.
+                System.out.println("class histogram at baseline (top " + o.histogramLines + "):");
+                System.out.println(baselineHistogram);
                 System.out.println("class histogram with all records outstanding (top " + o.histogramLines + "):");
                 System.out.println(classHistogram(o.histogramLines));
             }
@@ -393,6 +407,22 @@ public final class ProducerBenchmark {
         } catch (Exception e) {
             return "(class histogram unavailable: " + e + ")";
         }
+    }
+
+    /**
+     * The heap the last collection left (each heap pool's usage right after it, as the collector reports it): the
+     * live set, without what threads allocated in the 100 ms after it, which {@link #usedAfterGc} also counts and
+     * which made its baseline vary by tens of MiB between runs.
+     */
+    private static long heapAfterLastGc() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage after = pool.getType() == MemoryType.HEAP ? pool.getCollectionUsage() : null;
+            if (after != null) {
+                sum += after.getUsed();
+            }
+        }
+        return sum;
     }
 
     private static long usedAfterGc(MemoryMXBean memory) throws InterruptedException {

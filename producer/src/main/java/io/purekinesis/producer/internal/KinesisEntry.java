@@ -3,15 +3,17 @@ package io.purekinesis.producer.internal;
 import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.producer.Attempt;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 
 /**
  * One PutRecords entry: a plain user record, or an aggregate of user records predicted for the same shard.
  * Built once and resent as-is on retry. Mutable fields are touched by one thread at a time, handed over through
- * the collector's lock or the in-flight call.
+ * the collector's lock or the in-flight call. The SDK's entry object (with the decimal hash key string) is made
+ * only when a call is built ({@link #sdkEntry()}): queued entries, up to one per outstanding record when not
+ * aggregating, stay small.
  */
 public final class KinesisEntry {
 
@@ -22,54 +24,56 @@ public final class KinesisEntry {
     private final String shardId;
     private final List<UserRecord> records;
     private final boolean aggregated;
-    private final PutRecordsRequestEntry sdkEntry;
+    /** The plain record's data or the encoded aggregate. */
+    private final byte[] data;
     private final int sizeBytes;
     private final long sendDeadlineMillis;
     private final long expiryMillis;
     private final long oldestArrivalMillis;
     /**
      * Appended by the thread handling a call's answer, read meanwhile by {@code close} when it fails what is in
-     * flight: copy-on-write, so readers always see a consistent list (attempts are few, reads are many).
+     * flight: an immutable list replaced on append, so readers always see a consistent list. Not a
+     * CopyOnWriteArrayList: that costs three objects per entry up front, i.e. per record when not aggregating.
      */
-    private final List<Attempt> attempts = new CopyOnWriteArrayList<>();
+    private volatile List<Attempt> attempts = List.of();
     private long notBeforeMillis;
 
-    private KinesisEntry(String stream, String shardId, List<UserRecord> records, boolean aggregated, byte[] data,
-            String partitionKey, int partitionKeyBytes, String explicitHashKey, long maxBufferedMillis) {
-        this.stream = stream;
+    private KinesisEntry(EntrySettings settings, String shardId, List<UserRecord> records, boolean aggregated,
+            byte[] data, int partitionKeyBytes) {
+        this.stream = settings.stream();
         this.shardId = shardId;
         this.records = records;
         this.aggregated = aggregated;
-        this.sdkEntry = PutRecordsRequestEntry.builder().partitionKey(partitionKey).explicitHashKey(explicitHashKey)
-                .data(SdkBytes.fromByteArrayUnsafe(data)).build();
+        this.data = data;
         this.sizeBytes = data.length + partitionKeyBytes;
-        long oldest = Long.MAX_VALUE;
         long expiry = Long.MAX_VALUE;
-        for (UserRecord r : records) {
-            oldest = Math.min(oldest, r.arrivalMillis());
-            expiry = Math.min(expiry, r.expiryMillis());
+        for (int i = 0; i < records.size(); i++) {
+            expiry = Math.min(expiry, records.get(i).expiryMillis());
         }
+        // Every record of a producer has the same TTL: the earliest expiry is the oldest arrival's.
+        long oldest = expiry - settings.ttlMillis();
         this.oldestArrivalMillis = oldest;
-        this.sendDeadlineMillis = saturatedAdd(oldest, maxBufferedMillis);
+        this.sendDeadlineMillis = saturatedAdd(oldest, settings.maxBufferedMillis());
         this.expiryMillis = expiry;
     }
 
-    /** A user record sent as-is, routed to its predicted shard by its effective hash key. */
-    public static KinesisEntry plain(UserRecord record, String shardId, long maxBufferedMillis) {
-        return new KinesisEntry(record.stream(), shardId, List.of(record), false, record.data(),
-                record.partitionKey(), record.sizeBytes() - record.data().length, record.hashKey().toString(),
-                maxBufferedMillis);
+    /**
+     * A user record sent as-is, routed to its predicted shard by its effective hash key (sent as
+     * {@code ExplicitHashKey}, as KPL does).
+     */
+    public static KinesisEntry plain(EntrySettings settings, UserRecord record, String shardId) {
+        byte[] data = record.data();
+        return new KinesisEntry(settings, shardId, List.of(record), false, data, record.sizeBytes() - data.length);
     }
 
     /**
      * An aggregated record, routed by its first user record's effective hash key. The records let go of their data
      * arrays: from now on this entry's bytes hold it (see {@link #restoreData()}).
      */
-    public static KinesisEntry aggregate(List<UserRecord> records, byte[] data, String shardId,
-            long maxBufferedMillis) {
-        UserRecord first = records.get(0);
-        KinesisEntry entry = new KinesisEntry(first.stream(), shardId, records, true, data, AGGREGATE_PARTITION_KEY,
-                1, first.hashKey().toString(), maxBufferedMillis);
+    public static KinesisEntry aggregate(EntrySettings settings, List<UserRecord> records, byte[] data,
+            String shardId) {
+        KinesisEntry entry = new KinesisEntry(settings, shardId, records, true, data,
+                AGGREGATE_PARTITION_KEY.length());
         for (UserRecord r : records) {
             r.releaseDataTo(entry);
         }
@@ -82,15 +86,14 @@ public final class KinesisEntry {
      * @return the data of {@code wanted}, one of this entry's records
      */
     synchronized byte[] restoreData(UserRecord wanted) {
-        List<DecodedRecord> decoded = AggregateDecoder.decode(sdkEntry.data().asByteArray(),
-                sdkEntry.partitionKey(), sdkEntry.explicitHashKey());
+        List<DecodedRecord> decoded = AggregateDecoder.decode(data, partitionKey(), explicitHashKey());
         byte[] result = null;
         for (int i = 0; i < records.size(); i++) {
             UserRecord r = records.get(i);
-            byte[] data = decoded.get(i).data();
-            r.restoreData(data, this);
+            byte[] restored = decoded.get(i).data();
+            r.restoreData(restored, this);
             if (r == wanted) {
-                result = data;
+                result = restored;
             }
         }
         if (result == null) {
@@ -116,8 +119,22 @@ public final class KinesisEntry {
         return aggregated;
     }
 
+    /**
+     * The entry as sent, made anew for each call: the partition key ({@code a} for an aggregate) and, as
+     * {@code ExplicitHashKey}, the effective hash key of the (first) user record, so it lands on the predicted shard.
+     */
     public PutRecordsRequestEntry sdkEntry() {
-        return sdkEntry;
+        return PutRecordsRequestEntry.builder().partitionKey(partitionKey()).explicitHashKey(explicitHashKey())
+                .data(SdkBytes.fromByteArrayUnsafe(data)).build();
+    }
+
+    private String partitionKey() {
+        return aggregated ? AGGREGATE_PARTITION_KEY : records.get(0).partitionKey();
+    }
+
+    private String explicitHashKey() {
+        UserRecord first = records.get(0);
+        return HashKey128.toDecimalString(first.hashHi(), first.hashLo());
     }
 
     /** Data plus partition key bytes, as Kinesis counts them against its limits. */
@@ -143,8 +160,12 @@ public final class KinesisEntry {
         return attempts;
     }
 
-    public void addAttempt(Attempt attempt) {
-        attempts.add(attempt);
+    /** One thread at a time appends (the one handling this entry's answer). */
+    public synchronized void addAttempt(Attempt attempt) {
+        List<Attempt> next = new ArrayList<>(attempts.size() + 1);
+        next.addAll(attempts);
+        next.add(attempt);
+        attempts = List.copyOf(next);
     }
 
     /** Earliest time of the next attempt (backoff). */

@@ -1,6 +1,7 @@
 package io.purekinesis.producer.internal.aggregation;
 
 import io.purekinesis.aggregation.AggregateEncoder;
+import io.purekinesis.producer.internal.EntrySettings;
 import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.batching.StreamCollector;
@@ -21,7 +22,7 @@ public final class ShardAggregator {
     private final String shardId;
     private final int maxSize;
     private final int maxCount;
-    private final long maxBufferedMillis;
+    private final EntrySettings settings;
     private final boolean wakeOnNewAggregate;
     /** {@link #offer}: the record was taken and the sender should wake. */
     public static final int WAKE = 1;
@@ -37,18 +38,18 @@ public final class ShardAggregator {
     /** Send deadline of the open aggregate; Long.MAX_VALUE when empty. Written under the lock. */
     private volatile long deadlineMillis = Long.MAX_VALUE;
 
-    public ShardAggregator(String shardId, int maxSize, long maxCount, long maxBufferedMillis) {
-        this(shardId, maxSize, maxCount, maxBufferedMillis, true);
+    public ShardAggregator(String shardId, int maxSize, long maxCount, EntrySettings settings) {
+        this(shardId, maxSize, maxCount, settings, true);
     }
 
     /** @param wakeOnNewAggregate whether a new aggregate (a new deadline) asks to wake the sender */
-    public ShardAggregator(String shardId, int maxSize, long maxCount, long maxBufferedMillis,
+    public ShardAggregator(String shardId, int maxSize, long maxCount, EntrySettings settings,
             boolean wakeOnNewAggregate) {
         this.wakeOnNewAggregate = wakeOnNewAggregate;
         this.shardId = shardId;
         this.maxSize = maxSize;
         this.maxCount = (int) Math.min(Integer.MAX_VALUE, maxCount);
-        this.maxBufferedMillis = maxBufferedMillis;
+        this.settings = settings;
     }
 
     public String shardId() {
@@ -91,13 +92,13 @@ public final class ShardAggregator {
                 }
                 if (!encoder.tryAdd(record.partitionKey(), record.explicitHashKey(), record.data(), maxSize)) {
                     // Too large to share an aggregate even alone: goes plain, after everything before it.
-                    wake |= sink.enqueue(KinesisEntry.plain(record, shardId, maxBufferedMillis));
+                    wake |= sink.enqueue(KinesisEntry.plain(settings, record, shardId));
                     return wake ? WAKE : QUIET;
                 }
             }
             records.add(record);
             if (records.size() == 1) {
-                deadlineMillis = record.arrivalMillis() + maxBufferedMillis;
+                deadlineMillis = record.arrivalMillis(settings.ttlMillis()) + settings.maxBufferedMillis();
                 wake |= wakeOnNewAggregate;
             }
             return wake ? WAKE : QUIET;
@@ -173,10 +174,10 @@ public final class ShardAggregator {
     private boolean sealLocked(StreamCollector sink) {
         KinesisEntry entry;
         if (records.size() == 1) {
-            entry = KinesisEntry.plain(records.get(0), shardId, maxBufferedMillis);
+            entry = KinesisEntry.plain(settings, records.get(0), shardId);
             records.clear();
         } else {
-            entry = KinesisEntry.aggregate(records, encoder.toByteArray(), shardId, maxBufferedMillis);
+            entry = KinesisEntry.aggregate(settings, records, encoder.toByteArray(), shardId);
             records = new ArrayList<>(Math.min(records.size() + 16, 1024));
         }
         encoder.clear();

@@ -63,16 +63,17 @@ public final class ResultHandler {
                     batch.stream(), e);
             for (KinesisEntry entry : batch.entries()) {
                 if (!retries.contains(entry)) {
-                    completer.fail(entry.records(), entry.attempts(), FailureReason.NON_RETRYABLE_ERROR,
-                            e.getClass().getSimpleName(), String.valueOf(e.getMessage()), e);
+                    completer.fail(entry.stream(), entry.records(), entry.attempts(),
+                            FailureReason.NON_RETRYABLE_ERROR, e.getClass().getSimpleName(),
+                            String.valueOf(e.getMessage()), e);
                 }
             }
         } finally {
             if (!collector.complete(batch, retries)) {
                 for (KinesisEntry e : retries) {
                     Attempt last = e.attempts().get(e.attempts().size() - 1);
-                    completer.fail(e.records(), e.attempts(), FailureReason.PRODUCER_CLOSED, last.errorCode(),
-                            last.errorMessage(), null);
+                    completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.PRODUCER_CLOSED,
+                            last.errorCode(), last.errorMessage(), null);
                 }
             }
         }
@@ -106,8 +107,8 @@ public final class ResultHandler {
                 if (retryable) {
                     scheduleOrExpire(e, now, code, message, retries, delays);
                 } else {
-                    completer.fail(e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR, code, message,
-                            RetryPolicy.unwrap(failure));
+                    completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR, code,
+                            message, RetryPolicy.unwrap(failure));
                 }
             }
         } else {
@@ -140,8 +141,8 @@ public final class ResultHandler {
                     if (RetryPolicy.isRetryable(code, null)) {
                         scheduleOrExpire(e, now, code, message, retries, delays);
                     } else {
-                        completer.fail(e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR, code, message,
-                                null);
+                        completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR,
+                                code, message, null);
                     }
                 }
             }
@@ -161,11 +162,12 @@ public final class ResultHandler {
             Map<Integer, Long> delays) {
         int attempts = e.attempts().size();
         if (maxAttempts > 0 && attempts >= maxAttempts) {
-            completer.fail(e.records(), e.attempts(), FailureReason.MAX_ATTEMPTS_EXHAUSTED, code, message, null);
+            completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.MAX_ATTEMPTS_EXHAUSTED, code,
+                    message, null);
             return;
         }
         if (now >= e.expiryMillis()) {
-            completer.fail(e.records(), e.attempts(), FailureReason.TTL_EXPIRED, code, message, null);
+            completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.TTL_EXPIRED, code, message, null);
             return;
         }
         e.notBeforeMillis(now + delays.computeIfAbsent(attempts, backoff::delayMillis));

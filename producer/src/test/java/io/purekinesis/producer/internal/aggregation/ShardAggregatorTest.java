@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.producer.internal.EntrySettings;
 import io.purekinesis.producer.internal.HashKey128;
 import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.UserRecord;
@@ -16,9 +17,11 @@ import org.junit.jupiter.api.Test;
 
 class ShardAggregatorTest {
 
+    private static final EntrySettings SETTINGS = new EntrySettings("s", 100, 30_000);
+
     private static UserRecord record(String key, int size, long now) {
-        return new UserRecord("s", key, null, new byte[size], HashKey128.hi(HashKeys.partitionKeyHash(key)),
-                HashKey128.lo(HashKeys.partitionKeyHash(key)), now, now + 30_000,
+        return new UserRecord(key, null, new byte[size], HashKey128.hi(HashKeys.partitionKeyHash(key)),
+                HashKey128.lo(HashKeys.partitionKeyHash(key)), now + 30_000,
                 size + key.length());
     }
 
@@ -34,7 +37,7 @@ class ShardAggregatorTest {
     @Test
     void aggregatesNeverExceedTheMaxSize() {
         StreamCollector collector = collector();
-        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, Integer.MAX_VALUE, 100);
+        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, Integer.MAX_VALUE, SETTINGS);
         Random random = new Random(1);
         for (int i = 0; i < 5000; i++) {
             aggregator.append(record("k" + random.nextInt(500), random.nextInt(2000), 0), collector);
@@ -53,7 +56,7 @@ class ShardAggregatorTest {
     @Test
     void aLoneRecordIsSentPlainAndATooLargeOneGoesPlainInOrder() {
         StreamCollector collector = collector();
-        ShardAggregator aggregator = new ShardAggregator("shard-0", 1000, Integer.MAX_VALUE, 100);
+        ShardAggregator aggregator = new ShardAggregator("shard-0", 1000, Integer.MAX_VALUE, SETTINGS);
         aggregator.append(record("a", 10, 0), collector);
         aggregator.append(record("b", 10, 0), collector);
         aggregator.append(record("big", 990, 0), collector); // cannot fit alone in 1000 with the overhead
@@ -73,7 +76,7 @@ class ShardAggregatorTest {
     @Test
     void sealsOnlyWhenDueUnlessForced() {
         StreamCollector collector = collector();
-        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, Integer.MAX_VALUE, 100);
+        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, Integer.MAX_VALUE, SETTINGS);
         assertTrue(aggregator.append(record("a", 10, 1000), collector), "a new aggregate wakes the sender");
         assertFalse(aggregator.append(record("b", 10, 1050), collector));
         assertEquals(1100, aggregator.deadlineMillis());
@@ -87,7 +90,7 @@ class ShardAggregatorTest {
     @Test
     void maxCountSealsTheAggregate() {
         StreamCollector collector = collector();
-        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, 3, 100);
+        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, 3, SETTINGS);
         for (int i = 0; i < 7; i++) {
             aggregator.append(record("k" + i, 1, 0), collector);
         }

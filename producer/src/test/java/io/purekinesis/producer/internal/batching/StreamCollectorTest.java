@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.producer.internal.EntrySettings;
 import io.purekinesis.producer.internal.HashKey128;
 import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.UserRecord;
@@ -13,10 +14,10 @@ import org.junit.jupiter.api.Test;
 class StreamCollectorTest {
 
     private static KinesisEntry entry(String shard, String key, int size, long now) {
-        UserRecord r = new UserRecord("s", key, null, new byte[size], HashKey128.hi(HashKeys.partitionKeyHash(key)),
-                HashKey128.lo(HashKeys.partitionKeyHash(key)), now,
+        UserRecord r = new UserRecord(key, null, new byte[size], HashKey128.hi(HashKeys.partitionKeyHash(key)),
+                HashKey128.lo(HashKeys.partitionKeyHash(key)),
                 now + 30_000, size + key.length());
-        return KinesisEntry.plain(r, shard, 100);
+        return KinesisEntry.plain(new EntrySettings("s", 100, 30_000), r, shard);
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.purekinesis.producer.FailedRecord;
 import io.purekinesis.producer.ProducerMetrics;
 import io.purekinesis.producer.RecordFailedException;
 import io.purekinesis.producer.internal.Completer;
+import io.purekinesis.producer.internal.EntrySettings;
 import io.purekinesis.producer.internal.HashKey128;
 import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.UserRecord;
@@ -55,10 +56,10 @@ class ResultHandlerTest {
         for (int i = 0; i < n; i++) {
             String key = "k" + i;
             budget.reserve(2 + key.length(), 0);
-            UserRecord r = new UserRecord("s", key, null, new byte[2], HashKey128.hi(HashKeys.partitionKeyHash(key)),
-                    HashKey128.lo(HashKeys.partitionKeyHash(key)), clock.millis(), clock.millis() + 30_000,
+            UserRecord r = new UserRecord(key, null, new byte[2], HashKey128.hi(HashKeys.partitionKeyHash(key)),
+                    HashKey128.lo(HashKeys.partitionKeyHash(key)), clock.millis() + 30_000,
                     2 + key.length());
-            collector.enqueue(KinesisEntry.plain(r, "shard-0", 0));
+            collector.enqueue(KinesisEntry.plain(new EntrySettings("s", 0, 30_000), r, "shard-0"));
         }
         return collector.drain(clock.millis(), 1).batches.get(0);
     }
@@ -147,7 +148,7 @@ class ResultHandlerTest {
         handler.onComplete(batch, collector, 10_000, PutRecordsResponse.builder().failedRecordCount(0)
                 .records(PutRecordsResultEntry.builder().build(), ok("shard-0")).build(), null);
         assertTrue(batch.entries().get(1).records().get(0).future().isDone());
-        assertFalse(batch.entries().get(0).records().get(0).isDone());
+        assertFalse(batch.entries().get(0).records().get(0).isDecided());
         assertEquals(1, collector.queuedEntries(), "the first entry waits for its retry");
         clock.advance(Duration.ofSeconds(6));
         PutBatch retry = collector.drain(clock.millis(), 1).batches.get(0);
