@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Turns the data of one Kinesis record into its user records. Data without the magic prefix is a plain
@@ -48,6 +49,8 @@ public final class AggregateDecoder {
      *                                     only when the digest matches but the content is invalid
      */
     public static List<DecodedRecord> decode(byte[] data, String partitionKey, String explicitHashKey, Mode mode) {
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(mode, "mode");
         if (!AggregationFormat.hasMagic(data)) {
             return List.of(plain(data, partitionKey, explicitHashKey));
         }
@@ -63,7 +66,7 @@ public final class AggregateDecoder {
             if (mode == Mode.LENIENT) {
                 return List.of(plain(data, partitionKey, explicitHashKey));
             }
-            throw digestMismatch(data);
+            throw digestMismatch(data, bodyLength);
         }
         return userRecords(parse(data, bodyLength));
     }
@@ -81,22 +84,27 @@ public final class AggregateDecoder {
     }
 
     /**
-     * A cut-off aggregate also fails the digest check; tell the two apart by whether everything after the
-     * magic still parses: a truncated body ends in the middle of a field.
+     * A cut-off aggregate also fails the digest check; tell the two apart by where parsing ends. A complete
+     * aggregate whose bytes were changed still has a body (all but the last 16 bytes) that usually parses, and
+     * when it does not, the bytes after the magic parse no better only if the change hit a length. A cut-off one
+     * ends in the middle of a field both ways.
      */
-    private static MalformedAggregateException digestMismatch(byte[] data) {
-        int afterMagic = data.length - AggregationFormat.MAGIC_LENGTH;
-        try {
-            AggregatedRecord.parseFrom(
-                    CodedInputStream.newInstance(data, AggregationFormat.MAGIC_LENGTH, afterMagic));
-        } catch (IOException e) {
-            if (e.getMessage() != null && e.getMessage().contains("input ended unexpectedly")) {
-                return new MalformedAggregateException(Reason.TRUNCATED, "aggregated record of " + data.length
-                        + " bytes ends in the middle of a protobuf field (cut off?)", e);
-            }
+    private static MalformedAggregateException digestMismatch(byte[] data, int bodyLength) {
+        if (endsMidField(data, bodyLength) && endsMidField(data, data.length - AggregationFormat.MAGIC_LENGTH)) {
+            return new MalformedAggregateException(Reason.TRUNCATED, "aggregated record of " + data.length
+                    + " bytes ends in the middle of a protobuf field (cut off?)");
         }
         return new MalformedAggregateException(Reason.DIGEST_MISMATCH,
                 "MD5 trailer does not match the protobuf body of an aggregated record of " + data.length + " bytes");
+    }
+
+    private static boolean endsMidField(byte[] data, int length) {
+        try {
+            AggregatedRecord.parseFrom(CodedInputStream.newInstance(data, AggregationFormat.MAGIC_LENGTH, length));
+            return false;
+        } catch (IOException e) {
+            return e.getMessage() != null && e.getMessage().contains("input ended unexpectedly");
+        }
     }
 
     private static AggregatedRecord parse(byte[] data, int bodyLength) {

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
@@ -47,6 +48,9 @@ public final class ConsumerConfig {
     public static final int DEFAULT_PROCESSOR_MAX_ATTEMPTS = 4;
     public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_BASE = Duration.ofMillis(200);
     public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_MAX = Duration.ofSeconds(10);
+
+    private static final Pattern STREAM_NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
+    private static final Pattern TABLE_NAME = Pattern.compile("[a-zA-Z0-9_.-]{3,255}");
 
     static final Duration MIN_FAILOVER_TIME = Duration.ofMillis(300);
     static final Duration MAX_FAILOVER_TIME = Duration.ofHours(1);
@@ -524,8 +528,15 @@ public final class ConsumerConfig {
         public ConsumerConfig build() {
             requireText("applicationName", applicationName);
             requireText("streamName", streamName);
+            requireMatch("streamName", streamName, STREAM_NAME, "a stream name of 1-128 characters [a-zA-Z0-9_.-]");
             if (leaseTableName != null) {
                 requireText("leaseTableName", leaseTableName);
+                requireMatch("leaseTableName", leaseTableName, TABLE_NAME,
+                        "a DynamoDB table name of 3-255 characters [a-zA-Z0-9_.-]");
+            } else {
+                requireMatch("applicationName", applicationName, TABLE_NAME,
+                        "a DynamoDB table name of 3-255 characters [a-zA-Z0-9_.-], as it names the lease table"
+                                + " (or set leaseTableName)");
             }
             if (workerId != null) {
                 requireText("workerId", workerId);
@@ -536,14 +547,20 @@ public final class ConsumerConfig {
             requireNonNull("clock", clock);
             checkRange("failoverTime", failoverTime, MIN_FAILOVER_TIME, MAX_FAILOVER_TIME);
             if (leaseRenewalInterval != null) {
-                checkRange("leaseRenewalInterval", leaseRenewalInterval, Duration.ofMillis(10), failoverTime);
-                if (leaseRenewalInterval.compareTo(failoverTime) >= 0) {
-                    throw new IllegalArgumentException("leaseRenewalInterval must be below failoverTime ("
-                            + failoverTime + "), was " + leaseRenewalInterval);
+                requireNonNull("leaseRenewalInterval", leaseRenewalInterval);
+                if (leaseRenewalInterval.compareTo(Duration.ofMillis(10)) < 0
+                        || leaseRenewalInterval.compareTo(failoverTime) >= 0) {
+                    throw new IllegalArgumentException("leaseRenewalInterval must be at least 10 ms and below "
+                            + "failoverTime (" + failoverTime + "), was " + leaseRenewalInterval);
                 }
             }
             if (leaseScanInterval != null) {
-                checkRange("leaseScanInterval", leaseScanInterval, Duration.ofMillis(10), failoverTime);
+                requireNonNull("leaseScanInterval", leaseScanInterval);
+                if (leaseScanInterval.compareTo(Duration.ofMillis(10)) < 0
+                        || leaseScanInterval.compareTo(failoverTime) > 0) {
+                    throw new IllegalArgumentException("leaseScanInterval must be between 10 ms and failoverTime ("
+                            + failoverTime + "), was " + leaseScanInterval);
+                }
             }
             checkRange("maxLeasesToStealAtOneTime", maxLeasesToStealAtOneTime, 1, 100);
             checkRange("maxRecords", maxRecords, 1, MAX_MAX_RECORDS);
@@ -554,8 +571,13 @@ public final class ConsumerConfig {
             checkRange("completedLeaseCleanupDelay", completedLeaseCleanupDelay, Duration.ZERO, Duration.ofDays(7));
             checkRange("processorMaxAttempts", processorMaxAttempts, 1, 100);
             requireNonNull("processorRetryBackoffMax", processorRetryBackoffMax);
-            checkRange("processorRetryBackoffBase", processorRetryBackoffBase, Duration.ofMillis(1),
-                    processorRetryBackoffMax);
+            requireNonNull("processorRetryBackoffBase", processorRetryBackoffBase);
+            if (processorRetryBackoffBase.compareTo(Duration.ofMillis(1)) < 0
+                    || processorRetryBackoffBase.compareTo(processorRetryBackoffMax) > 0) {
+                throw new IllegalArgumentException("processorRetryBackoffBase must be between 1 ms and "
+                        + "processorRetryBackoffMax (" + processorRetryBackoffMax + "), was "
+                        + processorRetryBackoffBase);
+            }
             if (processorFailurePolicy == ProcessorFailurePolicy.DEAD_LETTER && deadLetterHandler == null) {
                 throw new IllegalArgumentException("processorFailurePolicy DEAD_LETTER needs a deadLetterHandler,"
                         + " which is not set");
@@ -575,6 +597,12 @@ public final class ConsumerConfig {
             if (value == null || value.isBlank()) {
                 throw new IllegalArgumentException(field + " is required and must not be blank, was "
                         + (value == null ? "null" : "'" + value + "'"));
+            }
+        }
+
+        private static void requireMatch(String field, String value, Pattern pattern, String what) {
+            if (!pattern.matcher(value).matches()) {
+                throw new IllegalArgumentException(field + " must be " + what + ", was '" + value + "'");
             }
         }
 

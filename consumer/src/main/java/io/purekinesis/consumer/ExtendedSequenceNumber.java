@@ -2,6 +2,7 @@ package io.purekinesis.consumer;
 
 import java.math.BigInteger;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * A position in a shard: a Kinesis sequence number plus the sub-sequence number of a user record inside an
@@ -28,11 +29,15 @@ public final class ExtendedSequenceNumber {
         this.subSequenceNumber = subSequenceNumber;
     }
 
+    /** What Kinesis accepts as a starting sequence number. */
+    private static final Pattern SEQUENCE_NUMBER = Pattern.compile("0|[1-9][0-9]{0,128}");
+
     /**
      * A real position, or a sentinel when {@code sequenceNumber} is one of the sentinel names.
      *
-     * @throws IllegalArgumentException when the sequence number is neither a sentinel nor a non-negative decimal
-     *                                  number, or the sub-sequence number is negative
+     * @throws IllegalArgumentException when the sequence number is neither a sentinel nor a decimal number as
+     *                                  Kinesis writes them (no leading zeros, at most 129 digits), or the
+     *                                  sub-sequence number is negative
      */
     public static ExtendedSequenceNumber of(String sequenceNumber, long subSequenceNumber) {
         Objects.requireNonNull(sequenceNumber, "sequenceNumber");
@@ -42,9 +47,12 @@ public final class ExtendedSequenceNumber {
                 return sentinel;
             }
         }
-        if (sequenceNumber.isEmpty() || !sequenceNumber.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            throw new IllegalArgumentException("sequenceNumber must be a decimal number or a sentinel "
-                    + "(TRIM_HORIZON, LATEST, AT_TIMESTAMP, SHARD_END), was '" + sequenceNumber + "'");
+        // Kinesis refuses any other form in GetShardIterator, so a stored checkpoint like "0123" would block the
+        // shard for every later owner
+        if (!SEQUENCE_NUMBER.matcher(sequenceNumber).matches()) {
+            throw new IllegalArgumentException("sequenceNumber must be a decimal number without leading zeros (at "
+                    + "most 129 digits) or a sentinel (TRIM_HORIZON, LATEST, AT_TIMESTAMP, SHARD_END), was '"
+                    + sequenceNumber + "'");
         }
         if (subSequenceNumber < 0) {
             throw new IllegalArgumentException("subSequenceNumber must be >= 0, was " + subSequenceNumber);

@@ -160,6 +160,7 @@ public final class KinesisConsumer implements AutoCloseable {
         try {
             while (true) {
                 try {
+                    shardSyncer.checkStream(); // before the table: a wrong stream name leaves no empty table behind
                     table.ensureTable(TABLE_READY_TIMEOUT);
                     int created = shardSyncer.sync();
                     log.info("Worker {}: lease table {} ready, {} new leases", config.workerId(), table.tableName(),

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
@@ -20,6 +21,7 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.DescribeTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.DescribeTableResponse;
 import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
@@ -94,7 +96,8 @@ class KinesisConsumerTest {
         });
         KinesisConsumer c = consumer();
         c.start();
-        assertEquals(4, lists.get());
+        // three failed stream checks, a good one before the DynamoDB failure, then the check and the sync's listing
+        assertEquals(6, lists.get());
         assertTrue(describes.get() >= 2);
         c.shutdown().get(5, TimeUnit.SECONDS);
     }
@@ -112,6 +115,8 @@ class KinesisConsumerTest {
         KinesisConsumerException e = assertThrows(KinesisConsumerException.class, c::start);
         assertTrue(e.getMessage().contains("stream s") && e.getMessage().contains("not found"), e.getMessage());
         verify(kinesis, times(1)).listShards(any(ListShardsRequest.class));
+        verify(dynamo, never()).createTable(any(CreateTableRequest.class));
+        verify(dynamo, never()).describeTable(any(DescribeTableRequest.class));
     }
 
     @Test

@@ -60,7 +60,8 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
  * {@link ProducerConfig#maxOutstandingRecords()}; see {@link BackpressureMode}.
  *
  * <p><b>Data arrays</b> passed to {@code add} are not copied: do not modify them until the future completes.
- * {@link ByteBuffer} data is copied.
+ * {@link ByteBuffer} data is copied. A completed future no longer references the data (keeping futures keeps
+ * only their results).
  */
 public final class KinesisProducer implements AutoCloseable {
 
@@ -186,6 +187,8 @@ public final class KinesisProducer implements AutoCloseable {
      * @throws NullPointerException when data is null
      * @throws RecordTooLargeException when data plus partition key UTF-8 bytes exceed 1 MiB
      * @throws BufferFullException when the budget has no room ({@link BackpressureMode})
+     * @throws KinesisProducerException when the thread is interrupted while waiting for room (the interrupt
+     *     status is kept; the record is not added)
      * @throws ProducerClosedException after {@link #close} began
      */
     public CompletableFuture<RecordResult> add(String stream, String partitionKey, String explicitHashKey,
@@ -223,7 +226,7 @@ public final class KinesisProducer implements AutoCloseable {
             UserRecord record = null;
             try {
                 long now = config.clock().millis();
-                record = new UserRecord(stream, partitionKey, explicitHashKey, data, hashHi, hashLo, now,
+                record = new UserRecord(partitionKey, explicitHashKey, data, hashHi, hashLo,
                         now + ttlMillis, (int) size);
                 if (pipeline == null) {
                     pipeline = pipelines.computeIfAbsent(stream,

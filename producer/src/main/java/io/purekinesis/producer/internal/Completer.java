@@ -22,8 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides each record's outcome exactly once ({@link UserRecord#markDone()}), then, on the callback executor,
- * completes its future, hands failures to the dead-letter handler and releases its budget. One executor task per
- * entry or group, not per record. Exceptions from user code are logged, never propagated.
+ * releases its budget, completes its future and hands failures to the dead-letter handler (room first, so a
+ * callback that adds a record is not kept waiting by the record it is called for). One executor task per
+ * entry or group, not per record. Exceptions from user code are logged, never propagated. A record lets go of its
+ * data before its future completes ({@link UserRecord#releasePayload()}): the user may keep the future.
  */
 public final class Completer {
 
@@ -80,13 +82,16 @@ public final class Completer {
         }
         if (!won.isEmpty()) {
             run(() -> {
+                budget.beginCompletion(totalBytes(won), won.size());
                 try {
                     for (int i = 0; i < won.size(); i++) {
-                        won.get(i).future().complete(results.get(i));
+                        UserRecord r = won.get(i);
+                        r.releasePayload();
+                        r.complete(results.get(i));
                     }
                 } finally {
-                    // Whatever happens above, the budget comes back, once, for every record decided here.
-                    budget.release(totalBytes(won), won.size());
+                    // Whatever happens above, a flush waiting for these completions is let go, once.
+                    budget.endCompletion(won.size());
                 }
                 metrics.userRecordsPut(entry.stream(), won.size());
             });
@@ -102,12 +107,14 @@ public final class Completer {
         RecordResult result = new RecordResult(shardId, sequenceNumber, subSequenceNumber, entry.aggregated(),
                 record.attemptsWith(List.copyOf(entry.attempts())));
         run(() -> {
+            budget.beginCompletion(record.sizeBytes(), 1);
             try {
-                record.future().complete(result);
+                record.releasePayload();
+                record.complete(result);
             } finally {
-                budget.release(record.sizeBytes(), 1);
+                budget.endCompletion(1);
             }
-            metrics.userRecordsPut(record.stream(), 1);
+            metrics.userRecordsPut(entry.stream(), 1);
         });
     }
 
@@ -117,20 +124,21 @@ public final class Completer {
      * @param attempts the attempts of the entry that carried them (empty when never sent)
      * @return the records this call failed (those not already completed)
      */
-    public List<FailedRecord> fail(Collection<UserRecord> records, List<Attempt> attempts, FailureReason reason,
-            String errorCode, String errorMessage, Throwable cause) {
+    public List<FailedRecord> fail(String stream, Collection<UserRecord> records, List<Attempt> attempts,
+            FailureReason reason, String errorCode, String errorMessage, Throwable cause) {
         List<Attempt> shared = List.copyOf(attempts);
         List<UserRecord> won = new ArrayList<>(records.size());
         List<FailedRecord> failed = new ArrayList<>(records.size());
         for (UserRecord r : records) {
             if (r.markDone()) {
                 won.add(r);
-                failed.add(new FailedRecord(r.stream(), r.partitionKey(), r.explicitHashKey(), r.data(),
+                failed.add(new FailedRecord(stream, r.partitionKey(), r.explicitHashKey(), r.data(),
                         r.attemptsWith(shared), reason, errorCode, errorMessage));
             }
         }
         if (!won.isEmpty()) {
             run(() -> {
+                budget.beginCompletion(totalBytes(won), won.size());
                 try {
                     for (int i = 0; i < won.size(); i++) {
                         UserRecord r = won.get(i);
@@ -140,16 +148,17 @@ public final class Completer {
                                     || reason == FailureReason.MAX_ATTEMPTS_EXHAUSTED
                                     ? new RecordExpiredException(reason, errorCode, errorMessage, f.attempts())
                                     : new RecordFailedException(reason, errorCode, errorMessage, f.attempts(), cause);
-                            r.future().completeExceptionally(e);
+                            r.releasePayload(); // the FailedRecord has the data
+                            r.completeExceptionally(e);
                         } finally {
                             deadLetter(f);
                         }
                     }
                 } finally {
-                    budget.release(totalBytes(won), won.size());
+                    budget.endCompletion(won.size());
                 }
-                metrics.userRecordsFailed(won.get(0).stream(), won.size());
-                metrics.userRecordsDeadLettered(won.get(0).stream(), won.size());
+                metrics.userRecordsFailed(stream, won.size());
+                metrics.userRecordsDeadLettered(stream, won.size());
             });
         }
         return failed;

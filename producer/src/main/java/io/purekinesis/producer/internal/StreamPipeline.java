@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -58,6 +59,7 @@ public final class StreamPipeline {
     private final Object routingLock = new Object();
     private final AtomicReference<Object> loadOutcome = new AtomicReference<>();
     private final long maxBufferedMillis;
+    private final EntrySettings entrySettings;
     /** Kinesis counts the partition key "a" too: an aggregate's data may be at most 1 MiB - 1. */
     private final int aggregateMaxSize;
     private final Runnable waker;
@@ -86,6 +88,7 @@ public final class StreamPipeline {
         this.completer = completer;
         this.loadBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5), null);
         this.maxBufferedMillis = config.recordMaxBufferedTime().toMillis();
+        this.entrySettings = new EntrySettings(stream, maxBufferedMillis, config.recordTtl().toMillis());
         this.aggregateMaxSize = Math.min(config.aggregationMaxSize(),
                 ProducerConfig.MAX_RECORD_SIZE_BYTES - KinesisEntry.AGGREGATE_PARTITION_KEY.length());
         this.wakeOnNewDeadline = Sender.deadlineWakeupsNeeded(maxBufferedMillis);
@@ -135,7 +138,7 @@ public final class StreamPipeline {
             String shardId = map.shardFor(record.hashHi(), record.hashLo());
             if (!config.aggregationEnabled() || shardId == null) {
                 // No prediction (a gap in the map, e.g. mid-reshard): plain, so Kinesis routes it by its own key.
-                int outcome = collector.offer(KinesisEntry.plain(record, shardId, maxBufferedMillis));
+                int outcome = collector.offer(KinesisEntry.plain(entrySettings, record, shardId));
                 if (outcome != StreamCollector.REFUSED) {
                     return outcome == StreamCollector.WAKE;
                 }
@@ -144,7 +147,7 @@ public final class StreamPipeline {
                 if (aggregator == null) {
                     aggregator = aggregators.computeIfAbsent(shardId, k -> closedShards.contains(k) ? null
                             : new ShardAggregator(shardId, aggregateMaxSize, config.aggregationMaxCount(),
-                                    maxBufferedMillis, wakeOnNewDeadline));
+                                    entrySettings, wakeOnNewDeadline));
                 }
                 if (aggregator != null) {
                     int outcome = aggregator.offer(record, collector);
@@ -161,7 +164,7 @@ public final class StreamPipeline {
                 current = shardMap;
             }
             if (current == map || Thread.holdsLock(routingLock)) {
-                return collector.enqueue(KinesisEntry.plain(record, shardId, maxBufferedMillis));
+                return collector.enqueue(KinesisEntry.plain(entrySettings, record, shardId));
             }
             map = current;
         }
@@ -223,7 +226,7 @@ public final class StreamPipeline {
             for (KinesisEntry e : collector.closeShards(closed, parentsOf)) {
                 boolean tried = !e.attempts().isEmpty();
                 for (UserRecord r : e.records()) {
-                    if (!r.isDone()) {
+                    if (!r.isDecided()) {
                         if (tried) {
                             r.addPriorAttempts(e.attempts());
                         }
@@ -297,7 +300,12 @@ public final class StreamPipeline {
             load = CompletableFuture.failedFuture(e);
         }
         load.orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((map, error) -> {
-            loadOutcome.set(error != null ? RetryPolicy.unwrap(error) : map);
+            Throwable cause = error == null ? null : RetryPolicy.unwrap(error);
+            if (cause instanceof TimeoutException && cause.getMessage() == null) {
+                cause = new TimeoutException("ListShards did not answer within requestTimeout ("
+                        + config.requestTimeout().toMillis() + " ms)");
+            }
+            loadOutcome.set(cause != null ? cause : map);
             waker.run();
         });
     }
@@ -334,7 +342,7 @@ public final class StreamPipeline {
             for (UserRecord r; (r = unrouted.poll()) != null; ) {
                 failed.add(r);
             }
-            completer.fail(failed, List.of(), notFound ? FailureReason.STREAM_NOT_FOUND
+            completer.fail(stream, failed, List.of(), notFound ? FailureReason.STREAM_NOT_FOUND
                     : FailureReason.NON_RETRYABLE_ERROR, code, (notFound ? "stream '" + stream + "' not found: "
                     : "ListShards of stream '" + stream + "' failed: ") + RetryPolicy.errorMessage(error), error);
             nextLoadMillis = now + MIN_REFRESH_GAP_MILLIS;
@@ -357,7 +365,7 @@ public final class StreamPipeline {
             }
         }
         if (!expired.isEmpty()) {
-            completer.fail(expired, List.of(), FailureReason.TTL_EXPIRED, null,
+            completer.fail(stream, expired, List.of(), FailureReason.TTL_EXPIRED, null,
                     "the shard map of stream '" + stream + "' could not be loaded before the record's TTL", null);
         }
     }
@@ -387,8 +395,9 @@ public final class StreamPipeline {
                 if (now >= w.entry().expiryMillis()) {
                     it.remove();
                     released.add(w.entry().shardId());
-                    completer.fail(w.entry().records(), w.entry().attempts(), FailureReason.TTL_EXPIRED, "WrongShard",
-                            "stored in shard " + w.actualShardId() + " which the shard map does not know yet", null);
+                    completer.fail(stream, w.entry().records(), w.entry().attempts(), FailureReason.TTL_EXPIRED,
+                            "WrongShard", "stored in shard " + w.actualShardId()
+                                    + " which the shard map does not know yet", null);
                 } else {
                     refreshRequested = true;
                 }
@@ -412,7 +421,7 @@ public final class StreamPipeline {
                                         + " outside this record's hash key range; resent"));
                     }
                     r.addPriorAttempts(prior);
-                    front.add(KinesisEntry.plain(r, map.shardFor(r.hashHi(), r.hashLo()), maxBufferedMillis));
+                    front.add(KinesisEntry.plain(entrySettings, r, map.shardFor(r.hashHi(), r.hashLo())));
                 }
             }
             LOG.debug("Resolved an aggregate of stream {} stored in unexpected shard {} at {}", stream,
@@ -431,7 +440,7 @@ public final class StreamPipeline {
         }
         if (!collector.pushFront(front, released)) {
             for (KinesisEntry e : front) {
-                completer.fail(e.records(), e.attempts(), FailureReason.PRODUCER_CLOSED, "WrongShard",
+                completer.fail(stream, e.records(), e.attempts(), FailureReason.PRODUCER_CLOSED, "WrongShard",
                         "the producer closed before the record could be resent", null);
             }
         }
@@ -445,9 +454,9 @@ public final class StreamPipeline {
         for (KinesisEntry e : orphans) {
             released.add(e.shardId());
             for (UserRecord r : e.records()) {
-                if (!r.isDone()) {
+                if (!r.isDecided()) {
                     r.addPriorAttempts(e.attempts());
-                    front.add(KinesisEntry.plain(r, map.shardFor(r.hashHi(), r.hashLo()), maxBufferedMillis));
+                    front.add(KinesisEntry.plain(entrySettings, r, map.shardFor(r.hashHi(), r.hashLo())));
                 }
             }
         }

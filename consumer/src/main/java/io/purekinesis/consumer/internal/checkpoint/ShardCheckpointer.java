@@ -92,16 +92,22 @@ public final class ShardCheckpointer implements Checkpointer {
 
     @Override
     public void checkpoint(KinesisUserRecord record) {
-        Objects.requireNonNull(record, "record");
+        if (record == null) {
+            throw new InvalidCheckpointException("checkpoint of shard " + shardId + ": record must not be null");
+        }
         checkpoint(record.sequenceNumber(), record.subSequenceNumber());
     }
 
     @Override
     public synchronized void checkpoint(String sequenceNumber, long subSequenceNumber) {
+        if (sequenceNumber == null) {
+            throw new InvalidCheckpointException("checkpoint of shard " + shardId
+                    + ": sequenceNumber must not be null");
+        }
         ExtendedSequenceNumber target;
         try {
             target = ExtendedSequenceNumber.of(sequenceNumber, subSequenceNumber);
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (IllegalArgumentException e) {
             throw new InvalidCheckpointException("invalid checkpoint for shard " + shardId + ": " + e.getMessage(),
                     e);
         }
@@ -137,10 +143,12 @@ public final class ShardCheckpointer implements Checkpointer {
     }
 
     private void write(ExtendedSequenceNumber target, Set<String> children) {
-        checkLease();
         long start = clock.millis();
         RuntimeException last = null;
         for (int attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+            // before every attempt: a lease lost (and perhaps retaken by this worker for a new processor) while
+            // this one backed off must not get this older position written over the new owner's
+            checkLease();
             boolean ok;
             try {
                 ok = table.checkpoint(shardId, workerId, target, children).join();

@@ -132,6 +132,11 @@ public final class ShardSyncer {
         CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0])).join();
     }
 
+    /** Fails (ResourceNotFoundException, access denied, ...) when the stream cannot be read. */
+    public void checkStream() {
+        kinesis.listShards(ListShardsRequest.builder().streamName(streamName).maxResults(1).build()).join();
+    }
+
     private List<Shard> listShards() {
         List<Shard> out = new ArrayList<>();
         String token = null;

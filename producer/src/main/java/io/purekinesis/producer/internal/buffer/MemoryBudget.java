@@ -1,6 +1,7 @@
 package io.purekinesis.producer.internal.buffer;
 
 import io.purekinesis.producer.BufferFullException;
+import io.purekinesis.producer.KinesisProducerException;
 import io.purekinesis.producer.ProducerClosedException;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -10,8 +11,10 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The producer's only memory budget: outstanding bytes and records, reserved by {@code add} before a record is
- * buffered and released when its future completes. Waiters are served oldest first (a newcomer never takes room
- * an older waiter is waiting for); {@link #close()} wakes them all.
+ * buffered and released once its outcome is decided, just before its future completes, so that an {@code add}
+ * made from a completion callback finds the room the completed record held. Waiters are served oldest first (a
+ * newcomer never takes room an older waiter is waiting for); {@link #close()} wakes them all. {@link #awaitEmpty}
+ * also waits for completions in progress, so a flush returns only once every future has completed.
  */
 public final class MemoryBudget {
 
@@ -22,6 +25,8 @@ public final class MemoryBudget {
     private final Condition empty = lock.newCondition();
     private long bytes;
     private long records;
+    /** Records whose room was released and whose futures are being completed. */
+    private long completing;
     private boolean closed;
 
     public MemoryBudget(long maxBytes, long maxRecords) {
@@ -67,7 +72,8 @@ public final class MemoryBudget {
                         remaining = me.awaitNanos(remaining);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
-                        throw full(recordBytes, "interrupted while waiting");
+                        throw new KinesisProducerException("interrupted while waiting for buffer space (record of "
+                                + recordBytes + " bytes not added)", e);
                     }
                 }
                 if (closed) {
@@ -86,17 +92,37 @@ public final class MemoryBudget {
         }
     }
 
-    /** Returns room taken by completed records and wakes the oldest waiter. */
+    /** Returns room taken by a record that was never accepted (its add failed) and wakes the oldest waiter. */
     public void release(long releasedBytes, long releasedRecords) {
+        beginCompletion(releasedBytes, releasedRecords);
+        endCompletion(releasedRecords);
+    }
+
+    /**
+     * Returns the room of records whose outcome is decided, before their futures complete, and wakes the oldest
+     * waiter; {@link #endCompletion} must follow once the futures are completed.
+     */
+    public void beginCompletion(long releasedBytes, long releasedRecords) {
         lock.lock();
         try {
             bytes -= releasedBytes;
             records -= releasedRecords;
+            completing += releasedRecords;
             Condition next = waiters.peekFirst();
             if (next != null) {
                 next.signal();
             }
-            if (records == 0) {
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The futures of records passed to {@link #beginCompletion} are completed. */
+    public void endCompletion(long completedRecords) {
+        lock.lock();
+        try {
+            completing -= completedRecords;
+            if (records == 0 && completing == 0) {
                 empty.signalAll();
             }
         } finally {
@@ -104,12 +130,12 @@ public final class MemoryBudget {
         }
     }
 
-    /** Waits until nothing is outstanding. @return false on timeout */
+    /** Waits until nothing is outstanding and every decided record's future has completed. @return false on timeout */
     public boolean awaitEmpty(long timeoutNanos) throws InterruptedException {
         lock.lock();
         try {
             long remaining = timeoutNanos;
-            while (records > 0) {
+            while (records > 0 || completing > 0) {
                 if (remaining <= 0) {
                     return false;
                 }

@@ -190,7 +190,7 @@ public final class Sender implements Runnable {
             }
             for (KinesisEntry e : drained.expired) {
                 Attempt last = e.attempts().isEmpty() ? null : e.attempts().get(e.attempts().size() - 1);
-                completer.fail(e.records(), e.attempts(), FailureReason.TTL_EXPIRED,
+                completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.TTL_EXPIRED,
                         last == null ? null : last.errorCode(),
                         last == null ? "record TTL passed before it could be sent" : last.errorMessage(), null);
             }
@@ -225,6 +225,9 @@ public final class Sender implements Runnable {
                     try {
                         if (error instanceof TimeoutException) {
                             sdkCall.cancel(true);
+                            // orTimeout's exception has no message: say what timed out, for the dead letter
+                            error = new TimeoutException("PutRecords did not answer within requestTimeout ("
+                                    + config.requestTimeout().toMillis() + " ms)");
                         }
                         // After close failed this batch's records, handling is harmless: every outcome of an
                         // already decided record is dropped, and an aborted collector takes no retries.
@@ -292,7 +295,7 @@ public final class Sender implements Runnable {
         // records into its pipeline, which is aborted next.
         for (PutBatch batch : List.copyOf(active)) {
             for (KinesisEntry e : batch.entries()) {
-                failed.addAll(fail(e.records(), e.attempts()));
+                failed.addAll(fail(e.stream(), e.records(), e.attempts()));
             }
             CompletableFuture<PutRecordsResponse> call = calls.get(batch);
             if (call != null) {
@@ -300,14 +303,14 @@ public final class Sender implements Runnable {
             }
         }
         for (StreamPipeline p : pipelines) {
-            p.abort((records, attempts) -> failed.addAll(fail(records, attempts)));
+            p.abort((records, attempts) -> failed.addAll(fail(p.stream(), records, attempts)));
         }
         return failed;
     }
 
-    private List<FailedRecord> fail(List<UserRecord> records, List<Attempt> attempts) {
+    private List<FailedRecord> fail(String stream, List<UserRecord> records, List<Attempt> attempts) {
         Attempt last = attempts.isEmpty() ? null : attempts.get(attempts.size() - 1);
-        return completer.fail(records, attempts, FailureReason.PRODUCER_CLOSED,
+        return completer.fail(stream, records, attempts, FailureReason.PRODUCER_CLOSED,
                 last == null ? null : last.errorCode(), "producer closed before the record was stored", null);
     }
 }

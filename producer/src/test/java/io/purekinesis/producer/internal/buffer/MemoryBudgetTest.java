@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.BufferFullException;
+import io.purekinesis.producer.KinesisProducerException;
 import io.purekinesis.producer.ProducerClosedException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -116,5 +117,44 @@ class MemoryBudgetTest {
         assertEquals(false, budget.awaitEmpty(TimeUnit.MILLISECONDS.toNanos(50)));
         CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS).execute(() -> budget.release(10, 1));
         assertTrue(budget.awaitEmpty(5 * SECOND));
+    }
+
+    @Test
+    void roomComesBackBeforeFuturesCompleteButEmptyWaitsForThem() throws Exception {
+        MemoryBudget budget = new MemoryBudget(100, 1);
+        budget.reserve(10, 0);
+        budget.beginCompletion(10, 1);
+        budget.reserve(10, 0); // a callback's add finds the room of the record it is called for
+        budget.beginCompletion(10, 1);
+        assertEquals(0, budget.outstandingRecords());
+        assertEquals(false, budget.awaitEmpty(TimeUnit.MILLISECONDS.toNanos(50)), "two futures still completing");
+        budget.endCompletion(1);
+        budget.endCompletion(1);
+        assertTrue(budget.awaitEmpty(0));
+    }
+
+    @Test
+    void anInterruptedWaitSaysSoAndKeepsTheInterrupt() throws Exception {
+        MemoryBudget budget = new MemoryBudget(100, 1);
+        budget.reserve(10, 0);
+        CopyOnWriteArrayList<Object> seen = new CopyOnWriteArrayList<>();
+        Thread t = new Thread(() -> {
+            try {
+                budget.reserve(10, 10 * SECOND);
+            } catch (RuntimeException e) {
+                seen.add(e);
+                seen.add(Thread.currentThread().isInterrupted());
+            }
+        });
+        t.start();
+        while (budget.waiting() == 0) {
+            Thread.sleep(5);
+        }
+        t.interrupt();
+        t.join();
+        assertInstanceOf(KinesisProducerException.class, seen.get(0));
+        assertTrue(((Exception) seen.get(0)).getMessage().contains("interrupted"));
+        assertEquals(false, seen.get(0) instanceof BufferFullException);
+        assertEquals(true, seen.get(1));
     }
 }
