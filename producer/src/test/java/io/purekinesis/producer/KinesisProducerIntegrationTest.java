@@ -123,8 +123,12 @@ class KinesisProducerIntegrationTest {
         List<CompletableFuture<RecordResult>> futures = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         int afterSplitFrom = -1;
+        // Per-key order is checked below: strict ordering keeps it even when a call must be retried (on a loaded
+        // machine the emulator can pass the request timeout), and a generous timeout keeps such retries, which
+        // could store a call twice, rare.
         try (KinesisProducer producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(kinesis)
-                .recordMaxBufferedTime(Duration.ofMillis(50)).producerName("it-split").build())) {
+                .recordMaxBufferedTime(Duration.ofMillis(50)).strictOrdering(true)
+                .requestTimeout(Duration.ofSeconds(30)).producerName("it-split").build())) {
             for (int round = 0; round < 60; round++) {
                 if (round == 15) {
                     kinesis.splitShard(b -> b.streamName(stream).shardToSplit("shardId-000000000000")
