@@ -1,8 +1,14 @@
 package io.purekinesis.testkit;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -14,7 +20,8 @@ import software.amazon.dynamodb.services.local.main.ServerRunner;
 import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
 
 /**
- * DynamoDB Local, in memory, served over HTTP from this JVM on a free port.
+ * DynamoDB Local, in memory (or, with {@link Builder#dbPath(Path)}, in a file that survives a restart), served over
+ * HTTP from this JVM on a free port.
  *
  * <p>It runs in-process, so it dies with the JVM; call {@link #stop()} or {@link #close()} all the same, since its
  * server threads are not daemons and would keep a JVM that ends normally alive.
@@ -26,11 +33,13 @@ public final class LocalDynamoDb implements AutoCloseable {
 
     private final int port;
     private final boolean sharedDb;
+    private final Path dbPath; // null: in memory
     private DynamoDBProxyServer server; // guarded by this
 
-    private LocalDynamoDb(int port, boolean sharedDb) {
+    private LocalDynamoDb(int port, boolean sharedDb, Path dbPath) {
         this.port = port;
         this.sharedDb = sharedDb;
+        this.dbPath = dbPath;
     }
 
     /** Starts one with default settings. */
@@ -65,9 +74,15 @@ public final class LocalDynamoDb implements AutoCloseable {
         }
     }
 
+    /** The directory of the database file, if file-backed ({@link Builder#dbPath(Path)}). */
+    public Optional<Path> dbPath() {
+        return Optional.ofNullable(dbPath);
+    }
+
     /**
-     * Stops the server if it runs and starts a new one on the same port. Data is in memory only, so the new one
-     * starts with no tables: a restart is a lease table wiped, not a DynamoDB outage that keeps data.
+     * Stops the server if it runs and starts a new one on the same port. In memory (the default) the new one starts
+     * with no tables: a restart is a lease table wiped. File-backed ({@link Builder#dbPath(Path)}) it keeps every
+     * table and item: a DynamoDB outage. Clients built earlier keep working once it is back.
      */
     public synchronized void restart() {
         stop();
@@ -91,12 +106,14 @@ public final class LocalDynamoDb implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "LocalDynamoDb[" + endpoint() + "]";
+        return "LocalDynamoDb[" + endpoint() + (dbPath == null ? ", in memory]" : ", " + dbPath + "]");
     }
 
     private synchronized LocalDynamoDb launch() {
         long startNanos = System.nanoTime();
-        List<String> args = new ArrayList<>(List.of("-inMemory", "-port", Integer.toString(port), "-disableTelemetry"));
+        List<String> args = new ArrayList<>(dbPath == null ? List.of("-inMemory")
+                : List.of("-dbPath", dbPath.toString()));
+        args.addAll(List.of("-port", Integer.toString(port), "-disableTelemetry"));
         if (sharedDb) {
             args.add("-sharedDb");
         }
@@ -130,6 +147,7 @@ public final class LocalDynamoDb implements AutoCloseable {
 
         private int port;
         private boolean sharedDb = true;
+        private Path dbPath;
 
         private Builder() {
         }
@@ -152,8 +170,26 @@ public final class LocalDynamoDb implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Keeps the data in a database file in this directory ({@code -dbPath}; created if missing) instead of in
+         * memory, so tables and items survive {@link #stop()} and {@link #restart()}, and a later start on the same
+         * directory. Default: in memory ({@code -inMemory}). A file-backed DynamoDB Local is slower; use it for the
+         * tests that restart it.
+         */
+        public Builder dbPath(Path dbPath) {
+            this.dbPath = Objects.requireNonNull(dbPath, "dbPath").toAbsolutePath();
+            return this;
+        }
+
         public LocalDynamoDb start() {
-            return new LocalDynamoDb(port != 0 ? port : FreePorts.pick(), sharedDb).launch();
+            if (dbPath != null) {
+                try {
+                    Files.createDirectories(dbPath);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("Could not create the DynamoDB Local directory " + dbPath, e);
+                }
+            }
+            return new LocalDynamoDb(port != 0 ? port : FreePorts.pick(), sharedDb, dbPath).launch();
         }
     }
 }
