@@ -279,19 +279,10 @@ public final class AggregateEncoder {
 
         /** The key into {@link #scratch} if it is ASCII (one UTF-8 byte per char): its length, else -1. */
         private int copyAscii(String key) {
-            int length = key.length();
-            if (scratch.length < length) {
-                scratch = new byte[Math.max(length, scratch.length * 2)];
+            if (scratch.length < key.length()) {
+                scratch = new byte[Math.max(key.length(), scratch.length * 2)];
             }
-            byte[] out = scratch;
-            for (int i = 0; i < length; i++) {
-                char c = key.charAt(i);
-                if (c >= 0x80) {
-                    return -1;
-                }
-                out[i] = (byte) c;
-            }
-            return length;
+            return AggregationFormat.asciiInto(key, scratch);
         }
     }
 }

@@ -66,6 +66,26 @@ public final class AggregationFormat {
         return bytes;
     }
 
+    /**
+     * Writes {@code s} into {@code out} when it is ASCII (its UTF-8 bytes are then its chars) and fits: most keys
+     * are, and this encodes them without a new array. Returns the length, or -1 when {@code s} is not ASCII or is
+     * longer than {@code out} (then encode it the usual way).
+     */
+    public static int asciiInto(String s, byte[] out) {
+        int length = s.length();
+        if (length > out.length) {
+            return -1;
+        }
+        for (int i = 0; i < length; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                return -1;
+            }
+            out[i] = (byte) c;
+        }
+        return length;
+    }
+
     static void writeMagic(byte[] out) {
         System.arraycopy(MAGIC, 0, out, 0, MAGIC_LENGTH);
     }

@@ -1,5 +1,6 @@
 package io.purekinesis.producer.internal;
 
+import io.purekinesis.aggregation.AggregationFormat;
 import io.purekinesis.aggregation.HashKeys;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -62,19 +63,7 @@ public final class HashKey128 {
      * this saves an array per {@code add}. Returns the length, or -1 for other keys (encoded the usual way).
      */
     private int copyAscii(String key) {
-        int length = key.length();
-        if (length > SCRATCH_KEY_LENGTH) {
-            return -1;
-        }
-        byte[] out = keyBytes;
-        for (int i = 0; i < length; i++) {
-            char c = key.charAt(i);
-            if (c >= 0x80) {
-                return -1;
-            }
-            out[i] = (byte) c;
-        }
-        return length;
+        return AggregationFormat.asciiInto(key, keyBytes);
     }
 
     public long hi() {
