@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -41,7 +42,8 @@ class ChaosSuiteTest {
                 .failRecords(Fault.RECORD_THROTTLED, 0.5, When.rate(0.5))
                 .failRecords(Fault.RECORD_INTERNAL_FAILURE, 0.3, When.rate(0.6))
                 .build();
-        Reconciliation r = runSimple(endpoints, "per-record", kinesis, null, 2);
+        Reconciliation r = runSimple(endpoints, "per-record", kinesis, null, 2,
+                () -> injectedAll(kinesis, Fault.RECORD_THROTTLED, Fault.RECORD_INTERNAL_FAILURE));
         assertClean(r, false);
         assertInjected(kinesis, Fault.RECORD_THROTTLED, Fault.RECORD_INTERNAL_FAILURE);
     }
@@ -54,7 +56,8 @@ class ChaosSuiteTest {
         onEveryCall(kinesis, Fault.INTERNAL_FAILURE, 0.05);
         onEveryCall(kinesis, Fault.SERVICE_UNAVAILABLE, 0.05);
         FaultInjector faults = kinesis.build();
-        Reconciliation r = runSimple(endpoints, "throttle-5xx", faults, null, 2);
+        Reconciliation r = runSimple(endpoints, "throttle-5xx", faults, null, 2,
+                () -> injectedAll(faults, Fault.THROTTLING, Fault.INTERNAL_FAILURE, Fault.SERVICE_UNAVAILABLE));
         assertClean(r, false);
         assertInjected(faults, Fault.THROTTLING, Fault.INTERNAL_FAILURE, Fault.SERVICE_UNAVAILABLE);
     }
@@ -68,7 +71,8 @@ class ChaosSuiteTest {
         FaultInjector dynamoDb = FaultInjector.builder().seed(33)
                 .delay(FaultInjector.ANY_OPERATION, Duration.ofMillis(100), When.rate(0.2))
                 .build();
-        Reconciliation r = runSimple(endpoints, "latency-timeout", kinesis, dynamoDb, 2);
+        Reconciliation r = runSimple(endpoints, "latency-timeout", kinesis, dynamoDb, 2,
+                () -> injectedAll(kinesis, Fault.LATENCY, Fault.TIMEOUT) && injectedAll(dynamoDb, Fault.LATENCY));
         assertClean(r, false);
         assertInjected(kinesis, Fault.LATENCY, Fault.TIMEOUT);
         assertInjected(dynamoDb, Fault.LATENCY);
@@ -82,7 +86,8 @@ class ChaosSuiteTest {
         FaultInjector dynamoDb = FaultInjector.builder().seed(44)
                 .fail(Fault.CONNECTION_RESET, FaultInjector.ANY_OPERATION, When.rate(0.03))
                 .build();
-        Reconciliation r = runSimple(endpoints, "resets", kinesis, dynamoDb, 2);
+        Reconciliation r = runSimple(endpoints, "resets", kinesis, dynamoDb, 2,
+                () -> injectedAll(kinesis, Fault.CONNECTION_RESET) && injectedAll(dynamoDb, Fault.CONNECTION_RESET));
         assertClean(r, false);
         assertInjected(kinesis, Fault.CONNECTION_RESET);
         assertInjected(dynamoDb, Fault.CONNECTION_RESET);
@@ -93,7 +98,8 @@ class ChaosSuiteTest {
         FaultInjector kinesis = FaultInjector.builder().seed(5)
                 .fail(Fault.EXPIRED_ITERATOR, "GetRecords", When.rate(0.2))
                 .build();
-        Reconciliation r = runSimple(endpoints, "expired-iterator", kinesis, null, 2);
+        Reconciliation r = runSimple(endpoints, "expired-iterator", kinesis, null, 2,
+                () -> injectedAll(kinesis, Fault.EXPIRED_ITERATOR));
         assertClean(r, false);
         assertInjected(kinesis, Fault.EXPIRED_ITERATOR);
     }
@@ -109,7 +115,8 @@ class ChaosSuiteTest {
                 .fail(Fault.THROTTLING, FaultInjector.ANY_OPERATION, When.rate(0.1))
                 .fail(Fault.CONDITIONAL_CHECK_FAILED, "UpdateItem", When.rate(0.03))
                 .build();
-        Reconciliation r = runSimple(endpoints, "ddb-throttle-ccf", null, dynamoDb, 3);
+        Reconciliation r = runSimple(endpoints, "ddb-throttle-ccf", null, dynamoDb, 3,
+                () -> injectedAll(dynamoDb, Fault.THROTTLING, Fault.CONDITIONAL_CHECK_FAILED));
         assertClean(r, true);
         assertInjected(dynamoDb, Fault.THROTTLING, Fault.CONDITIONAL_CHECK_FAILED);
     }
@@ -235,13 +242,16 @@ class ChaosSuiteTest {
                     "the third worker takes a lease");
             w.stopWorker("w1");
             long afterStop = w.added();
-            assertTrue(Workload.await(() -> w.added() > afterStop + 800, PROCESSING_DEADLINE));
+            Fault[] kinesisFaults = {Fault.RECORD_THROTTLED, Fault.RECORD_INTERNAL_FAILURE, Fault.THROTTLING,
+                    Fault.SERVICE_UNAVAILABLE, Fault.CONNECTION_RESET, Fault.EXPIRED_ITERATOR, Fault.LATENCY};
+            // the rates are low and a short run makes few calls: go on until every fault class has happened
+            assertTrue(Workload.await(() -> w.added() > afterStop + 800 && injectedAll(kinesis, kinesisFaults)
+                    && injectedAll(dynamoDb, Fault.THROTTLING), PROCESSING_DEADLINE));
             Reconciliation r = w.finish(PROCESSING_DEADLINE);
             printFaults("mixed kinesis", kinesis);
             printFaults("mixed dynamodb", dynamoDb);
             assertClean(r, false);
-            assertInjected(kinesis, Fault.RECORD_THROTTLED, Fault.RECORD_INTERNAL_FAILURE, Fault.THROTTLING,
-                    Fault.SERVICE_UNAVAILABLE, Fault.CONNECTION_RESET, Fault.EXPIRED_ITERATOR, Fault.LATENCY);
+            assertInjected(kinesis, kinesisFaults);
             assertInjected(dynamoDb, Fault.THROTTLING);
         }
     }
@@ -253,9 +263,12 @@ class ChaosSuiteTest {
         faults.fail(fault, FaultInjector.ANY_OPERATION, When.rate(rate));
     }
 
-    /** {@code workers} in-process workers, {@link #RECORDS} records at the default rate, then reconcile. */
+    /**
+     * {@code workers} in-process workers, {@link #RECORDS} records at the default rate (more, 100 at a time, until
+     * {@code faultsSeen}), then reconcile.
+     */
     private static Reconciliation runSimple(LocalEndpoints endpoints, String name, FaultInjector kinesis,
-                                            FaultInjector dynamoDb, int workers) {
+                                            FaultInjector dynamoDb, int workers, BooleanSupplier faultsSeen) {
         Workload.Builder builder = Workload.builder(endpoints).name(name);
         if (kinesis != null) {
             builder.kinesisFaults(kinesis);
@@ -268,6 +281,11 @@ class ChaosSuiteTest {
                 w.startWorker("w" + i);
             }
             w.produce(RECORDS);
+            // the faults come by rate: on an unlucky run a rare class may not have happened yet, so go on a little
+            long deadline = System.nanoTime() + PROCESSING_DEADLINE.toNanos();
+            while (!faultsSeen.getAsBoolean() && System.nanoTime() < deadline) {
+                w.produce(100);
+            }
             Reconciliation r = w.finish(PROCESSING_DEADLINE);
             if (kinesis != null) {
                 printFaults(name + " kinesis", kinesis);
@@ -285,6 +303,16 @@ class ChaosSuiteTest {
 
     private static void assertClean(Reconciliation r, boolean duplicatesAllowed) {
         assertEquals(List.of(), r.problems(duplicatesAllowed, false), r.line());
+    }
+
+    private static boolean injectedAll(FaultInjector faults, Fault... expected) {
+        Map<Fault, Long> counts = faults.injectedCounts();
+        for (Fault fault : expected) {
+            if (counts.get(fault) == 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void assertInjected(FaultInjector faults, Fault... expected) {

@@ -1,6 +1,7 @@
 package io.purekinesis.testkit;
 
 import java.net.SocketException;
+import java.nio.ByteBuffer;
 import java.net.SocketTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
@@ -14,10 +15,15 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.reactivestreams.Publisher;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.ClientType;
 import software.amazon.awssdk.core.SdkRequest;
 import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -69,10 +75,11 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
  * request never reaches the endpoint, and a call here is one HTTP attempt. The SDK's retry strategy retries the
  * retryable ones (throttling, 5xx, timeouts, resets) as it would on AWS, and each retry is a new call to the rules;
  * tests that want to see the fault itself build the client with
- * {@code overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()))}. {@link Fault#LATENCY} sleeps
- * before transmission, on the thread that sends the attempt: for the first attempt that is the caller's thread, so
- * even an async client's method blocks before returning its future; retries run on the SDK's scheduler thread.
- * Several rules may match a call: all latencies are added, then the first failing rule, in builder order, throws.
+ * {@code overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()))}. {@link Fault#LATENCY} delays
+ * the answer: for an async client the response is handed on later by a timer thread, so the caller's thread (for
+ * a producer, its one sender loop) is never blocked and other calls go on meanwhile; for a sync client the calling
+ * thread sleeps before transmission. Several rules may match a call: all latencies are added, then the first
+ * failing rule, in builder order, throws (for an async client a failing call fails at once, without the delay).
  *
  * <p><b>Per-record faults</b> ({@link Fault#RECORD_THROTTLED}, {@link Fault#RECORD_INTERNAL_FAILURE}) apply to
  * PutRecords, once per API call (retries resend the same entries). The chosen entries are removed from the request
@@ -216,6 +223,8 @@ public final class FaultInjector implements ExecutionInterceptor {
     /** Positions of the entries removed from a PutRecords request, for its response; per injector, so several fit. */
     private final ExecutionAttribute<int[]> failedPositions;
     private final ExecutionAttribute<Fault> failedAs;
+    /** Milliseconds to hold an async attempt's response back; 0 for none (set on every attempt). */
+    private final ExecutionAttribute<Long> responseDelay;
     private volatile boolean enabled = true;
 
     private FaultInjector(Builder builder) {
@@ -227,6 +236,7 @@ public final class FaultInjector implements ExecutionInterceptor {
         long instance = INSTANCES.incrementAndGet();
         this.failedPositions = new ExecutionAttribute<>(FaultInjector.class.getName() + ".failedPositions." + instance);
         this.failedAs = new ExecutionAttribute<>(FaultInjector.class.getName() + ".failedAs." + instance);
+        this.responseDelay = new ExecutionAttribute<>(FaultInjector.class.getName() + ".responseDelay." + instance);
     }
 
     public static Builder builder() {
@@ -325,6 +335,7 @@ public final class FaultInjector implements ExecutionInterceptor {
 
     @Override
     public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+        attributes.putAttribute(responseDelay, 0L); // attributes outlive an attempt: clear the last one's delay
         if (!enabled) {
             return;
         }
@@ -344,12 +355,38 @@ public final class FaultInjector implements ExecutionInterceptor {
                 injected.incrementAndGet(rule.fault().ordinal());
             }
         }
-        if (sleepMillis > 0) {
+        boolean async = attributes.getAttribute(SdkExecutionAttribute.CLIENT_TYPE) == ClientType.ASYNC;
+        if (sleepMillis > 0 && async) {
+            attributes.putAttribute(responseDelay, sleepMillis);
+        } else if (sleepMillis > 0) {
             sleep(sleepMillis);
         }
         if (failure != null) {
             throw failure;
         }
+    }
+
+    /** An async attempt with {@link Fault#LATENCY}: its response reaches the SDK that much later, off any caller. */
+    @Override
+    public Optional<Publisher<ByteBuffer>> modifyAsyncHttpResponseContent(Context.ModifyHttpResponse context,
+            ExecutionAttributes attributes) {
+        Optional<Publisher<ByteBuffer>> body = context.responsePublisher();
+        Long delay = attributes.getAttribute(responseDelay);
+        if (delay == null || delay <= 0 || body.isEmpty()) {
+            return body;
+        }
+        Publisher<ByteBuffer> publisher = body.get();
+        return Optional.of(subscriber -> DelayTimer.INSTANCE.schedule(() -> publisher.subscribe(subscriber), delay,
+                TimeUnit.MILLISECONDS));
+    }
+
+    /** One daemon timer thread for every injector's delayed responses, started on first use. */
+    private static final class DelayTimer {
+        static final ScheduledExecutorService INSTANCE = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "purekinesis-fault-injector-delay");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Counts the call for the rule; if it is hit, a random source for this rule and call. */

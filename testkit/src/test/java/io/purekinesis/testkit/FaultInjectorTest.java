@@ -411,6 +411,28 @@ class FaultInjectorTest {
                 .partitionKey(partitionKey).data(SdkBytes.fromUtf8String(partitionKey)).build())));
     }
 
+    @Test
+    void latencyOnAnAsyncClientDelaysTheAnswerNotTheCaller() {
+        FaultInjector faults = FaultInjector.builder()
+                .delay("ListStreams", Duration.ofSeconds(2), When.calls(2, 2))
+                .build();
+        try (KinesisAsyncClient faulty = kinesisWith(faults)) {
+            listStreams(faulty); // warm: connection and marshallers
+            long start = System.nanoTime();
+            java.util.concurrent.CompletableFuture<?> answer = faulty.listStreams();
+            long returnedAfter = System.nanoTime() - start;
+            long otherCallStart = System.nanoTime();
+            listStreams(faulty); // not held up by the delayed one
+            long otherCall = System.nanoTime() - otherCallStart;
+            Futures.join(answer);
+            long answeredAfter = System.nanoTime() - start;
+            assertTrue(returnedAfter < Duration.ofSeconds(1).toNanos(), "the caller was blocked " + returnedAfter);
+            assertTrue(otherCall < Duration.ofSeconds(1).toNanos(), "another call waited " + otherCall);
+            assertTrue(answeredAfter >= Duration.ofSeconds(2).toNanos(), "answered after " + answeredAfter);
+            assertEquals(1, faults.injected(Fault.LATENCY));
+        }
+    }
+
     private static void listStreams(KinesisAsyncClient client) {
         Futures.join(client.listStreams());
     }
