@@ -140,24 +140,14 @@ class StalledEndpointProducerTest {
                 // (d) the endpoint comes back: the same producer stores new records
                 kinesisLocal.restart();
                 long downMillis = (System.nanoTime() - stallStart) / 1_000_000;
-                List<String> recovered = produceAndAwait(producer, ledger, stream, "recovery", RECOVERY, recordSize);
-                sampling.set(false);
-                sampler.join();
-
-                // (a) the bound held throughout
-                assertTrue(ledger.maxBytes.get() <= MAX_BYTES, "outstanding bytes peaked at " + ledger.maxBytes);
-                assertTrue(ledger.maxRecords.get() <= maxRecords, "outstanding records peaked at " + ledger.maxRecords);
-
-                List<String> succeeded = ledger.assertEachAccountedForOnce();
-                Map<String, Integer> stored = storedUserRecords(client, stream);
-                assertStoredExactlyTheSucceeded(stored, succeeded);
-                assertTrue(succeeded.containsAll(recovered));
+                Map<String, Integer> stored = recoverAndCheck(producer, ledger, client, stream, recordSize,
+                        maxRecords, sampling, sampler);
                 System.out.printf("STALL refused: endpoint down %d ms (TTL %d ms), adds accepted during outage %d,"
                         + " rejected (BufferFullException) %d, expired+dead-lettered %d, %s; peak outstanding"
                         + " %d records / %d bytes (limits %d / %d); warm-up stored %d, after restart stored %d of %d;"
                         + " stream holds %d user records, each once; stall lasted %d ms until the last expiry%n",
                         downMillis, TTL.toMillis(), accepted, rejected, stall.size(), summary, ledger.maxRecords.get(),
-                        ledger.maxBytes.get(), maxRecords, MAX_BYTES, WARM_UP, recovered.size(), RECOVERY,
+                        ledger.maxBytes.get(), maxRecords, MAX_BYTES, WARM_UP, RECOVERY, RECOVERY,
                         stored.size(), stallMillis);
             } finally {
                 producer.close(Duration.ofSeconds(10));
@@ -228,22 +218,15 @@ class StalledEndpointProducerTest {
                 assertTrue(swallowed > 0, "no request reached the stalled endpoint");
 
                 proxy.mode(StalledEndpointProxy.Mode.PASS);
-                List<String> recovered = produceAndAwait(producer, ledger, stream, "recovery", RECOVERY, recordSize);
-                sampling.set(false);
-                sampler.join();
-
-                assertTrue(ledger.maxRecords.get() <= maxRecords, "outstanding records peaked at " + ledger.maxRecords);
-                assertTrue(ledger.maxBytes.get() <= MAX_BYTES, "outstanding bytes peaked at " + ledger.maxBytes);
-                List<String> succeeded = ledger.assertEachAccountedForOnce();
-                Map<String, Integer> stored = storedUserRecords(direct, stream);
-                assertStoredExactlyTheSucceeded(stored, succeeded);
+                Map<String, Integer> stored = recoverAndCheck(producer, ledger, direct, stream, recordSize,
+                        maxRecords, sampling, sampler);
                 System.out.printf("STALL open: endpoint stalled %d ms (TTL %d ms, requestTimeout %d ms), adds accepted"
                         + " %d, rejected at once (FAIL_FAST) %d (first in %d us: %s), expired+dead-lettered %d, %s;"
                         + " %d request bytes swallowed; peak outstanding %d records / %d bytes (limits %d / %d);"
                         + " after recovery stored %d of %d; stream holds %d user records, each once%n",
                         stallMillis, TTL.toMillis(), REQUEST_TIMEOUT.toMillis(), accepted, rejected, firstRejectMicros,
                         first.getMessage(), stall.size(), summary, swallowed, ledger.maxRecords.get(),
-                        ledger.maxBytes.get(), maxRecords, MAX_BYTES, recovered.size(), RECOVERY, stored.size());
+                        ledger.maxBytes.get(), maxRecords, MAX_BYTES, RECOVERY, RECOVERY, stored.size());
             } finally {
                 producer.close(Duration.ofSeconds(10));
             }
@@ -300,6 +283,26 @@ class StalledEndpointProducerTest {
             assertFalse(f.isCompletedExceptionally());
         }
         return data;
+    }
+
+    /**
+     * The endpoint is back: the same producer stores {@link #RECOVERY} new records (all of them, or this throws); the
+     * budget bound held throughout the sampling; every record ended exactly once; the stream holds exactly the
+     * records whose futures succeeded. @return the user records in the stream, with their copies
+     */
+    private static Map<String, Integer> recoverAndCheck(KinesisProducer producer, Ledger ledger,
+            KinesisAsyncClient client, String stream, int recordSize, int maxRecords, AtomicBoolean sampling,
+            Thread sampler) throws Exception {
+        List<String> recovered = produceAndAwait(producer, ledger, stream, "recovery", RECOVERY, recordSize);
+        sampling.set(false);
+        sampler.join();
+        assertTrue(ledger.maxBytes.get() <= MAX_BYTES, "outstanding bytes peaked at " + ledger.maxBytes);
+        assertTrue(ledger.maxRecords.get() <= maxRecords, "outstanding records peaked at " + ledger.maxRecords);
+        List<String> succeeded = ledger.assertEachAccountedForOnce();
+        Map<String, Integer> stored = storedUserRecords(client, stream);
+        assertStoredExactlyTheSucceeded(stored, succeeded);
+        assertTrue(succeeded.containsAll(recovered));
+        return stored;
     }
 
     private static Thread sampler(KinesisProducer producer, Ledger ledger, AtomicBoolean running) {

@@ -42,7 +42,8 @@ public final class HashKey128 {
     public static HashKey128 hashPartitionKey(String partitionKey) {
         HashKey128 h = SCRATCH.get();
         h.md5.reset();
-        int ascii = h.copyAscii(partitionKey);
+        // most keys are ASCII: their UTF-8 bytes go through a scratch buffer, saving an array per add
+        int ascii = AggregationFormat.asciiInto(partitionKey, h.keyBytes);
         if (ascii >= 0) {
             h.md5.update(h.keyBytes, 0, ascii);
         } else {
@@ -56,14 +57,6 @@ public final class HashKey128 {
         h.hi = readLong(h.digest, 0);
         h.lo = readLong(h.digest, 8);
         return h;
-    }
-
-    /**
-     * The key's bytes into {@link #keyBytes} when it is ASCII (UTF-8 is then one byte per char): most keys are, and
-     * this saves an array per {@code add}. Returns the length, or -1 for other keys (encoded the usual way).
-     */
-    private int copyAscii(String key) {
-        return AggregationFormat.asciiInto(key, keyBytes);
     }
 
     public long hi() {
