@@ -217,8 +217,9 @@ class ChaosSuiteTest {
     @Test
     void mixedFaults(LocalEndpoints endpoints) {
         FaultInjector.Builder faults = FaultInjector.builder().seed(8)
-                .failRecords(Fault.RECORD_THROTTLED, 0.2, When.rate(0.3))
-                .failRecords(Fault.RECORD_INTERNAL_FAILURE, 0.3, When.rate(0.2))
+                // 0.5 of the entries: aggregated calls carry one or two, and round(0.2 * 1) would fail none
+                .failRecords(Fault.RECORD_THROTTLED, 0.5, When.rate(0.2))
+                .failRecords(Fault.RECORD_INTERNAL_FAILURE, 0.5, When.rate(0.2))
                 .fail(Fault.THROTTLING, "PutRecords", When.rate(0.05))
                 .fail(Fault.EXPIRED_ITERATOR, "GetRecords", When.rate(0.05))
                 .delay(FaultInjector.ANY_OPERATION, Duration.ofMillis(100), When.rate(0.1));

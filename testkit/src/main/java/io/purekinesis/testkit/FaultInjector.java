@@ -540,7 +540,8 @@ public final class FaultInjector implements ExecutionInterceptor {
         /**
          * In the selected PutRecords calls, fails {@code round(fraction * entries)} entries, picked at random, with
          * {@link Fault#RECORD_THROTTLED} or {@link Fault#RECORD_INTERNAL_FAILURE}. Only the first matching
-         * per-record rule applies to a call.
+         * per-record rule applies to a call. Mind the rounding with an aggregating producer, whose calls carry one or
+         * two entries per shard: a fraction below 0.5 then fails nothing in a one-entry call.
          */
         public Builder failRecords(Fault fault, double fraction, When when) {
             Objects.requireNonNull(fault, "fault");
