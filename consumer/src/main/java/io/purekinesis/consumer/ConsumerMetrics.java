@@ -58,4 +58,23 @@ public interface ConsumerMetrics {
     /** A shard stopped because its processor kept failing (policy STOP_SHARD). */
     default void shardFailed(String shardId, Throwable cause) {
     }
+
+    /**
+     * A lease-table row cannot be used (unreadable, or another stream's), reported while running each time its
+     * problem appears or changes. The row is left alone: its shard is not processed until it is repaired (see the
+     * README's "Lease rows the consumer cannot use"). Alert on this.
+     */
+    default void unusableLeaseRow(String leaseKey, String problem) {
+    }
+
+    /**
+     * A call failed for a reason that does not pass by itself: refused credentials or a missing permission, a
+     * missing stream or lease table, a validation error. The consumer keeps retrying (and logs at ERROR); someone
+     * has to act. Alert on this.
+     *
+     * @param operation the IAM action, e.g. {@code kinesis:GetRecords}
+     * @param resource  what it was about, e.g. {@code stream orders}
+     */
+    default void nonTransientFailure(String operation, String resource, Throwable cause) {
+    }
 }

@@ -3,6 +3,8 @@ package io.purekinesis.consumer;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.consumer.internal.Backoff;
 import io.purekinesis.consumer.internal.ClientHolder;
+import io.purekinesis.consumer.internal.FailureReporter;
+import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.NamedThreadFactory;
 import io.purekinesis.consumer.internal.SafeMetrics;
 import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
@@ -11,7 +13,10 @@ import io.purekinesis.consumer.internal.dispatch.ShardConsumer.Outcome;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseCoordinator;
+import io.purekinesis.consumer.internal.lease.LeaseScan;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.lease.StreamIdentity;
+import io.purekinesis.consumer.internal.lease.UnusableRows;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,13 +37,13 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClientBuilder;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
 import software.amazon.awssdk.services.kinesis.model.ChildShard;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 
 /**
  * The worker: leases shards of one stream through a DynamoDB lease table shared with its peers (KCL's schema),
@@ -88,7 +93,10 @@ public final class KinesisConsumer implements AutoCloseable {
     /** Orders state changes against starting shard consumers, so none starts after shutdown began. */
     private final Object lifecycleLock = new Object();
     private final CompletableFuture<Void> shutdownFuture = new CompletableFuture<>();
+    private final FailureReporter shardSyncFailures;
     private volatile ScheduledFuture<?> shardSyncTask;
+    /** Why the consumer is stopped, for the message of a later start(); set with the STOPPED state. */
+    private volatile String stoppedBecause;
 
     /** A consumer for {@code config}; nothing runs until {@link #start()}. */
     public KinesisConsumer(ConsumerConfig config, RecordProcessorFactory factory) {
@@ -98,6 +106,7 @@ public final class KinesisConsumer implements AutoCloseable {
     KinesisConsumer(ConsumerConfig config, RecordProcessorFactory factory, Random random) {
         this.config = config;
         this.metrics = SafeMetrics.wrap(config.metrics());
+        this.shardSyncFailures = new FailureReporter(log, metrics);
         this.factory = factory;
         this.random = random;
         this.kinesis = config.kinesisClient().map(ClientHolder::shared)
@@ -108,9 +117,9 @@ public final class KinesisConsumer implements AutoCloseable {
         this.shardSyncer = new ShardSyncer(kinesis.client(), config.streamName(), table, config.initialPosition(),
                 config.completedLeaseCleanupDelay());
         String worker = config.workerId();
-        this.leaseScheduler = scheduler(3, new NamedThreadFactory(worker, "lease"));
-        this.fetchScheduler = scheduler(2, new NamedThreadFactory(worker, "fetch"));
-        this.processorExecutor = Executors.newCachedThreadPool(new NamedThreadFactory(worker, "processor"));
+        this.leaseScheduler = scheduler(3, new NamedThreadFactory(worker, "lease", this));
+        this.fetchScheduler = scheduler(2, new NamedThreadFactory(worker, "fetch", this));
+        this.processorExecutor = Executors.newCachedThreadPool(new NamedThreadFactory(worker, "processor", this));
         this.coordinator = new LeaseCoordinator(table, worker, config.failoverTime(), config.leaseRenewalInterval(),
                 config.leaseScanInterval(), config.maxLeasesToStealAtOneTime(), metrics, config.clock(),
                 random, leaseScheduler, new LeaseEvents());
@@ -143,15 +152,20 @@ public final class KinesisConsumer implements AutoCloseable {
     }
 
     /**
-     * Creates the lease table if missing (and waits until it is ACTIVE), creates leases for shards without one,
-     * then starts renewing, taking and processing leases in the background. Returns when that has started.
+     * Checks the stream (DescribeStreamSummary), creates the lease table if missing (and waits until it is ACTIVE),
+     * checks the table's key schema and every lease row, creates leases for shards without one, then starts
+     * renewing, taking and processing leases in the background. Returns when that has started. Transient failures
+     * (throttling, 5xx, connection problems) are retried for up to 60 s; anything else fails at once.
      *
-     * @throws IllegalStateException if already started
-     * @throws KinesisConsumerException if the lease table or the stream cannot be reached
+     * @throws IllegalStateException if this consumer was started before (a consumer runs once: build a new one)
+     * @throws LeaseTableException if the lease table has another key schema, or rows the consumer cannot use
+     *                             (unreadable, or another stream's); the message names each row and its repair
+     * @throws KinesisConsumerException if the stream or the lease table cannot be reached, naming the operation,
+     *                                  the resource and, for credentials or permissions, what to change
      */
     public void start() {
         if (!state.compareAndSet(State.NEW, State.RUNNING)) {
-            throw new IllegalStateException("consumer " + config.workerId() + " was already started");
+            throw new IllegalStateException(whyNotStartable());
         }
         log.info("Starting consumer {}", config);
         Backoff backoff = Backoff.of(START_BACKOFF_BASE, START_BACKOFF_MAX, random::nextDouble);
@@ -160,72 +174,116 @@ public final class KinesisConsumer implements AutoCloseable {
         try {
             while (true) {
                 try {
-                    shardSyncer.checkStream(); // before the table: a wrong stream name leaves no empty table behind
+                    // the stream before the table: a wrong stream name leaves no empty table behind
+                    StreamIdentity stream = shardSyncer.describeStream();
                     table.ensureTable(TABLE_READY_TIMEOUT);
-                    int created = shardSyncer.sync();
-                    log.info("Worker {}: lease table {} ready, {} new leases", config.workerId(), table.tableName(),
-                            created);
+                    table.bindStream(stream);
+                    LeaseScan scan = table.scan().join();
+                    UnusableRows.refuseIfAny(table.tableName(), config.streamName(), scan);
+                    int created = shardSyncer.sync(scan);
+                    log.info("Worker {}: lease table {} ready for stream {}, {} new leases", config.workerId(),
+                            table.tableName(), stream, created);
                     break;
                 } catch (RuntimeException e) {
-                    Throwable cause = LeaseTable.unwrap(e);
+                    Throwable cause = Failures.unwrap(e);
                     long now = System.nanoTime();
                     if (++failures == 1) {
                         deadline = now + START_RETRY_TIME.toNanos();
                     }
-                    String what = "could not start consumer " + config.workerId() + " on stream "
-                            + config.streamName() + " with lease table " + table.tableName();
-                    if (!isTransient(cause)) {
-                        halt();
-                        throw new KinesisConsumerException(what + ": " + cause, cause);
+                    if (!Failures.isTransient(cause)) {
+                        throw failedStart(startFailure(cause, null));
                     }
                     if (now - deadline >= 0) {
-                        halt();
-                        throw new KinesisConsumerException(what + ": still failing after " + failures
-                                + " attempts in " + START_RETRY_TIME.toSeconds() + " s: " + cause, cause);
+                        throw failedStart(startFailure(cause, "still failing after " + failures + " attempts in "
+                                + START_RETRY_TIME.toSeconds() + " s"));
                     }
                     long delay = Math.min(backoff.delay(failures).toNanos(), deadline - now);
-                    log.warn("{} (attempt {}); retrying in {} ms: {}", what, failures,
-                            TimeUnit.NANOSECONDS.toMillis(delay), cause.toString());
+                    log.warn("Consumer {} could not start yet (attempt {}); retrying in {} ms: {}", config.workerId(),
+                            failures, TimeUnit.NANOSECONDS.toMillis(delay), Failures.describe(cause));
                     TimeUnit.NANOSECONDS.sleep(delay);
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            halt();
-            throw new KinesisConsumerException("interrupted while starting", e);
+            throw failedStart(new KinesisConsumerException("consumer " + config.workerId()
+                    + " was interrupted while starting", e));
         }
         coordinator.start();
         long sync = config.shardSyncInterval().toMillis();
         shardSyncTask = leaseScheduler.scheduleWithFixedDelay(this::syncShards, sync, sync, TimeUnit.MILLISECONDS);
     }
 
-    /**
-     * Whether a failure at start may pass by itself: throttling and limits, 5xx, client-side errors (connection,
-     * timeouts) except missing credentials or region. Not: a missing stream, access denied, validation errors.
-     */
-    static boolean isTransient(Throwable e) {
-        if (e instanceof AwsServiceException s) {
-            String code = s.awsErrorDetails() == null ? null : s.awsErrorDetails().errorCode();
-            return s.isThrottlingException() || s.statusCode() >= 500 || isLimit(code)
-                    || isLimit(s.getClass().getSimpleName());
-        }
-        if (e instanceof SdkClientException) {
-            String m = e.getMessage();
-            return m == null || !(m.startsWith("Unable to load credentials") || m.startsWith("Unable to load region"));
-        }
-        return e instanceof java.io.IOException || e instanceof TimeoutException;
+    /** What start() says when the consumer is not NEW. */
+    private String whyNotStartable() {
+        String id = "consumer " + config.workerId();
+        String once = ": a KinesisConsumer runs once; build a new one (with the same config) to start again";
+        return switch (state.get()) {
+            case RUNNING -> id + " is already running: start() was called before";
+            case SHUTTING_DOWN -> id + " is shutting down" + once;
+            case STOPPED -> id + " " + stoppedBecause + once;
+            case NEW -> id + " is new"; // lost a race with a concurrent start()
+        };
     }
 
-    private static boolean isLimit(String code) {
-        return "LimitExceededException".equals(code) || "ProvisionedThroughputExceededException".equals(code)
-                || "RequestLimitExceeded".equals(code) || "ThrottlingException".equals(code);
+    /** Stops what a failed start() began and returns {@code e} for throwing. */
+    private KinesisConsumerException failedStart(KinesisConsumerException e) {
+        synchronized (lifecycleLock) {
+            state.set(State.STOPPED);
+            stoppedBecause = "failed to start (" + e.getMessage() + ")";
+        }
+        stopThreads();
+        closeClients();
+        shutdownFuture.complete(null);
+        return e;
+    }
+
+    /** The exception start() throws for {@code cause}; {@code gaveUp} says how long it was retried, if it was. */
+    private KinesisConsumerException startFailure(Throwable cause, String gaveUp) {
+        if (cause instanceof KinesisConsumerException k) {
+            return k; // a LeaseTableException: its message is complete
+        }
+        StringBuilder m = new StringBuilder("consumer ").append(config.workerId())
+                .append(" could not start on stream ").append(config.streamName()).append(" with lease table ")
+                .append(table.tableName()).append(": ");
+        if (gaveUp != null) {
+            m.append(gaveUp).append(": ");
+        }
+        m.append(Failures.describe(cause));
+        Throwable sdk = Failures.sdkCause(cause);
+        if (sdk instanceof ResourceNotFoundException) {
+            m.append(". Stream ").append(config.streamName()).append(" does not exist ").append(kinesisLocation())
+                    .append(": check streamName, and region / kinesisEndpoint (or those of the kinesisClient you "
+                            + "pass)");
+        } else if (Failures.classify(sdk) == Failures.Kind.TRANSIENT && sdk instanceof SdkClientException) {
+            m.append(". Check the endpoints (kinesisEndpoint, dynamoDbEndpoint), the region and the network");
+        }
+        return new KinesisConsumerException(m.toString(), cause);
+    }
+
+    /** "in region R at endpoint E", as far as the Kinesis client says. */
+    private String kinesisLocation() {
+        try {
+            var c = kinesis.client().serviceClientConfiguration();
+            return "in region " + c.region() + c.endpointOverride().map(u -> " at endpoint " + u).orElse("");
+        } catch (RuntimeException e) {
+            return "in the client's region";
+        }
+    }
+
+    /**
+     * How start() classifies failures (one place for the whole consumer: {@link Failures}); kept for tests.
+     */
+    static boolean isTransient(Throwable e) {
+        return Failures.isTransient(e);
     }
 
     private void syncShards() {
         try {
             shardSyncer.sync();
+            shardSyncFailures.recovered();
         } catch (RuntimeException e) {
-            log.warn("Shard sync failed; retrying in {}", config.shardSyncInterval(), LeaseTable.unwrap(e));
+            shardSyncFailures.report("Shard sync of worker " + config.workerId(), "retrying in "
+                    + config.shardSyncInterval(), e);
         }
     }
 
@@ -242,27 +300,45 @@ public final class KinesisConsumer implements AutoCloseable {
     /**
      * Shuts down gracefully: stops taking leases and fetching, lets running processRecords calls finish, calls
      * shutdownRequested on every processor (checkpoint there), then releases the leases so peers take them at once,
-     * and closes the clients the consumer built. Idempotent.
+     * and closes the clients the consumer built. Idempotent: a second call returns the same future. Before
+     * {@link #start()} it only closes the clients the consumer built; the consumer cannot be started afterwards.
+     *
+     * <p>Do not wait for the returned future inside a processor callback: the shutdown waits for that callback to
+     * return. Use {@link #close(Duration)}, which knows.
      *
      * @return completes when all of that is done
      */
     public CompletableFuture<Void> shutdown() {
-        State s = state.get();
-        if (s == State.NEW) {
-            if (state.compareAndSet(State.NEW, State.STOPPED)) {
-                stopThreads();
-                closeClients();
-                shutdownFuture.complete(null);
-            }
-            return shutdownFuture;
-        }
-        boolean begin;
+        return shutdown("was shut down (shutdown() or close())");
+    }
+
+    private CompletableFuture<Void> shutdown(String reason) {
+        boolean begin = false;
+        boolean beforeStart = false;
+        State was;
         synchronized (lifecycleLock) {
-            begin = state.compareAndSet(State.RUNNING, State.SHUTTING_DOWN);
+            was = state.get();
+            if (was == State.NEW) {
+                state.set(State.STOPPED);
+                stoppedBecause = reason + " before it was started";
+                beforeStart = true;
+            } else if (was == State.RUNNING) {
+                state.set(State.SHUTTING_DOWN);
+                stoppedBecause = reason;
+                begin = true;
+            }
         }
-        if (begin) {
-            Thread t = new NamedThreadFactory(config.workerId(), "shutdown").newThread(this::doShutdown);
+        if (beforeStart) {
+            log.info("Consumer {} shut down before start(): nothing was running", config.workerId());
+            stopThreads();
+            closeClients();
+            shutdownFuture.complete(null);
+        } else if (begin) {
+            Thread t = new NamedThreadFactory(config.workerId(), "shutdown", this).newThread(this::doShutdown);
             t.start();
+        } else {
+            log.info("Consumer {}: shutdown requested again; it {}", config.workerId(),
+                    was == State.SHUTTING_DOWN ? "is already shutting down" : stoppedBecause);
         }
         return shutdownFuture;
     }
@@ -271,14 +347,26 @@ public final class KinesisConsumer implements AutoCloseable {
      * {@link #shutdown()} and waits up to {@code timeout}; after that, stops at once (leases left expire after the
      * failover time).
      *
+     * <p>Called on one of the consumer's own threads (from a processor, dead-letter or metrics callback), it cannot
+     * wait, since the shutdown waits for that callback: it begins the shutdown, logs a warning and returns false at
+     * once; the shutdown completes after the callback returns.
+     *
      * @return true if the graceful shutdown completed in time
      */
     public boolean close(Duration timeout) {
+        CompletableFuture<Void> done = shutdown("was closed");
+        if (NamedThreadFactory.isCurrentThreadOf(this) && !done.isDone()) {
+            log.warn("Consumer {}: close() was called on the consumer's own thread {} (from a processor or other "
+                    + "callback), which the shutdown has to wait for; the shutdown goes on in the background once "
+                    + "the callback returns", config.workerId(), Thread.currentThread().getName());
+            return false;
+        }
         try {
-            shutdown().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             return true;
         } catch (TimeoutException e) {
-            log.warn("Graceful shutdown of {} did not finish within {}; stopping now", config.workerId(), timeout);
+            log.warn("Graceful shutdown of {} did not finish within {} (a processor callback still running?); "
+                    + "stopping now without releasing the leases still held", config.workerId(), timeout);
             halt();
             return false;
         } catch (InterruptedException e) {
@@ -325,7 +413,9 @@ public final class KinesisConsumer implements AutoCloseable {
         } catch (RuntimeException e) {
             log.warn("Graceful shutdown of {} failed", config.workerId(), e);
         } finally {
-            state.set(State.STOPPED);
+            synchronized (lifecycleLock) {
+                state.set(State.STOPPED);
+            }
             stopThreads();
             closeClients();
             shutdownFuture.complete(null);
@@ -340,12 +430,18 @@ public final class KinesisConsumer implements AutoCloseable {
         State previous;
         synchronized (lifecycleLock) {
             previous = state.getAndSet(State.STOPPED);
+            if (previous == State.NEW) {
+                stoppedBecause = "was halted before it was started";
+            } else if (stoppedBecause == null) {
+                stoppedBecause = "was halted";
+            }
         }
         if (previous == State.STOPPED) {
             stopThreads();
             return;
         }
-        log.warn("Worker {} halting without releasing its leases", config.workerId());
+        log.warn("Worker {} halting without releasing its {} leases (they expire after {})", config.workerId(),
+                coordinator.heldLeaseKeys().size(), config.failoverTime());
         cancelShardSync();
         coordinator.stopRenewing();
         for (ShardConsumer c : consumers.values()) {
@@ -462,8 +558,8 @@ public final class KinesisConsumer implements AutoCloseable {
             try {
                 shardSyncer.createChildLeases(children);
             } catch (RuntimeException e) {
-                log.warn("Creating the child leases of {} failed; the next shard sync creates them", shardId,
-                        LeaseTable.unwrap(e));
+                log.warn("Creating the child leases of {} failed; the next shard sync creates them: {}", shardId,
+                        Failures.describe(e));
             }
         }
 

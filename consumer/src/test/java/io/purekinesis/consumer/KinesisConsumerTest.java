@@ -2,25 +2,26 @@ package io.purekinesis.consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
-import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.DescribeTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.DescribeTableResponse;
@@ -30,12 +31,15 @@ import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
 import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
 import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.dynamodb.model.TableStatus;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryResponse;
 import software.amazon.awssdk.services.kinesis.model.KinesisException;
 import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
-import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 
 class KinesisConsumerTest {
 
@@ -49,6 +53,43 @@ class KinesisConsumerTest {
                 });
     }
 
+    private static CompletableFuture<DescribeStreamSummaryResponse> streamSummary() {
+        return CompletableFuture.completedFuture(DescribeStreamSummaryResponse.builder().streamDescriptionSummary(
+                StreamDescriptionSummary.builder().streamName("s")
+                        .streamARN("arn:aws:kinesis:us-east-1:000000000000:stream/s")
+                        .streamCreationTimestamp(Instant.parse("2026-01-01T00:00:00Z")).build()).build());
+    }
+
+    private static DescribeTableResponse active() {
+        return DescribeTableResponse.builder().table(TableDescription.builder().tableName("app")
+                .keySchema(k -> k.attributeName("leaseKey").keyType("HASH"))
+                .attributeDefinitions(a -> a.attributeName("leaseKey").attributeType("S"))
+                .tableStatus(TableStatus.ACTIVE).build()).build();
+    }
+
+    /** A healthy stream and an empty, ACTIVE lease table. */
+    private void healthy() {
+        when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenReturn(streamSummary());
+        when(kinesis.listShards(any(ListShardsRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                ListShardsResponse.builder().shards(List.of()).build()));
+        when(dynamo.describeTable(any(DescribeTableRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                active()));
+        when(dynamo.scan(any(ScanRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                ScanResponse.builder().items(List.of()).build()));
+    }
+
+    private static KinesisException kinesisError(String code, int status) {
+        return (KinesisException) KinesisException.builder().message(code + " message").statusCode(status)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(code + " message").build())
+                .build();
+    }
+
+    private static DynamoDbException dynamoError(String code, int status) {
+        return (DynamoDbException) DynamoDbException.builder().message(code + " message").statusCode(status)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(code + " message").build())
+                .build();
+    }
+
     @Test
     void userClientsAreNeverClosed() throws Exception {
         KinesisConsumer c = consumer();
@@ -60,63 +101,123 @@ class KinesisConsumerTest {
 
     @Test
     void startFailureNamesTableAndStreamAndLeavesUserClientsOpen() {
+        when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenReturn(streamSummary());
         when(dynamo.describeTable(any(DescribeTableRequest.class))).thenReturn(CompletableFuture.failedFuture(
                 new IllegalStateException("connection refused")));
         KinesisConsumer c = consumer();
         KinesisConsumerException e = assertThrows(KinesisConsumerException.class, c::start);
-        assertTrue(e.getMessage().contains("lease table app") && e.getMessage().contains("stream s"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("lease table app") && e.getMessage().contains("stream s")
+                && e.getMessage().contains("dynamodb:DescribeTable"), e.getMessage());
         verify(dynamo, never()).close();
-        assertThrows(IllegalStateException.class, c::start);
-    }
-
-    private static DescribeTableResponse active() {
-        return DescribeTableResponse.builder().table(TableDescription.builder().tableName("app")
-                .tableStatus(TableStatus.ACTIVE).build()).build();
+        IllegalStateException again = assertThrows(IllegalStateException.class, c::start);
+        assertTrue(again.getMessage().contains("failed to start") && again.getMessage().contains("build a new one"),
+                again.getMessage());
     }
 
     @Test
     void transientFailuresAtStartAreRetried() throws Exception {
+        healthy();
         AtomicInteger describes = new AtomicInteger();
         when(dynamo.describeTable(any(DescribeTableRequest.class))).thenAnswer(inv -> describes.incrementAndGet() == 1
                 ? CompletableFuture.failedFuture(DynamoDbException.builder().message("service unavailable")
                         .statusCode(503).build())
                 : CompletableFuture.completedFuture(active()));
-        when(dynamo.scan(any(ScanRequest.class))).thenReturn(CompletableFuture.completedFuture(
-                ScanResponse.builder().items(List.of()).build()));
-        AtomicInteger lists = new AtomicInteger();
-        when(kinesis.listShards(any(ListShardsRequest.class))).thenAnswer(inv -> switch (lists.incrementAndGet()) {
-            case 1 -> CompletableFuture.failedFuture(SdkClientException.create("connection reset"));
-            case 2 -> CompletableFuture.failedFuture(LimitExceededException.builder().message("rate exceeded")
-                    .build());
-            case 3 -> CompletableFuture.failedFuture(KinesisException.builder().message("throttled")
-                    .awsErrorDetails(AwsErrorDetails.builder().errorCode("ThrottlingException").build())
-                    .statusCode(400).build());
-            default -> CompletableFuture.completedFuture(ListShardsResponse.builder().shards(List.of()).build());
-        });
+        AtomicInteger summaries = new AtomicInteger();
+        when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenAnswer(inv ->
+                switch (summaries.incrementAndGet()) {
+                    case 1 -> CompletableFuture.failedFuture(SdkClientException.create("connection reset"));
+                    case 2 -> CompletableFuture.failedFuture(LimitExceededException.builder().message("rate exceeded")
+                            .build());
+                    case 3 -> CompletableFuture.failedFuture(kinesisError("ThrottlingException", 400));
+                    default -> streamSummary();
+                });
         KinesisConsumer c = consumer();
         c.start();
-        // three failed stream checks, a good one before the DynamoDB failure, then the check and the sync's listing
-        assertEquals(6, lists.get());
+        // three failed stream checks, a good one before the DynamoDB failure, then the good one of the last attempt
+        assertEquals(5, summaries.get());
         assertTrue(describes.get() >= 2);
         c.shutdown().get(5, TimeUnit.SECONDS);
     }
 
     @Test
     void aMissingStreamFailsTheStartAtOnceNamingTheStream() {
-        when(dynamo.describeTable(any(DescribeTableRequest.class))).thenReturn(CompletableFuture.completedFuture(
-                active()));
-        when(dynamo.scan(any(ScanRequest.class))).thenReturn(CompletableFuture.completedFuture(
-                ScanResponse.builder().items(List.of()).build()));
-        when(kinesis.listShards(any(ListShardsRequest.class))).thenReturn(CompletableFuture.failedFuture(
-                ResourceNotFoundException.builder().message("Stream s under account 1 not found.").statusCode(400)
-                        .build()));
+        healthy();
+        when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenReturn(
+                CompletableFuture.failedFuture(ResourceNotFoundException.builder()
+                        .message("Stream s under account 1 not found.").statusCode(400).build()));
         KinesisConsumer c = consumer();
         KinesisConsumerException e = assertThrows(KinesisConsumerException.class, c::start);
-        assertTrue(e.getMessage().contains("stream s") && e.getMessage().contains("not found"), e.getMessage());
-        verify(kinesis, times(1)).listShards(any(ListShardsRequest.class));
+        assertTrue(e.getMessage().contains("stream s") && e.getMessage().contains("not found")
+                && e.getMessage().contains("region"), e.getMessage());
+        verify(kinesis, times(1)).describeStreamSummary(any(DescribeStreamSummaryRequest.class));
         verify(dynamo, never()).createTable(any(CreateTableRequest.class));
         verify(dynamo, never()).describeTable(any(DescribeTableRequest.class));
+    }
+
+    @Test
+    void accessDeniedOnTheStreamFailsTheStartAtOnceNamingOperationResourceAndSetting() {
+        healthy();
+        when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenReturn(
+                CompletableFuture.failedFuture(kinesisError("AccessDeniedException", 400)));
+        KinesisConsumer c = consumer();
+        long start = System.nanoTime();
+        KinesisConsumerException e = assertThrows(KinesisConsumerException.class, c::start);
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(KinesisConsumer.START_RETRY_TIME
+                .toSeconds()), "not retried until the start deadline");
+        verify(kinesis, times(1)).describeStreamSummary(any(DescribeStreamSummaryRequest.class));
+        assertTrue(e.getMessage().contains("kinesis:DescribeStreamSummary") && e.getMessage().contains("stream s")
+                && e.getMessage().contains("credentialsProvider") && e.getMessage().contains("IAM"),
+                e.getMessage());
+    }
+
+    @Test
+    void credentialsThatCannotBeLoadedFailTheStartAtOnce() {
+        healthy();
+        when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenReturn(
+                CompletableFuture.failedFuture(SdkClientException.create("Unable to load credentials from any of "
+                        + "the providers in the chain AwsCredentialsProviderChain")));
+        KinesisConsumerException e = assertThrows(KinesisConsumerException.class, consumer()::start);
+        verify(kinesis, times(1)).describeStreamSummary(any(DescribeStreamSummaryRequest.class));
+        assertTrue(e.getMessage().contains("No AWS credentials") && e.getMessage().contains("credentialsProvider"),
+                e.getMessage());
+    }
+
+    @Test
+    void refusedDynamoDbCredentialsFailTheStartAtOnceNamingTheTable() {
+        healthy();
+        for (String code : List.of("UnrecognizedClientException", "ExpiredTokenException")) {
+            when(dynamo.scan(any(ScanRequest.class))).thenReturn(CompletableFuture.failedFuture(
+                    dynamoError(code, 400)));
+            KinesisConsumerException e = assertThrows(KinesisConsumerException.class, consumer()::start);
+            assertTrue(e.getMessage().contains("dynamodb:Scan on lease table app") && e.getMessage().contains(code)
+                    && e.getMessage().contains("credentialsProvider"), e.getMessage());
+        }
+        verify(dynamo, times(2)).scan(any(ScanRequest.class));
+    }
+
+    @Test
+    void lifecycleMessagesSayWhatHappened() throws Exception {
+        healthy();
+        KinesisConsumer running = consumer();
+        running.start();
+        assertTrue(assertThrows(IllegalStateException.class, running::start).getMessage()
+                .contains("already running"));
+        CompletableFuture<Void> first = running.shutdown();
+        assertSame(first, running.shutdown(), "a second shutdown is the same shutdown");
+        first.get(10, TimeUnit.SECONDS);
+        String afterShutdown = assertThrows(IllegalStateException.class, running::start).getMessage();
+        assertTrue(afterShutdown.contains("was shut down") && afterShutdown.contains("runs once"), afterShutdown);
+        assertFalse(afterShutdown.contains("already started"), afterShutdown);
+
+        KinesisConsumer closed = consumer();
+        closed.start();
+        assertTrue(closed.close(java.time.Duration.ofSeconds(10)));
+        assertTrue(assertThrows(IllegalStateException.class, closed::start).getMessage().contains("was closed"));
+
+        KinesisConsumer never = consumer();
+        never.shutdown().get(5, TimeUnit.SECONDS);
+        String beforeStart = assertThrows(IllegalStateException.class, never::start).getMessage();
+        assertTrue(beforeStart.contains("before it was started"), beforeStart);
     }
 
     @Test

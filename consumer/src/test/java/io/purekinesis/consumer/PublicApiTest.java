@@ -20,7 +20,7 @@ class PublicApiTest {
             "ConsumerConfig$ProcessorFailurePolicy", "ConsumerMetrics", "DeadLetterHandler",
             "ExtendedSequenceNumber", "InitialPosition", "InitializationInput", "InvalidCheckpointException",
             "KinesisConsumer", "KinesisConsumerException", "KinesisUserRecord", "LeaseLostException",
-            "ProcessRecordsInput", "RecordProcessor", "RecordProcessorFactory");
+            "LeaseTableException", "ProcessRecordsInput", "RecordProcessor", "RecordProcessorFactory");
 
     @Test
     void publicTypesOfTheApiPackage() throws IOException, ClassNotFoundException {

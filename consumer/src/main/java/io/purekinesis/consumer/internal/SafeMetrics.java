@@ -88,4 +88,14 @@ public final class SafeMetrics implements ConsumerMetrics {
     public void shardFailed(String shardId, Throwable cause) {
         call("shardFailed", () -> delegate.shardFailed(shardId, cause));
     }
+
+    @Override
+    public void unusableLeaseRow(String leaseKey, String problem) {
+        call("unusableLeaseRow", () -> delegate.unusableLeaseRow(leaseKey, problem));
+    }
+
+    @Override
+    public void nonTransientFailure(String operation, String resource, Throwable cause) {
+        call("nonTransientFailure", () -> delegate.nonTransientFailure(operation, resource, cause));
+    }
 }

@@ -7,6 +7,7 @@ import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InvalidCheckpointException;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.LeaseLostException;
+import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import java.time.Clock;
 import java.time.Duration;
@@ -153,10 +154,15 @@ public final class ShardCheckpointer implements Checkpointer {
             try {
                 ok = table.checkpoint(shardId, workerId, target, children).join();
             } catch (CompletionException e) {
-                Throwable cause = LeaseTable.unwrap(e);
+                Throwable cause = Failures.unwrap(e);
                 last = cause instanceof RuntimeException ? (RuntimeException) cause : e;
-                log.warn("Checkpoint of shard {} at {} failed (attempt {} of {})", shardId, target, attempt,
-                        MAX_WRITE_ATTEMPTS, cause);
+                if (!Failures.isTransient(cause)) {
+                    // credentials, permissions, a deleted table: retrying now cannot help, the processor decides
+                    throw new CheckpointFailedException("checkpoint of shard " + shardId + " at " + target
+                            + " failed: " + Failures.describe(cause), cause);
+                }
+                log.warn("Checkpoint of shard {} at {} failed (attempt {} of {}): {}", shardId, target, attempt,
+                        MAX_WRITE_ATTEMPTS, Failures.describe(cause));
                 sleep(100L * attempt);
                 continue;
             }
@@ -171,7 +177,7 @@ public final class ShardCheckpointer implements Checkpointer {
             return;
         }
         throw new CheckpointFailedException("checkpoint of shard " + shardId + " at " + target + " failed after "
-                + MAX_WRITE_ATTEMPTS + " attempts", last);
+                + MAX_WRITE_ATTEMPTS + " attempts: " + Failures.describe(last), last);
     }
 
     private static void sleep(long millis) {

@@ -5,8 +5,10 @@ import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisUserRecord;
+import io.purekinesis.consumer.internal.AwsCalls;
 import io.purekinesis.consumer.internal.Backoff;
-import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.FailureReporter;
+import io.purekinesis.consumer.internal.Failures;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -84,6 +86,8 @@ public final class ShardFetcher {
     private final Clock clock;
     private final AtomicBoolean waitingForSpace = new AtomicBoolean();
     private final AtomicLong queuedBytes = new AtomicLong();
+    private final String resource;
+    private final FailureReporter failureReporter;
     private volatile boolean stopped;
     private volatile boolean started;
 
@@ -124,6 +128,8 @@ public final class ShardFetcher {
             long maxPrefetchBytes, ScheduledExecutorService scheduler, ConsumerMetrics metrics, Backoff backoff,
             Clock clock) {
         this.clock = clock;
+        this.resource = "shard " + shardId + " of stream " + streamName;
+        this.failureReporter = new FailureReporter(log, metrics);
         this.maxPrefetchBytes = maxPrefetchBytes;
         this.kinesis = kinesis;
         this.streamName = streamName;
@@ -225,7 +231,8 @@ public final class ShardFetcher {
             log.debug("Shard {}: GetShardIterator {}", shardId, request.shardIteratorTypeAsString());
             // handle, not whenComplete: the latter's future fails with the call's failure even after failed()
             // dealt with it, and exceptionally() would then start a second task chain on the shard
-            kinesis.getShardIterator(request).handleAsync((r, e) -> {
+            AwsCalls.call("kinesis:GetShardIterator", resource, request, kinesis::getShardIterator)
+                    .handleAsync((r, e) -> {
                 if (e != null) {
                     failed("GetShardIterator", e);
                 } else {
@@ -243,7 +250,8 @@ public final class ShardFetcher {
             });
             return;
         }
-        kinesis.getRecords(GetRecordsRequest.builder().shardIterator(iterator).limit(maxRecords).build())
+        AwsCalls.call("kinesis:GetRecords", resource, GetRecordsRequest.builder().shardIterator(iterator)
+                        .limit(maxRecords).build(), kinesis::getRecords)
                 .whenCompleteAsync((r, e) -> {
                     if (e != null) {
                         failed("GetRecords", e);
@@ -297,6 +305,9 @@ public final class ShardFetcher {
     private void received(GetRecordsResponse r) {
         if (stopped) {
             return;
+        }
+        if (failures > 0) {
+            failureReporter.recovered();
         }
         failures = 0;
         Deaggregator.Result result = Deaggregator.convert(shardId, r.records(), range, floor);
@@ -355,15 +366,18 @@ public final class ShardFetcher {
             schedule(backoff.delay(failures));
             return;
         }
-        kinesis.describeStreamSummary(DescribeStreamSummaryRequest.builder().streamName(streamName).build())
+        AwsCalls.call("kinesis:DescribeStreamSummary", "stream " + streamName, DescribeStreamSummaryRequest.builder()
+                        .streamName(streamName).build(), kinesis::describeStreamSummary)
                 .handleAsync((r, e) -> {
                     if (stopped) {
                         return null;
                     }
                     if (e != null) {
-                        log.warn("Shard {}: neither the shard nor stream {} can be found; retrying: {}", shardId,
-                                streamName, LeaseTable.unwrap(e).toString());
-                        schedule(backoff.delay(failures));
+                        Duration delay = backoff.delay(failures);
+                        failureReporter.report("Shard " + shardId + ": GetShardIterator says the shard does not exist,"
+                                + " and DescribeStreamSummary of its stream (deleted? wrong region or endpoint?)",
+                                "retrying in " + delay, e);
+                        schedule(delay);
                         return null;
                     }
                     log.warn("Shard {} of stream {} no longer exists: it expired past the stream's retention "
@@ -379,7 +393,7 @@ public final class ShardFetcher {
     }
 
     private void failed(String call, Throwable e) {
-        Throwable cause = LeaseTable.unwrap(e);
+        Throwable cause = Failures.sdkCause(e);
         if (stopped) {
             return;
         }
@@ -400,8 +414,8 @@ public final class ShardFetcher {
         if (cause instanceof ProvisionedThroughputExceededException) {
             log.debug("Shard {}: {} throttled; backing off {}", shardId, call, delay);
         } else {
-            log.warn("Shard {}: {} failed (attempt {}); retrying in {}: {}", shardId, call, failures, delay,
-                    cause.toString());
+            failureReporter.report("Shard " + shardId + ": " + call + " (attempt " + failures + ")",
+                    "retrying in " + delay, e);
         }
         schedule(delay.compareTo(minTimeBetweenReads) < 0 ? minTimeBetweenReads : delay);
     }

@@ -35,20 +35,23 @@ public final class LeaseBalancer {
      */
     public static Plan plan(List<Lease> all, Predicate<Lease> isExpired, String workerId, int maxSteal,
             Random random) {
-        return plan(all, isExpired, l -> true, workerId, maxSteal, random);
+        return plan(all, Set.of(), isExpired, l -> true, workerId, maxSteal, random);
     }
 
     /**
      * @param all        every shard lease in the table
+     * @param unusable   keys of rows that exist but cannot be used (unreadable, another stream's): never assigned,
+     *                   and, as parents, not completed, so their children wait
      * @param isExpired  whether an owned lease's counter has not moved for the failover time; must be false for
      *                   the leases the worker holds (it would otherwise take them a second time)
      * @param provenLive whether an owned lease was seen renewed: only such leases are stolen, so a worker that just
      *                   started does not steal (and wait for a handoff) from an owner that may be dead
      */
-    public static Plan plan(List<Lease> all, Predicate<Lease> isExpired, Predicate<Lease> provenLive,
-            String workerId, int maxSteal, Random random) {
+    public static Plan plan(List<Lease> all, Set<String> unusable, Predicate<Lease> isExpired,
+            Predicate<Lease> provenLive, String workerId, int maxSteal, Random random) {
         Map<String, Lease> byKey = all.stream().collect(Collectors.toMap(Lease::leaseKey, l -> l, (a, b) -> a));
-        List<Lease> assignable = all.stream().filter(l -> !l.isCompleted() && parentsCompleted(l, byKey))
+        List<Lease> assignable = all.stream()
+                .filter(l -> !l.isCompleted() && parentsCompleted(l, byKey, unusable))
                 .collect(Collectors.toList());
         Map<String, Integer> counts = new HashMap<>();
         counts.put(workerId, 0);
@@ -107,12 +110,15 @@ public final class LeaseBalancer {
                 target, workers);
     }
 
-    /** A parent whose lease is gone counts as completed (as in KCL, where finished leases are cleaned up). */
-    static boolean parentsCompleted(Lease lease, Map<String, Lease> byKey) {
+    /**
+     * A parent whose lease is gone counts as completed (as in KCL, where finished leases are cleaned up); one whose
+     * row exists but cannot be read does not: nobody can tell whether it was read to its end.
+     */
+    static boolean parentsCompleted(Lease lease, Map<String, Lease> byKey, Set<String> unusable) {
         Set<String> parents = lease.parentShardIds();
         for (String parent : parents) {
             Lease p = byKey.get(parent);
-            if (p != null && !p.isCompleted()) {
+            if (unusable.contains(parent) || p != null && !p.isCompleted()) {
                 return false;
             }
         }

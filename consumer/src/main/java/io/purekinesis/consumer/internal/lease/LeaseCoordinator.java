@@ -1,6 +1,8 @@
 package io.purekinesis.consumer.internal.lease;
 
 import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.internal.FailureReporter;
+import io.purekinesis.consumer.internal.Failures;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,6 +76,9 @@ public final class LeaseCoordinator {
     private final Listener listener;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     private final Map<String, Observed> observed = new HashMap<>(); // scan thread only
+    private final UnusableRows unusableRows;
+    private final FailureReporter scanFailures;
+    private final FailureReporter renewFailures;
     private volatile ScheduledFuture<?> renewTask;
     private volatile ScheduledFuture<?> scanTask;
 
@@ -91,6 +96,9 @@ public final class LeaseCoordinator {
         this.random = random;
         this.scheduler = scheduler;
         this.listener = listener;
+        this.unusableRows = new UnusableRows(table.tableName(), metrics);
+        this.scanFailures = new FailureReporter(log, metrics);
+        this.renewFailures = new FailureReporter(log, metrics);
     }
 
     public String workerId() {
@@ -99,10 +107,10 @@ public final class LeaseCoordinator {
 
     /** Starts renewing and scanning; the first scan runs at once. */
     public synchronized void start() {
-        renewTask = scheduler.scheduleWithFixedDelay(guard("renew", this::renewAll), renewalInterval.toMillis(),
-                renewalInterval.toMillis(), TimeUnit.MILLISECONDS);
-        scanTask = scheduler.scheduleWithFixedDelay(guard("scan", this::scanAndTake), 0, scanInterval.toMillis(),
-                TimeUnit.MILLISECONDS);
+        renewTask = scheduler.scheduleWithFixedDelay(guard("renew", renewFailures, this::renewAll),
+                renewalInterval.toMillis(), renewalInterval.toMillis(), TimeUnit.MILLISECONDS);
+        scanTask = scheduler.scheduleWithFixedDelay(guard("scan", scanFailures, this::scanAndTake), 0,
+                scanInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Stops taking leases (graceful shutdown begins); renewals go on. */
@@ -138,7 +146,8 @@ public final class LeaseCoordinator {
                         : table.finishHandoff(leaseKey, workerId))
                 .whenComplete((ok, e) -> {
             if (e != null) {
-                log.warn("Releasing lease {} failed; it expires after {}", leaseKey, failoverTime, e);
+                log.warn("Releasing lease {} failed; it expires after {}: {}", leaseKey, failoverTime,
+                        Failures.describe(e));
             } else if (ok) {
                 log.info("Released lease {}", leaseKey);
             }
@@ -150,13 +159,13 @@ public final class LeaseCoordinator {
         held.remove(leaseKey);
     }
 
-    private Runnable guard(String what, Runnable task) {
+    private Runnable guard(String what, FailureReporter failures, Runnable task) {
         return () -> {
             try {
                 task.run();
+                failures.recovered();
             } catch (RuntimeException e) {
-                log.warn("Lease {} cycle of worker {} failed; retrying next cycle", what, workerId,
-                        LeaseTable.unwrap(e));
+                failures.report("Lease " + what + " cycle of worker " + workerId, "retrying next cycle", e);
             }
         };
     }
@@ -197,7 +206,7 @@ public final class LeaseCoordinator {
             log.warn("Lease renewals of worker {} did not answer within {}; checking them again next cycle",
                     workerId, renewalInterval);
         } catch (ExecutionException e) {
-            log.warn("Lease renewal cycle of worker {} failed", workerId, LeaseTable.unwrap(e));
+            renewFailures.report("Lease renewal cycle of worker " + workerId, "retrying next cycle", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -213,14 +222,16 @@ public final class LeaseCoordinator {
             }
             if (e != null) {
                 if (now - h.lastRenewedMillis > failoverTime.toMillis()) {
-                    log.warn("Could not renew lease {} for {}; considering it lost", key, failoverTime,
-                            LeaseTable.unwrap(e));
+                    log.warn("Could not renew lease {} for {}; considering it lost: {}", key, failoverTime,
+                            Failures.describe(e));
                     lost(key, h);
                 } else {
-                    log.warn("Renewing lease {} failed; retrying", key, LeaseTable.unwrap(e));
+                    renewFailures.report("Renewing lease " + key, "retrying until " + failoverTime
+                            + " after its last renewal, then it counts as lost", e);
                 }
                 return CompletableFuture.<Void>completedFuture(null);
             }
+            renewFailures.recovered();
             if (result.isPresent()) {
                 Lease renewed = result.get();
                 h.lease = renewed;
@@ -277,7 +288,7 @@ public final class LeaseCoordinator {
             held.remove(lease.leaseKey(), h);
             table.release(lease.leaseKey(), workerId).whenComplete((ok, e) -> {
                 if (e != null) {
-                    log.warn("Releasing completed lease {} failed", lease.leaseKey(), LeaseTable.unwrap(e));
+                    log.warn("Releasing completed lease {} failed: {}", lease.leaseKey(), Failures.describe(e));
                 }
             });
             return;
@@ -296,10 +307,15 @@ public final class LeaseCoordinator {
         }
     }
 
-    /** One scan: track expiry, then take and steal as planned; package-private for tests. */
+    /**
+     * One scan: report rows this worker cannot use, track expiry, then take and steal as planned; package-private
+     * for tests.
+     */
     void scanAndTake() {
+        LeaseScan scan = table.scan().join();
+        unusableRows.report(scan.problems());
         List<Lease> leases = new ArrayList<>();
-        for (Lease l : table.scanAll().join()) {
+        for (Lease l : scan.leases()) {
             // a lease we hold but the row shows unowned (cleared by hand or a tool): still ours until a renewal
             // says otherwise; as "unowned" we would take it a second time and start a second consumer
             leases.add(!l.isOwned() && held.containsKey(l.leaseKey()) ? withOwner(l, workerId) : l);
@@ -317,7 +333,7 @@ public final class LeaseCoordinator {
         }
         observed.clear();
         observed.putAll(seen);
-        LeaseBalancer.Plan plan = LeaseBalancer.plan(leases, l -> isExpired(l, now), l -> {
+        LeaseBalancer.Plan plan = LeaseBalancer.plan(leases, scan.unusableKeys(), l -> isExpired(l, now), l -> {
             Observed o = observed.get(l.leaseKey());
             return o != null && o.changedSinceFirstSeen();
         }, workerId, maxSteal, random);

@@ -11,10 +11,15 @@ import static io.purekinesis.consumer.internal.lease.LeaseAttributes.OWNER_SWITC
 import static io.purekinesis.consumer.internal.lease.LeaseAttributes.PENDING_CHECKPOINT;
 import static io.purekinesis.consumer.internal.lease.LeaseAttributes.PENDING_CHECKPOINT_STATE;
 import static io.purekinesis.consumer.internal.lease.LeaseAttributes.PENDING_CHECKPOINT_SUB_SEQUENCE_NUMBER;
+import static io.purekinesis.consumer.internal.lease.LeaseAttributes.STREAM_ARN;
+import static io.purekinesis.consumer.internal.lease.LeaseAttributes.STREAM_CREATED;
 import static io.purekinesis.consumer.internal.lease.LeaseAttributes.n;
 import static io.purekinesis.consumer.internal.lease.LeaseAttributes.s;
 
 import io.purekinesis.consumer.ExtendedSequenceNumber;
+import io.purekinesis.consumer.LeaseTableException;
+import io.purekinesis.consumer.internal.AwsCalls;
+import io.purekinesis.consumer.internal.Failures;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,13 +50,18 @@ import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
 import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
+import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.dynamodb.model.TableStatus;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 
 /**
  * Every read and write of the lease table. Each change is conditional; a lost race comes back as an empty
- * {@link Optional} or {@code false}, never as an exception. Other failures complete the future exceptionally.
+ * {@link Optional} or {@code false}, never as an exception. Other failures complete the future exceptionally, with
+ * an {@link io.purekinesis.consumer.internal.AwsCallException} naming the operation and the table.
+ *
+ * <p>Once {@link #bindStream bound} to a stream, new rows name it and takes and checkpoints add it to rows that
+ * lack it; a row naming another stream is reported by {@link #scan()} and not handed out as a lease.
  */
 public final class LeaseTable {
 
@@ -61,33 +71,52 @@ public final class LeaseTable {
 
     private final DynamoDbAsyncClient dynamo;
     private final String tableName;
+    private final String resource;
+    private volatile StreamIdentity stream;
 
     public LeaseTable(DynamoDbAsyncClient dynamo, String tableName) {
         this.dynamo = dynamo;
         this.tableName = tableName;
+        this.resource = "lease table " + tableName;
     }
 
     public String tableName() {
         return tableName;
     }
 
-    /** Creates the table (PAY_PER_REQUEST, hash key leaseKey) if missing and waits until it is ACTIVE. */
+    /** From now on rows are written naming {@code stream}, and rows naming another stream are not used. */
+    public void bindStream(StreamIdentity stream) {
+        this.stream = stream;
+    }
+
+    /** The stream this table is bound to, or null before {@link #bindStream}. */
+    public StreamIdentity stream() {
+        return stream;
+    }
+
+    /**
+     * Creates the table (PAY_PER_REQUEST, hash key leaseKey) if missing and waits until it is ACTIVE.
+     *
+     * @throws LeaseTableException when the table exists with another key schema
+     */
     public void ensureTable(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         boolean created = false;
         while (true) {
-            Optional<TableStatus> status = describeStatus();
+            Optional<TableDescription> table = describe();
+            table.ifPresent(t -> LeaseTableSchema.check(tableName, t));
+            Optional<TableStatus> status = table.map(TableDescription::tableStatus);
             if (status.isEmpty() && !created) {
                 try {
-                    dynamo.createTable(CreateTableRequest.builder().tableName(tableName)
+                    AwsCalls.call("dynamodb:CreateTable", resource, CreateTableRequest.builder().tableName(tableName)
                             .keySchema(KeySchemaElement.builder().attributeName(LEASE_KEY).keyType(KeyType.HASH)
                                     .build())
                             .attributeDefinitions(AttributeDefinition.builder().attributeName(LEASE_KEY)
                                     .attributeType(ScalarAttributeType.S).build())
-                            .billingMode(BillingMode.PAY_PER_REQUEST).build()).join();
+                            .billingMode(BillingMode.PAY_PER_REQUEST).build(), dynamo::createTable).join();
                     log.info("Created lease table {}", tableName);
                 } catch (CompletionException e) {
-                    if (!(e.getCause() instanceof ResourceInUseException)) {
+                    if (!(Failures.sdkCause(e) instanceof ResourceInUseException)) {
                         throw e;
                     }
                 }
@@ -103,55 +132,82 @@ public final class LeaseTable {
         }
     }
 
-    private Optional<TableStatus> describeStatus() {
+    private Optional<TableDescription> describe() {
         try {
-            DescribeTableResponse r = dynamo.describeTable(DescribeTableRequest.builder().tableName(tableName)
-                    .build()).join();
-            return Optional.of(r.table().tableStatus());
+            DescribeTableResponse r = AwsCalls.call("dynamodb:DescribeTable", resource,
+                    DescribeTableRequest.builder().tableName(tableName).build(), dynamo::describeTable).join();
+            return Optional.of(r.table());
         } catch (CompletionException e) {
-            if (e.getCause() instanceof ResourceNotFoundException) {
+            if (Failures.sdkCause(e) instanceof ResourceNotFoundException) {
                 return Optional.empty();
             }
             throw e;
         }
     }
 
-    /** All shard leases, read consistently; rows of other kinds are skipped. */
-    public CompletableFuture<List<Lease>> scanAll() {
-        List<Lease> out = new ArrayList<>();
-        return scanPage(null, out).thenApply(v -> out);
+    /**
+     * The whole table, read consistently: the shard leases this consumer may use, and the rows it cannot use (each
+     * with its problem). Rows of KCL's other entity types are in neither.
+     */
+    public CompletableFuture<LeaseScan> scan() {
+        List<Lease> leases = new ArrayList<>();
+        List<RowProblem> problems = new ArrayList<>();
+        return scanPage(null, leases, problems).thenApply(v -> new LeaseScan(leases, problems));
     }
 
-    private CompletableFuture<Void> scanPage(Map<String, AttributeValue> startKey, List<Lease> out) {
+    /** The usable shard leases of {@link #scan()}. */
+    public CompletableFuture<List<Lease>> scanAll() {
+        return scan().thenApply(LeaseScan::leases);
+    }
+
+    private CompletableFuture<Void> scanPage(Map<String, AttributeValue> startKey, List<Lease> leases,
+            List<RowProblem> problems) {
         ScanRequest.Builder req = ScanRequest.builder().tableName(tableName).consistentRead(true);
         if (startKey != null) {
             req.exclusiveStartKey(startKey);
         }
-        return dynamo.scan(req.build()).thenCompose((ScanResponse r) -> {
+        return AwsCalls.call("dynamodb:Scan", resource, req.build(), dynamo::scan).thenCompose((ScanResponse r) -> {
             for (Map<String, AttributeValue> item : r.items()) {
-                LeaseAttributes.fromItem(item).ifPresent(out::add);
+                LeaseRow row = LeaseAttributes.read(item);
+                if (row instanceof LeaseRow.Unreadable u) {
+                    problems.add(u.problem());
+                } else if (row instanceof LeaseRow.Readable readable) {
+                    RowProblem other = StreamCheck.otherStream(readable, stream);
+                    if (other != null) {
+                        problems.add(other);
+                    } else {
+                        leases.add(readable.lease());
+                    }
+                }
             }
             if (r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty()) {
-                return scanPage(r.lastEvaluatedKey(), out);
+                return scanPage(r.lastEvaluatedKey(), leases, problems);
             }
             return CompletableFuture.completedFuture(null);
         });
     }
 
-    /** Consistent read of one lease; empty when absent or not a shard lease. */
+    /** Consistent read of one lease; empty when absent, not a shard lease, unreadable or another stream's. */
     public CompletableFuture<Optional<Lease>> get(String leaseKey) {
-        return dynamo.getItem(GetItemRequest.builder().tableName(tableName).key(LeaseAttributes.key(leaseKey))
-                .consistentRead(true).build())
-                .thenApply(r -> r.hasItem() && !r.item().isEmpty() ? LeaseAttributes.fromItem(r.item())
-                        : Optional.empty());
+        return AwsCalls.call("dynamodb:GetItem", resource, GetItemRequest.builder().tableName(tableName)
+                .key(LeaseAttributes.key(leaseKey)).consistentRead(true).build(), dynamo::getItem)
+                .thenApply(r -> {
+                    if (!r.hasItem() || r.item().isEmpty()
+                            || !(LeaseAttributes.read(r.item()) instanceof LeaseRow.Readable readable)
+                            || StreamCheck.otherStream(readable, stream) != null) {
+                        return Optional.<Lease>empty();
+                    }
+                    return Optional.of(readable.lease());
+                });
     }
 
-    /** Writes a new lease unless one exists; false when it already did. */
+    /** Writes a new lease (naming the bound stream) unless one exists; false when it already did. */
     public CompletableFuture<Boolean> createIfAbsent(Lease lease) {
-        return conditional(dynamo.putItem(PutItemRequest.builder().tableName(tableName)
-                .item(LeaseAttributes.toItem(lease))
+        return conditional(AwsCalls.call("dynamodb:PutItem", resource, PutItemRequest.builder().tableName(tableName)
+                .item(LeaseAttributes.toItem(lease, stream))
                 .conditionExpression("attribute_not_exists(#k)")
-                .expressionAttributeNames(Map.of("#k", LEASE_KEY)).build()).thenApply(r -> true), false);
+                .expressionAttributeNames(Map.of("#k", LEASE_KEY)).build(), dynamo::putItem).thenApply(r -> true),
+                false);
     }
 
     /** Bumps the counter of a lease this worker holds; empty when the counter or owner changed meanwhile. */
@@ -166,19 +222,32 @@ public final class LeaseTable {
     /**
      * Takes an unowned or expired lease as last seen; empty when someone else changed it first. A pending handoff
      * ({@code checkpointOwner}) is kept: the previous owner may still finish it, and the taker waits for that (or
-     * for the failover time) before processing.
+     * for the failover time) before processing. Names the bound stream on a row that names none.
      */
     public CompletableFuture<Optional<Lease>> take(Lease seen, String workerId) {
         Map<String, String> names = new HashMap<>(Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER));
         Map<String, AttributeValue> values = new HashMap<>(Map.of(":c", n(seen.leaseCounter()),
                 ":next", n(seen.leaseCounter() + 1), ":me", s(workerId)));
-        String updateExpr = "SET #o = :me, #c = :next";
+        String updateExpr = "SET #o = :me, #c = :next" + stampStream(names, values);
         if (seen.leaseOwner() != null && !seen.leaseOwner().equals(workerId)) {
             names.put("#sw", OWNER_SWITCHES_SINCE_CHECKPOINT);
             values.put(":one", ONE);
             updateExpr += " ADD #sw :one";
         }
         return update(seen.leaseKey(), updateExpr, "#c = :c", names, values);
+    }
+
+    /** The SET clauses (with a leading comma) that name the bound stream on a row that names none; or "". */
+    private String stampStream(Map<String, String> names, Map<String, AttributeValue> values) {
+        StreamIdentity s = stream;
+        if (s == null) {
+            return "";
+        }
+        names.put("#sa", STREAM_ARN);
+        names.put("#sc", STREAM_CREATED);
+        values.put(":sa", s(s.streamArn()));
+        values.put(":sc", s(s.created().toString()));
+        return ", #sa = if_not_exists(#sa, :sa), #sc = if_not_exists(#sc, :sc)";
     }
 
     /**
@@ -197,8 +266,8 @@ public final class LeaseTable {
 
     /** The previous owner finished its handoff: it stops being checkpoint owner. */
     public CompletableFuture<Boolean> finishHandoff(String leaseKey, String workerId) {
-        return update(leaseKey, "REMOVE #co", "#co = :me", Map.of("#co", CHECKPOINT_OWNER),
-                Map.of(":me", s(workerId))).thenApply(Optional::isPresent);
+        return write(leaseKey, "REMOVE #co", "#co = :me", Map.of("#co", CHECKPOINT_OWNER),
+                Map.of(":me", s(workerId)));
     }
 
     /** The new owner gave up waiting for the previous one: it ends the handoff itself. */
@@ -213,15 +282,16 @@ public final class LeaseTable {
      * handoff to us stays pending (checkpointOwner is kept) so the previous owner can still finish it.
      */
     public CompletableFuture<Boolean> release(String leaseKey, String workerId) {
-        return update(leaseKey, "SET #c = #c + :one REMOVE #o", "#o = :me",
+        return write(leaseKey, "SET #c = #c + :one REMOVE #o", "#o = :me",
                 Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER),
-                Map.of(":one", ONE, ":me", s(workerId))).thenApply(Optional::isPresent);
+                Map.of(":one", ONE, ":me", s(workerId)));
     }
 
     /**
      * Writes a checkpoint if this worker owns the lease (and no handoff is pending) or is the checkpoint owner of
      * a pending handoff; false otherwise. Resets ownerSwitchesSinceCheckpoint and clears KCL's pending checkpoint.
-     * The counter is not bumped, so renewals never race with checkpoints.
+     * The counter is not bumped, so renewals never race with checkpoints. Names the bound stream on a row that
+     * names none.
      */
     public CompletableFuture<Boolean> checkpoint(String leaseKey, String workerId, ExtendedSequenceNumber position,
             Set<String> childShardIds) {
@@ -231,15 +301,14 @@ public final class LeaseTable {
                 "#pst", PENDING_CHECKPOINT_STATE));
         Map<String, AttributeValue> values = new HashMap<>(Map.of(":me", s(workerId),
                 ":cp", s(position.sequenceNumber()), ":cps", n(position.subSequenceNumber()), ":zero", n(0)));
-        String updateExpr = "SET #cp = :cp, #cps = :cps, #sw = :zero";
+        String updateExpr = "SET #cp = :cp, #cps = :cps, #sw = :zero" + stampStream(names, values);
         if (!childShardIds.isEmpty()) {
             names.put("#ch", CHILD_SHARD_IDS);
             values.put(":ch", AttributeValue.builder().ss(childShardIds).build());
             updateExpr += " ADD #ch :ch";
         }
         updateExpr += " REMOVE #p, #ps, #pst";
-        return update(leaseKey, updateExpr, "(#o = :me AND attribute_not_exists(#co)) OR #co = :me", names,
-                values).thenApply(Optional::isPresent);
+        return write(leaseKey, updateExpr, "(#o = :me AND attribute_not_exists(#co)) OR #co = :me", names, values);
     }
 
     /**
@@ -247,27 +316,53 @@ public final class LeaseTable {
      * SHARD_END (nothing else may be deleted: a lease is all that remembers a shard's progress).
      */
     public CompletableFuture<Boolean> deleteCompleted(String leaseKey) {
-        return conditional(dynamo.deleteItem(DeleteItemRequest.builder().tableName(tableName)
+        return conditional(AwsCalls.call("dynamodb:DeleteItem", resource, DeleteItemRequest.builder()
+                .tableName(tableName)
                 .key(LeaseAttributes.key(leaseKey))
                 .conditionExpression("#cp = :end")
                 .expressionAttributeNames(Map.of("#cp", CHECKPOINT))
                 .expressionAttributeValues(Map.of(":end", s(ExtendedSequenceNumber.SHARD_END.sequenceNumber())))
-                .build()).thenApply(r -> true), false);
+                .build(), dynamo::deleteItem).thenApply(r -> true), false);
     }
 
+    /** A conditional update that returns the row as written; empty when the condition failed. */
     private CompletableFuture<Optional<Lease>> update(String leaseKey, String updateExpression,
             String conditionExpression, Map<String, String> names, Map<String, AttributeValue> values) {
+        return conditional(send(leaseKey, updateExpression, conditionExpression, names, values, ReturnValue.ALL_NEW)
+                .thenApply((UpdateItemResponse r) -> Optional.of(readWritten(leaseKey, r.attributes()))),
+                Optional.empty());
+    }
+
+    /** A conditional update whose result is only whether it was applied. */
+    private CompletableFuture<Boolean> write(String leaseKey, String updateExpression, String conditionExpression,
+            Map<String, String> names, Map<String, AttributeValue> values) {
+        return conditional(send(leaseKey, updateExpression, conditionExpression, names, values, ReturnValue.NONE)
+                .thenApply(r -> true), false);
+    }
+
+    private CompletableFuture<UpdateItemResponse> send(String leaseKey, String updateExpression,
+            String conditionExpression, Map<String, String> names, Map<String, AttributeValue> values,
+            ReturnValue returnValue) {
         Map<String, String> allNames = new HashMap<>(names);
         allNames.put("#key", LEASE_KEY);
-        CompletableFuture<Optional<Lease>> f = dynamo.updateItem(UpdateItemRequest.builder().tableName(tableName)
+        return AwsCalls.call("dynamodb:UpdateItem", resource, UpdateItemRequest.builder().tableName(tableName)
                 .key(LeaseAttributes.key(leaseKey))
                 .updateExpression(updateExpression)
                 .conditionExpression("attribute_exists(#key) AND (" + conditionExpression + ")")
                 .expressionAttributeNames(allNames)
                 .expressionAttributeValues(values)
-                .returnValues(ReturnValue.ALL_NEW).build())
-                .thenApply((UpdateItemResponse r) -> LeaseAttributes.fromItem(r.attributes()));
-        return conditional(f, Optional.empty());
+                .returnValues(returnValue).build(), dynamo::updateItem);
+    }
+
+    /** The lease in a row this worker just wrote; a row it cannot read (edited meanwhile) fails the write. */
+    private Lease readWritten(String leaseKey, Map<String, AttributeValue> item) {
+        LeaseRow row = LeaseAttributes.read(item);
+        if (row instanceof LeaseRow.Readable readable) {
+            return readable.lease();
+        }
+        String problem = row instanceof LeaseRow.Unreadable u ? u.problem().describe() : "no longer a lease: " + row;
+        throw new IllegalStateException("lease table " + tableName + ", lease " + leaseKey + " was written but can "
+                + "no longer be read: " + problem);
     }
 
     /** Maps a failed condition to {@code onConditionFailed}; other failures stay failures. */
@@ -276,20 +371,10 @@ public final class LeaseTable {
             if (e == null) {
                 return CompletableFuture.completedFuture(v);
             }
-            Throwable cause = unwrap(e);
-            if (cause instanceof ConditionalCheckFailedException) {
+            if (Failures.sdkCause(e) instanceof ConditionalCheckFailedException) {
                 return CompletableFuture.completedFuture(onConditionFailed);
             }
-            return CompletableFuture.<T>failedFuture(cause);
+            return CompletableFuture.<T>failedFuture(Failures.unwrap(e));
         }).thenCompose(x -> x);
-    }
-
-    public static Throwable unwrap(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
-                && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
     }
 }

@@ -38,8 +38,12 @@ final class Lineage {
     private Lineage() {
     }
 
-    /** New leases for listed shards without one, parents before children. */
-    static List<Lease> leasesToCreate(List<Shard> shards, Map<String, Lease> existing, InitialPosition initial) {
+    /**
+     * New leases for listed shards without one, parents before children.
+     *
+     * @param existing keys of every lease row, including rows that cannot be used (they are never written over)
+     */
+    static List<Lease> leasesToCreate(List<Shard> shards, Set<String> existing, InitialPosition initial) {
         boolean fresh = existing.isEmpty();
         Map<String, List<String>> children = childrenOf(shards);
         List<Shard> ordered = parentsFirst(shards);
@@ -47,7 +51,7 @@ final class Lineage {
         // children come after parents in `ordered`: walking it backwards sees every descendant first
         for (int i = ordered.size() - 1; i >= 0; i--) {
             String id = ordered.get(i).shardId();
-            if (existing.containsKey(id)) {
+            if (existing.contains(id)) {
                 leasedOrLeasedBelow.add(id);
             } else {
                 for (String child : children.getOrDefault(id, List.of())) {

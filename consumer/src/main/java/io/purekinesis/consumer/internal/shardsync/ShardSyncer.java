@@ -2,8 +2,11 @@ package io.purekinesis.consumer.internal.shardsync;
 
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
+import io.purekinesis.consumer.internal.AwsCalls;
 import io.purekinesis.consumer.internal.lease.Lease;
+import io.purekinesis.consumer.internal.lease.LeaseScan;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.lease.StreamIdentity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -18,6 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.ChildShard;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
+import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
@@ -33,6 +38,7 @@ public final class ShardSyncer {
 
     private final KinesisAsyncClient kinesis;
     private final String streamName;
+    private final String resource;
     private final LeaseTable table;
     private final InitialPosition initialPosition;
     private final long cleanupDelayNanos;
@@ -49,6 +55,7 @@ public final class ShardSyncer {
             Duration cleanupDelay, LongSupplier nanoTime) {
         this.kinesis = kinesis;
         this.streamName = streamName;
+        this.resource = "stream " + streamName;
         this.table = table;
         this.initialPosition = initialPosition;
         this.cleanupDelayNanos = cleanupDelay.toNanos();
@@ -59,13 +66,24 @@ public final class ShardSyncer {
      * Lists the stream's shards (paginated), creates missing leases (parents first), then deletes finished leases
      * that have been deletable for the clean-up delay; returns how many leases were created.
      */
-    public synchronized int sync() {
+    public int sync() {
+        return sync(null);
+    }
+
+    /**
+     * {@link #sync()} starting from a scan of the lease table just made (at start, to read the table once), or
+     * null to scan it first. Rows the consumer cannot use are never written over, nor deleted.
+     */
+    public synchronized int sync(LeaseScan scanned) {
         List<Shard> shards = listShards();
+        LeaseScan scan = scanned != null ? scanned : table.scan().join();
         Map<String, Lease> existing = new HashMap<>();
-        for (Lease lease : table.scanAll().join()) {
+        for (Lease lease : scan.leases()) {
             existing.put(lease.leaseKey(), lease);
         }
-        List<Lease> toCreate = Lineage.leasesToCreate(shards, existing, initialPosition);
+        Set<String> existingKeys = new HashSet<>(existing.keySet());
+        existingKeys.addAll(scan.unusableKeys());
+        List<Lease> toCreate = Lineage.leasesToCreate(shards, existingKeys, initialPosition);
         int created = create(toCreate);
         if (created < toCreate.size()) {
             existing.clear(); // someone else wrote some of them: read what is really there before deleting
@@ -132,9 +150,15 @@ public final class ShardSyncer {
         CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0])).join();
     }
 
-    /** Fails (ResourceNotFoundException, access denied, ...) when the stream cannot be read. */
-    public void checkStream() {
-        kinesis.listShards(ListShardsRequest.builder().streamName(streamName).maxResults(1).build()).join();
+    /**
+     * The stream's identity (ARN and creation time), from DescribeStreamSummary. Fails (ResourceNotFoundException,
+     * access denied, ...) when the stream cannot be read.
+     */
+    public StreamIdentity describeStream() {
+        StreamDescriptionSummary s = AwsCalls.call("kinesis:DescribeStreamSummary", resource,
+                DescribeStreamSummaryRequest.builder().streamName(streamName).build(),
+                kinesis::describeStreamSummary).join().streamDescriptionSummary();
+        return new StreamIdentity(s.streamARN(), s.streamCreationTimestamp());
     }
 
     private List<Shard> listShards() {
@@ -143,7 +167,7 @@ public final class ShardSyncer {
         do {
             ListShardsRequest request = token == null ? ListShardsRequest.builder().streamName(streamName).build()
                     : ListShardsRequest.builder().nextToken(token).build();
-            ListShardsResponse r = kinesis.listShards(request).join();
+            ListShardsResponse r = AwsCalls.call("kinesis:ListShards", resource, request, kinesis::listShards).join();
             out.addAll(r.shards());
             token = r.nextToken();
         } while (token != null);

@@ -11,6 +11,7 @@ import static org.mockito.Mockito.when;
 
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.internal.lease.Lease;
+import io.purekinesis.consumer.internal.lease.LeaseScan;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import java.time.Duration;
 import java.util.List;
@@ -30,7 +31,7 @@ class ShardSyncerTest {
                 ListShardsResponse.builder().shards(shard("A", false, "P"), shard("P", true), shard("Q", false))
                         .build()));
         LeaseTable table = mock(LeaseTable.class);
-        when(table.scanAll()).thenReturn(CompletableFuture.completedFuture(List.of()));
+        when(table.scan()).thenReturn(CompletableFuture.completedFuture(new LeaseScan(List.of(), List.of())));
         when(table.createIfAbsent(any())).thenAnswer(inv -> ((Lease) inv.getArgument(0)).leaseKey().equals("P")
                 ? CompletableFuture.failedFuture(ProvisionedThroughputExceededException.builder().message("throttled")
                         .build())

@@ -1,0 +1,130 @@
+package io.purekinesis.consumer.internal;
+
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+
+/**
+ * The one place that decides what a failure of the consumer's AWS calls means: whether it may pass by itself
+ * ({@link Kind#TRANSIENT}: throttling, limits, 5xx, connection problems, timeouts), is about credentials or
+ * permissions ({@link Kind#AUTH}), or will not change without someone acting ({@link Kind#FATAL}: a missing stream
+ * or table, validation errors, KMS key problems, a wrong region). Start-up, fetching, lease keeping, shard sync and
+ * checkpoints all ask here.
+ */
+public final class Failures {
+
+    /** What a failure means for whoever retries. */
+    public enum Kind {
+        /** Passes by itself: retry with backoff. */
+        TRANSIENT,
+        /** Credentials missing, invalid or expired, or a permission missing: fatal at start, loud while running. */
+        AUTH,
+        /** Needs a person: fatal at start, loud while running. */
+        FATAL
+    }
+
+    private static final Set<String> AUTH_CODES = Set.of("AccessDeniedException", "AccessDenied",
+            "UnrecognizedClientException", "ExpiredTokenException", "ExpiredToken", "InvalidSignatureException",
+            "SignatureDoesNotMatch", "IncompleteSignature", "IncompleteSignatureException",
+            "MissingAuthenticationToken", "MissingAuthenticationTokenException", "InvalidClientTokenId",
+            "InvalidAccessKeyId", "UnauthorizedOperation", "NotAuthorized", "AuthFailure", "RequestExpired",
+            "KMSAccessDeniedException");
+    private static final Set<String> TRANSIENT_CODES = Set.of("LimitExceededException",
+            "ProvisionedThroughputExceededException", "RequestLimitExceeded", "ThrottlingException",
+            "Throttling", "TooManyRequestsException", "KMSThrottlingException", "InternalFailure",
+            "ServiceUnavailable", "TransactionInProgressException");
+
+    private Failures() {
+    }
+
+    /** What {@code e} (possibly wrapped in CompletionException / AwsCallException) means. */
+    public static Kind classify(Throwable e) {
+        Throwable c = sdkCause(e);
+        if (c instanceof AwsServiceException s) {
+            String code = String.valueOf(errorCode(s)); // the sets refuse null
+            if (AUTH_CODES.contains(code) || AUTH_CODES.contains(s.getClass().getSimpleName())
+                    || s.statusCode() == 401 || s.statusCode() == 403) {
+                return Kind.AUTH;
+            }
+            if (s.isThrottlingException() || s.statusCode() >= 500 || TRANSIENT_CODES.contains(code)
+                    || TRANSIENT_CODES.contains(s.getClass().getSimpleName())) {
+                return Kind.TRANSIENT;
+            }
+            return Kind.FATAL;
+        }
+        if (c instanceof SdkClientException) {
+            String m = c.getMessage();
+            if (m != null && m.startsWith("Unable to load credentials")) {
+                return Kind.AUTH;
+            }
+            return m != null && m.startsWith("Unable to load region") ? Kind.FATAL : Kind.TRANSIENT;
+        }
+        return c instanceof IOException || c instanceof TimeoutException ? Kind.TRANSIENT : Kind.FATAL;
+    }
+
+    public static boolean isTransient(Throwable e) {
+        return classify(e) == Kind.TRANSIENT;
+    }
+
+    /** The AWS error code, or null when {@code e} is not a service error that has one. */
+    public static String errorCode(Throwable e) {
+        Throwable c = sdkCause(e);
+        if (c instanceof AwsServiceException s && s.awsErrorDetails() != null) {
+            return s.awsErrorDetails().errorCode();
+        }
+        return null;
+    }
+
+    /** Without CompletionException / ExecutionException layers; an {@link AwsCallException} stays. */
+    public static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** The SDK's (or other) exception under the wrappers, for type checks. */
+    public static Throwable sdkCause(Throwable e) {
+        Throwable t = unwrap(e);
+        while (t instanceof AwsCallException && t.getCause() != null) {
+            t = unwrap(t.getCause());
+        }
+        return t;
+    }
+
+    /** The failed call, when {@code e} came from {@link AwsCalls}; else null. */
+    public static AwsCallException call(Throwable e) {
+        Throwable t = unwrap(e);
+        return t instanceof AwsCallException a ? a : null;
+    }
+
+    /**
+     * A sentence for logs and exceptions: the call and resource when known, the cause, and for credential and
+     * permission problems what to change.
+     */
+    public static String describe(Throwable e) {
+        Throwable t = unwrap(e);
+        AwsCallException call = t instanceof AwsCallException a ? a : null;
+        Throwable cause = sdkCause(t);
+        String what = call == null ? cause.toString()
+                : call.operation() + " on " + call.resource() + " failed: " + cause;
+        if (classify(cause) != Kind.AUTH) {
+            return what;
+        }
+        String action = call == null ? "the call" : call.operation();
+        if (cause instanceof SdkClientException && !(cause instanceof AwsServiceException)) {
+            return what + ". No AWS credentials could be loaded: set ConsumerConfig credentialsProvider (or pass "
+                    + "clients built with credentials), or configure the default chain (environment, profile, "
+                    + "container or instance role)";
+        }
+        return what + ". The credentials were refused or lack a permission: grant " + action
+                + (call == null ? "" : " on " + call.resource())
+                + " to the role the consumer runs as (see the README's IAM policy), or change ConsumerConfig "
+                + "credentialsProvider (or the kinesisClient / dynamoDbClient you pass), region or endpoints";
+    }
+}
