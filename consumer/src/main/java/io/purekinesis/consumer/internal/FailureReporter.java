@@ -48,15 +48,16 @@ public final class FailureReporter {
         AwsCallException call = Failures.call(e);
         metrics.nonTransientFailure(call == null ? context : call.operation(), call == null ? "" : call.resource(),
                 Failures.sdkCause(e));
+        String signature = Failures.signature(e);
         int repeats;
         synchronized (this) {
             long now = nanoTime.getAsLong();
-            if (described.equals(lastError) && now - lastErrorNanos < REPEAT_INTERVAL.toNanos()) {
+            if (signature.equals(lastError) && now - lastErrorNanos < REPEAT_INTERVAL.toNanos()) {
                 suppressed++;
                 return kind;
             }
-            repeats = described.equals(lastError) ? suppressed : 0;
-            lastError = described;
+            repeats = signature.equals(lastError) ? suppressed : 0;
+            lastError = signature;
             lastErrorNanos = now;
             suppressed = 0;
         }
@@ -64,6 +65,11 @@ public final class FailureReporter {
                 kind == Failures.Kind.AUTH ? "credentials or permissions" : "non-transient", next,
                 repeats > 0 ? " (" + repeats + " more times since the last report)" : "", described);
         return kind;
+    }
+
+    /** Reports of the same error not logged since the last logged one; for tests. */
+    synchronized int suppressed() {
+        return suppressed;
     }
 
     /** The failure is over: the next one is logged at once. */

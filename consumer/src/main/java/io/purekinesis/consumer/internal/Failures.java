@@ -104,6 +104,17 @@ public final class Failures {
     }
 
     /**
+     * What makes two failures "the same error" for rate-limited reporting: the call, the resource, the exception's
+     * type and error code; not the message, which carries a request id.
+     */
+    public static String signature(Throwable e) {
+        AwsCallException call = call(e);
+        Throwable cause = sdkCause(e);
+        return (call == null ? "" : call.operation() + " " + call.resource() + " ") + cause.getClass().getName() + " "
+                + errorCode(cause);
+    }
+
+    /**
      * A sentence for logs and exceptions: the call and resource when known, the cause, and for credential and
      * permission problems what to change.
      */

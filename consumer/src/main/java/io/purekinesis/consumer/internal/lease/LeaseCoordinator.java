@@ -79,6 +79,7 @@ public final class LeaseCoordinator {
     private final UnusableRows unusableRows;
     private final FailureReporter scanFailures;
     private final FailureReporter renewFailures;
+    private final FailureReporter renewCycleFailures;
     private volatile ScheduledFuture<?> renewTask;
     private volatile ScheduledFuture<?> scanTask;
 
@@ -99,6 +100,7 @@ public final class LeaseCoordinator {
         this.unusableRows = new UnusableRows(table.tableName(), metrics);
         this.scanFailures = new FailureReporter(log, metrics);
         this.renewFailures = new FailureReporter(log, metrics);
+        this.renewCycleFailures = new FailureReporter(log, metrics);
     }
 
     public String workerId() {
@@ -107,7 +109,7 @@ public final class LeaseCoordinator {
 
     /** Starts renewing and scanning; the first scan runs at once. */
     public synchronized void start() {
-        renewTask = scheduler.scheduleWithFixedDelay(guard("renew", renewFailures, this::renewAll),
+        renewTask = scheduler.scheduleWithFixedDelay(guard("renew", renewCycleFailures, this::renewAll),
                 renewalInterval.toMillis(), renewalInterval.toMillis(), TimeUnit.MILLISECONDS);
         scanTask = scheduler.scheduleWithFixedDelay(guard("scan", scanFailures, this::scanAndTake), 0,
                 scanInterval.toMillis(), TimeUnit.MILLISECONDS);
@@ -206,7 +208,7 @@ public final class LeaseCoordinator {
             log.warn("Lease renewals of worker {} did not answer within {}; checking them again next cycle",
                     workerId, renewalInterval);
         } catch (ExecutionException e) {
-            renewFailures.report("Lease renewal cycle of worker " + workerId, "retrying next cycle", e);
+            renewCycleFailures.report("Lease renewal cycle of worker " + workerId, "retrying next cycle", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
