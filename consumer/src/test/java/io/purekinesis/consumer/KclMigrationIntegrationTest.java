@@ -12,6 +12,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,6 +24,7 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchAsyncClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.kinesis.common.ConfigsBuilder;
 import software.amazon.kinesis.common.InitialPositionInStream;
@@ -39,9 +41,10 @@ import software.amazon.kinesis.retrieval.KinesisClientRecord;
 import software.amazon.kinesis.retrieval.polling.PollingConfig;
 
 /**
- * The real KCL 3.5.1 processes part of a stream and checkpoints; then this consumer, with the same application
- * name (so the same lease table), takes over and processes exactly the records after KCL's checkpoints. KCL 3.x
- * takes 85-100 s to start on the local endpoints, so this is the slowest test of the module.
+ * Migration both ways with the real KCL 3.5.1 on one lease table (same application name): KCL processes part of a
+ * stream and checkpoints, then this consumer takes over and processes exactly the records after KCL's checkpoints;
+ * and the other way round, where KCL also keeps the stream identity this consumer wrote on the rows. KCL 3.x takes
+ * 85-100 s to start on the local endpoints, so these are the slowest tests of the module.
  */
 @ExtendWith(LocalEndpointsExtension.class)
 class KclMigrationIntegrationTest {
@@ -53,10 +56,19 @@ class KclMigrationIntegrationTest {
     /** A KCL processor that checkpoints at the record with index KCL_CHECKPOINT_INDEX of each shard, then stops. */
     static final class KclProcessor implements ShardRecordProcessor {
         final Map<String, String> checkpointedData;
+        final Set<String> delivered;
+        final boolean checkpointEverything;
         String shardId;
 
         KclProcessor(Map<String, String> checkpointedData) {
+            this(checkpointedData, ConcurrentHashMap.newKeySet(), false);
+        }
+
+        /** @param checkpointEverything checkpoint after every batch instead of at KCL_CHECKPOINT_INDEX */
+        KclProcessor(Map<String, String> checkpointedData, Set<String> delivered, boolean checkpointEverything) {
             this.checkpointedData = checkpointedData;
+            this.delivered = delivered;
+            this.checkpointEverything = checkpointEverything;
         }
 
         @Override
@@ -68,7 +80,14 @@ class KclMigrationIntegrationTest {
         public void processRecords(software.amazon.kinesis.lifecycle.events.ProcessRecordsInput input) {
             for (KinesisClientRecord r : input.records()) {
                 String data = StandardCharsets.UTF_8.decode(r.data()).toString();
-                if (data.endsWith("#" + KCL_CHECKPOINT_INDEX) && !checkpointedData.containsKey(shardId)) {
+                delivered.add(data);
+                if (checkpointEverything) {
+                    try {
+                        input.checkpointer().checkpoint(r.sequenceNumber(), r.subSequenceNumber());
+                    } catch (KinesisClientLibException e) {
+                        throw new IllegalStateException(e);
+                    }
+                } else if (data.endsWith("#" + KCL_CHECKPOINT_INDEX) && !checkpointedData.containsKey(shardId)) {
                     try {
                         input.checkpointer().checkpoint(r.sequenceNumber(), r.subSequenceNumber());
                         checkpointedData.put(shardId, data);
@@ -92,22 +111,17 @@ class KclMigrationIntegrationTest {
         }
     }
 
-    @Test
-    void takesOverFromKclExactlyAfterItsCheckpoints(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
-            DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("kcl");
-        Streams.createStream(kinesis, stream, SHARDS);
-        Set<String> all = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
-        String app = Streams.uniqueStreamName("app-kcl");
-
-        Map<String, String> kclCheckpoints = new ConcurrentHashMap<>();
+    /** Runs a KCL 3.5.1 worker on {@code app} until {@code done}, then shuts it down gracefully. */
+    private static void runKcl(KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo, String stream, String app,
+            ShardRecordProcessorFactoryLike processors, String what, java.util.function.BooleanSupplier done)
+            throws Exception {
         try (CloudWatchAsyncClient cloudWatch = CloudWatchAsyncClient.builder()
                 .endpointOverride(URI.create("http://localhost:1")).region(Region.US_EAST_1)
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "y")))
                 .build()) {
             ConfigsBuilder kcl = new ConfigsBuilder(new SingleStreamTracker(stream,
                     InitialPositionInStreamExtended.newInitialPosition(InitialPositionInStream.TRIM_HORIZON)), app,
-                    kinesis, dynamo, cloudWatch, "kcl-worker", () -> new KclProcessor(kclCheckpoints));
+                    kinesis, dynamo, cloudWatch, "kcl-worker", processors::create);
             Scheduler scheduler = new Scheduler(kcl.checkpointConfig(), kcl.coordinatorConfig(),
                     kcl.leaseManagementConfig().failoverTimeMillis(3_000), kcl.lifecycleConfig(),
                     kcl.metricsConfig().metricsFactory(new NullMetricsFactory()), kcl.processorConfig(),
@@ -118,10 +132,8 @@ class KclMigrationIntegrationTest {
             long start = System.nanoTime();
             kclThread.start();
             try {
-                await("KCL checkpointed every shard", Duration.ofSeconds(240),
-                        () -> kclCheckpoints.size() == SHARDS);
-                System.out.printf("KCL 3.5.1 checkpointed %s after %d s%n", kclCheckpoints,
-                        (System.nanoTime() - start) / 1_000_000_000);
+                await(what, Duration.ofSeconds(240), done);
+                System.out.printf("KCL 3.5.1: %s after %d s%n", what, (System.nanoTime() - start) / 1_000_000_000);
             } finally {
                 try {
                     scheduler.startGracefulShutdown().get(60, TimeUnit.SECONDS);
@@ -131,18 +143,45 @@ class KclMigrationIntegrationTest {
                 kclThread.join(30_000);
             }
         }
+    }
+
+    /** KCL's processor factory, without its type in the helper's signature. */
+    interface ShardRecordProcessorFactoryLike {
+        ShardRecordProcessor create();
+    }
+
+    private static Set<String> afterIndex(Set<String> all, int index) {
+        Set<String> expected = new HashSet<>();
+        for (String data : all) {
+            if (Integer.parseInt(data.substring(data.indexOf('#') + 1)) > index) {
+                expected.add(data);
+            }
+        }
+        return expected;
+    }
+
+    private static List<Map<String, AttributeValue>> leaseRows(DynamoDbAsyncClient dynamo, String app) {
+        return dynamo.scan(b -> b.tableName(app).consistentRead(true)).join().items().stream()
+                .filter(row -> row.get("leaseKey").s().startsWith("shardId-")).toList();
+    }
+
+    @Test
+    void takesOverFromKclExactlyAfterItsCheckpoints(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
+            DynamoDbAsyncClient dynamo) throws Exception {
+        String stream = Streams.uniqueStreamName("kcl");
+        Streams.createStream(kinesis, stream, SHARDS);
+        Set<String> all = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
+        String app = Streams.uniqueStreamName("app-kcl");
+
+        Map<String, String> kclCheckpoints = new ConcurrentHashMap<>();
+        runKcl(kinesis, dynamo, stream, app, () -> new KclProcessor(kclCheckpoints), "checkpointed every shard",
+                () -> kclCheckpoints.size() == SHARDS);
 
         dynamo.scan(b -> b.tableName(app).consistentRead(true)).join().items().forEach(row -> System.out.println(
                 "KCL lease table row " + row.get("leaseKey").s() + ": attributes " + new java.util.TreeSet<>(
                         row.keySet()) + ", entityType " + (row.containsKey("entityType") ? row.get("entityType").s()
                         : "-")));
-        Set<String> expected = new HashSet<>();
-        for (String data : all) {
-            int index = Integer.parseInt(data.substring(data.indexOf('#') + 1));
-            if (index > KCL_CHECKPOINT_INDEX) {
-                expected.add(data);
-            }
-        }
+        Set<String> expected = afterIndex(all, KCL_CHECKPOINT_INDEX);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         KinesisConsumer ours = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "ours").build(),
                 recorder.factory("ours"));
@@ -157,5 +196,98 @@ class KclMigrationIntegrationTest {
         }
         assertEquals(expected, recorder.deliveries.keySet(), "exactly the records after KCL's checkpoints");
         assertTrue(recorder.duplicates().isEmpty());
+        for (Map<String, AttributeValue> row : leaseRows(dynamo, app)) {
+            assertTrue(row.containsKey("purekinesisStreamArn"), "our checkpoint names the stream: " + row);
+        }
+    }
+
+    /** Checkpoints at the record with index KCL_CHECKPOINT_INDEX of each shard, and nowhere else. */
+    static final class OursCheckpointingAt implements RecordProcessor {
+        final Map<String, String> checkpointedData;
+        String shardId;
+
+        OursCheckpointingAt(Map<String, String> checkpointedData) {
+            this.checkpointedData = checkpointedData;
+        }
+
+        @Override
+        public void initialize(InitializationInput input) {
+            shardId = input.shardId();
+        }
+
+        @Override
+        public void processRecords(ProcessRecordsInput input) {
+            for (KinesisUserRecord r : input.records()) {
+                String data = new String(r.dataBytes(), StandardCharsets.UTF_8);
+                if (data.endsWith("#" + KCL_CHECKPOINT_INDEX) && !checkpointedData.containsKey(shardId)) {
+                    input.checkpointer().checkpoint(r);
+                    checkpointedData.put(shardId, data);
+                }
+            }
+        }
+
+        @Override
+        public void leaseLost() {
+        }
+
+        @Override
+        public void shardEnded(Checkpointer checkpointer) {
+        }
+
+        @Override
+        public void shutdownRequested(Checkpointer checkpointer) {
+        }
+    }
+
+    @Test
+    void kclTakesOverFromUsExactlyAfterOurCheckpointsAndKeepsTheStreamIdentity(LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        String stream = Streams.uniqueStreamName("to-kcl");
+        Streams.createStream(kinesis, stream, SHARDS);
+        Set<String> all = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
+        String app = Streams.uniqueStreamName("app-to-kcl");
+
+        Map<String, String> ourCheckpoints = new ConcurrentHashMap<>();
+        KinesisConsumer ours = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "ours").build(),
+                () -> new OursCheckpointingAt(ourCheckpoints));
+        ours.start();
+        try {
+            await("we checkpointed every shard", Duration.ofSeconds(60), () -> ourCheckpoints.size() == SHARDS);
+        } finally {
+            ours.shutdown().get(30, TimeUnit.SECONDS);
+        }
+        String arn = kinesis.describeStreamSummary(b -> b.streamName(stream)).join().streamDescriptionSummary()
+                .streamARN();
+        List<Map<String, AttributeValue>> before = leaseRows(dynamo, app);
+        assertEquals(SHARDS, before.size());
+        before.forEach(row -> assertEquals(arn, row.get("purekinesisStreamArn").s(), row.toString()));
+
+        Set<String> expected = afterIndex(all, KCL_CHECKPOINT_INDEX);
+        Set<String> kclDelivered = ConcurrentHashMap.newKeySet();
+        Map<String, String> unused = new ConcurrentHashMap<>();
+        runKcl(kinesis, dynamo, stream, app, () -> new KclProcessor(unused, kclDelivered, true),
+                "processed the rest", () -> kclDelivered.containsAll(expected));
+        assertEquals(expected, kclDelivered, "exactly the records after our checkpoints");
+
+        List<Map<String, AttributeValue>> after = leaseRows(dynamo, app);
+        for (Map<String, AttributeValue> row : after) {
+            System.out.println("row after KCL: " + new java.util.TreeSet<>(row.keySet()));
+            assertEquals(arn, row.get("purekinesisStreamArn").s(), "KCL's writes keep our attribute: " + row);
+            assertEquals(before.get(0).get("purekinesisStreamCreated"), row.get("purekinesisStreamCreated"));
+            assertTrue(!row.get("checkpoint").s().equals(before.stream().filter(b -> b.get("leaseKey")
+                    .equals(row.get("leaseKey"))).findFirst().orElseThrow().get("checkpoint").s()),
+                    "KCL checkpointed further: " + row);
+        }
+
+        // and back: our consumer accepts the rows KCL wrote, and has nothing left to deliver
+        IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
+        KinesisConsumer again = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "ours-again")
+                .build(), recorder.factory("ours-again"));
+        again.start();
+        try {
+            await("leases taken again", Duration.ofSeconds(30), () -> again.activeShards().size() == SHARDS);
+        } finally {
+            again.shutdown().get(30, TimeUnit.SECONDS);
+        }
     }
 }
