@@ -77,4 +77,12 @@ public interface ConsumerMetrics {
      */
     default void nonTransientFailure(String operation, String resource, Throwable cause) {
     }
+
+    /**
+     * A processor call ({@code processRecords}, {@code shutdownRequested}, ...) has been running for {@code
+     * runningFor}: reported after a minute, then each time the time doubles. Its shard delivers nothing meanwhile
+     * and keeps its lease.
+     */
+    default void slowProcessorCall(String shardId, String call, Duration runningFor) {
+    }
 }

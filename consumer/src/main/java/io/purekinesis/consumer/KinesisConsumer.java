@@ -10,6 +10,7 @@ import io.purekinesis.consumer.internal.SafeMetrics;
 import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
 import io.purekinesis.consumer.internal.dispatch.ShardConsumer;
 import io.purekinesis.consumer.internal.dispatch.ShardConsumer.Outcome;
+import io.purekinesis.consumer.internal.dispatch.SlowCallWatch;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseCoordinator;
@@ -72,6 +73,8 @@ public final class KinesisConsumer implements AutoCloseable {
     static final Duration START_RETRY_TIME = Duration.ofSeconds(60);
     static final Duration START_BACKOFF_BASE = Duration.ofMillis(200);
     static final Duration START_BACKOFF_MAX = Duration.ofSeconds(5);
+    /** How often running processor calls are checked for {@link SlowCallWatch}. */
+    static final Duration SLOW_CALL_CHECK_INTERVAL = Duration.ofSeconds(10);
 
     private enum State { NEW, RUNNING, SHUTTING_DOWN, STOPPED }
 
@@ -94,6 +97,7 @@ public final class KinesisConsumer implements AutoCloseable {
     private final Object lifecycleLock = new Object();
     private final CompletableFuture<Void> shutdownFuture = new CompletableFuture<>();
     private final FailureReporter shardSyncFailures;
+    private final SlowCallWatch slowCalls;
     private volatile ScheduledFuture<?> shardSyncTask;
     /** Why the consumer is stopped, for the message of a later start(); set with the STOPPED state. */
     private volatile String stoppedBecause;
@@ -107,6 +111,7 @@ public final class KinesisConsumer implements AutoCloseable {
         this.config = config;
         this.metrics = SafeMetrics.wrap(config.metrics());
         this.shardSyncFailures = new FailureReporter(log, metrics);
+        this.slowCalls = new SlowCallWatch(config.workerId(), SlowCallWatch.FIRST_REPORT_AFTER, metrics);
         this.factory = factory;
         this.random = random;
         this.kinesis = config.kinesisClient().map(ClientHolder::shared)
@@ -211,6 +216,9 @@ public final class KinesisConsumer implements AutoCloseable {
         coordinator.start();
         long sync = config.shardSyncInterval().toMillis();
         shardSyncTask = leaseScheduler.scheduleWithFixedDelay(this::syncShards, sync, sync, TimeUnit.MILLISECONDS);
+        long check = SLOW_CALL_CHECK_INTERVAL.toMillis();
+        leaseScheduler.scheduleWithFixedDelay(() -> slowCalls.check(consumers.values(), System.nanoTime()), check,
+                check, TimeUnit.MILLISECONDS);
     }
 
     /** What start() says when the consumer is not NEW. */

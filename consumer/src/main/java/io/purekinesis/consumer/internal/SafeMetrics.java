@@ -98,4 +98,9 @@ public final class SafeMetrics implements ConsumerMetrics {
     public void nonTransientFailure(String operation, String resource, Throwable cause) {
         call("nonTransientFailure", () -> delegate.nonTransientFailure(operation, resource, cause));
     }
+
+    @Override
+    public void slowProcessorCall(String shardId, String call, Duration runningFor) {
+        call("slowProcessorCall", () -> delegate.slowProcessorCall(shardId, call, runningFor));
+    }
 }

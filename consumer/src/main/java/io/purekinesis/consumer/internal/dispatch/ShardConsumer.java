@@ -77,6 +77,12 @@ public final class ShardConsumer implements Runnable {
     private volatile boolean leaseLost;
     private volatile Outcome shutdownReason;
     private volatile boolean halted;
+    /** The processor call running now, or null; read by {@link SlowCallWatch} on another thread. */
+    private volatile RunningCall running;
+
+    /** A processor call in progress: which, on which shard, since when ({@link System#nanoTime()}). */
+    public record RunningCall(String shardId, String call, long startedNanos) {
+    }
 
     public ShardConsumer(String shardId, ExtendedSequenceNumber startingPosition, RecordProcessorFactory factory,
             ShardFetcher fetcher, ShardCheckpointer checkpointer, FailurePolicy failurePolicy,
@@ -98,6 +104,21 @@ public final class ShardConsumer implements Runnable {
     /** The shard's checkpointer (package-private: tests). */
     ShardCheckpointer checkpointer() {
         return checkpointer;
+    }
+
+    /** The processor call running now, if any. */
+    public RunningCall runningCall() {
+        return running;
+    }
+
+    /** Runs one processor call, marked as running for {@link SlowCallWatch}. */
+    private void call(String what, Runnable call) {
+        running = new RunningCall(shardId, what, System.nanoTime());
+        try {
+            call.run();
+        } finally {
+            running = null;
+        }
     }
 
     /** Completes with the outcome when the consumer has ended. */
@@ -162,7 +183,8 @@ public final class ShardConsumer implements Runnable {
     private Outcome runLoop() throws InterruptedException {
         RecordProcessor processor = factory.create();
         fetcher.start();
-        if (!attempt("initialize", () -> processor.initialize(new InitializationInput(shardId, startingPosition)))) {
+        if (!attempt("initialize", () -> call("initialize",
+                () -> processor.initialize(new InitializationInput(shardId, startingPosition))))) {
             return interruptedOutcome(processor);
         }
         while (true) {
@@ -254,7 +276,7 @@ public final class ShardConsumer implements Runnable {
                 return false; // stopping while retrying: the batch was not processed
             }
             try {
-                processor.processRecords(input);
+                call("processRecords", () -> processor.processRecords(input));
                 metrics.recordsProcessed(shardId, records.size(), batch.bytes());
                 return true;
             } catch (LeaseLostException e) {
@@ -330,9 +352,9 @@ public final class ShardConsumer implements Runnable {
         }
     }
 
-    private void safely(String what, Runnable call) {
+    private void safely(String what, Runnable processorCall) {
         try {
-            call.run();
+            call(what, processorCall);
         } catch (RuntimeException | Error e) {
             log.warn("{} of the processor of shard {} threw", what, shardId, e);
         }

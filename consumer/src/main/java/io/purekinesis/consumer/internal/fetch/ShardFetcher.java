@@ -210,6 +210,10 @@ public final class ShardFetcher {
     }
 
     private void unexpected(String what, Throwable e) {
+        if (Failures.unwrap(e) instanceof RejectedExecutionException) {
+            stopped = true; // the consumer stopped the scheduler under an answer still on its way: nothing to do
+            return;
+        }
         log.error("Shard {}: unexpected failure in {}; retrying", shardId, what, e);
         failed(what, e);
     }

@@ -431,4 +431,68 @@ class ShardConsumerTest {
         assertEquals(Outcome.LEASE_LOST, self[0].done().get(5, TimeUnit.SECONDS));
         assertEquals(List.of("initialize TRIM_HORIZON", "leaseLost"), processor.calls);
     }
+
+    @Test
+    void anInitializeThatKeepsThrowingFailsTheShardLoudlyAndDeliversNothing() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        List<String> failedShards = new CopyOnWriteArrayList<>();
+        Recording processor = new Recording() {
+            @Override
+            public void initialize(InitializationInput input) {
+                calls.add("initialize");
+                throw new IllegalStateException("no database");
+            }
+        };
+        ShardConsumer c = consumer(processor, ProcessorFailurePolicy.STOP_SHARD, 3, new ArrayList<>(), failedShards);
+        Thread t = new Thread(c);
+        t.start();
+        assertEquals(Outcome.FAILED, c.done().get(10, TimeUnit.SECONDS));
+        assertEquals(List.of("initialize", "initialize", "initialize"), processor.calls, "3 attempts, nothing else");
+        assertEquals(List.of(SHARD), failedShards);
+        assertEquals(List.of(Outcome.FAILED), finished);
+    }
+
+    @Test
+    void aProcessorBlockedInProcessRecordsIsReportedAsItsTimeDoubles() throws Exception {
+        kinesisServes(Integer.MAX_VALUE);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Recording processor = new Recording() {
+            @Override
+            public void processRecords(ProcessRecordsInput input) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        List<String> reports = new CopyOnWriteArrayList<>();
+        SlowCallWatch watch = new SlowCallWatch("A", Duration.ofMinutes(1), new ConsumerMetrics() {
+            @Override
+            public void slowProcessorCall(String shardId, String call, Duration runningFor) {
+                reports.add(shardId + " " + call + " " + runningFor.toSeconds());
+            }
+        });
+        ShardConsumer c = consumer(processor);
+        Thread t = new Thread(c);
+        t.start();
+        try {
+            await(() -> c.runningCall() != null && c.runningCall().call().equals("processRecords"));
+            long start = c.runningCall().startedNanos();
+            long second = 1_000_000_000L;
+            watch.check(List.of(c), start + 59 * second);
+            assertEquals(List.of(), reports);
+            watch.check(List.of(c), start + 60 * second);
+            watch.check(List.of(c), start + 90 * second);
+            assertEquals(List.of(SHARD + " processRecords 60"), reports);
+            watch.check(List.of(c), start + 121 * second);
+            watch.check(List.of(c), start + 200 * second);
+            assertEquals(List.of(SHARD + " processRecords 60", SHARD + " processRecords 121"), reports);
+        } finally {
+            release.countDown();
+            c.requestShutdown(Outcome.SHUTDOWN);
+            c.done().get(10, TimeUnit.SECONDS);
+        }
+        assertEquals(null, c.runningCall());
+    }
 }
