@@ -250,8 +250,8 @@ public final class KinesisConsumer implements AutoCloseable {
         if (cause instanceof KinesisConsumerException k) {
             return k; // a LeaseTableException: its message is complete
         }
-        StringBuilder m = new StringBuilder("consumer ").append(config.workerId())
-                .append(" could not start on stream ").append(config.streamName()).append(" with lease table ")
+        StringBuilder m = new StringBuilder("could not start consumer ").append(config.workerId())
+                .append(" on stream ").append(config.streamName()).append(" with lease table ")
                 .append(table.tableName()).append(": ");
         if (gaveUp != null) {
             m.append(gaveUp).append(": ");

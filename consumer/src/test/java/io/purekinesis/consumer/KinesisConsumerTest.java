@@ -183,6 +183,25 @@ class KinesisConsumerTest {
     }
 
     @Test
+    void credentialsOfAMissingProfileFailTheStartAtOnceWithRealClients() {
+        KinesisConsumer c = new KinesisConsumer(ConsumerConfig.builder().applicationName("app").streamName("s")
+                .workerId("w").region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .kinesisEndpoint(java.net.URI.create("http://127.0.0.1:9"))
+                .dynamoDbEndpoint(java.net.URI.create("http://127.0.0.1:9"))
+                .credentialsProvider(software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider
+                        .create("purekinesis-no-such-profile")).build(), () -> {
+                            throw new AssertionError("no processor expected");
+                        });
+        long start = System.nanoTime();
+        KinesisConsumerException e = assertThrows(KinesisConsumerException.class, c::start);
+        System.out.println(e.getMessage());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(KinesisConsumer.START_RETRY_TIME
+                .toSeconds()), "not retried until the start deadline: " + e.getMessage());
+        assertTrue(e.getMessage().contains("kinesis:DescribeStreamSummary") && e.getMessage()
+                .contains("credentialsProvider"), e.getMessage());
+    }
+
+    @Test
     void refusedDynamoDbCredentialsFailTheStartAtOnceNamingTheTable() {
         healthy();
         for (String code : List.of("UnrecognizedClientException", "ExpiredTokenException")) {

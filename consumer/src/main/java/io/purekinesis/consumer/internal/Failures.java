@@ -1,6 +1,7 @@
 package io.purekinesis.consumer.internal;
 
 import java.io.IOException;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -57,11 +58,14 @@ public final class Failures {
             return Kind.FATAL;
         }
         if (c instanceof SdkClientException) {
-            String m = c.getMessage();
-            if (m != null && m.startsWith("Unable to load credentials")) {
+            // the SDK has no type for "no credentials": every provider says so in its message ("Unable to load
+            // credentials from any of the providers", "Profile file contained no credentials for profile", "Failed
+            // to load credentials from IMDS", ...), and connection errors do not mention them
+            String m = c.getMessage() == null ? "" : c.getMessage().toLowerCase(Locale.ROOT);
+            if (m.contains("credentials")) {
                 return Kind.AUTH;
             }
-            return m != null && m.startsWith("Unable to load region") ? Kind.FATAL : Kind.TRANSIENT;
+            return m.startsWith("unable to load region") ? Kind.FATAL : Kind.TRANSIENT;
         }
         return c instanceof IOException || c instanceof TimeoutException ? Kind.TRANSIENT : Kind.FATAL;
     }

@@ -42,6 +42,9 @@ class FailuresTest {
         assertEquals(Kind.AUTH, Failures.classify(kinesis("Forbidden", 403)));
         assertEquals(Kind.AUTH, Failures.classify(SdkClientException.create("Unable to load credentials from any "
                 + "of the providers in the chain")));
+        assertEquals(Kind.AUTH, Failures.classify(SdkClientException.create("Profile file contained no credentials "
+                + "for profile 'prod': ProfileFile(sections=[])")));
+        assertEquals(Kind.AUTH, Failures.classify(SdkClientException.create("Failed to load credentials from IMDS.")));
         assertEquals(Kind.FATAL, Failures.classify(SdkClientException.create("Unable to load region")));
         assertEquals(Kind.TRANSIENT, Failures.classify(SdkClientException.create("connection refused")));
         assertEquals(Kind.TRANSIENT, Failures.classify(ApiCallTimeoutException.create(1000)));
