@@ -343,13 +343,19 @@ public final class ConsumerConfig {
             return c;
         }
 
-        /** Required. Names the application and, by default, the lease table. */
+        /**
+         * Required. Names the application and, by default, the lease table. A lease table serves one stream: its
+         * rows name the stream, and {@link KinesisConsumer#start()} refuses a table of another stream.
+         */
         public Builder applicationName(String applicationName) {
             this.applicationName = applicationName;
             return this;
         }
 
-        /** Default: the application name (as in KCL). */
+        /**
+         * Default: the application name (as in KCL). Set it when that table belongs to something else (another
+         * stream, a KCL multi-stream application, a table of another key schema).
+         */
         public Builder leaseTableName(String leaseTableName) {
             this.leaseTableName = leaseTableName;
             return this;

@@ -14,7 +14,7 @@ final class StreamCheck {
     /** The problem with {@code row} when it names a stream other than {@code ours}; null when it is usable. */
     static RowProblem otherStream(LeaseRow.Readable row, StreamIdentity ours) {
         StreamIdentity theirs = row.stream();
-        if (ours == null || theirs == null || theirs.equals(ours)) {
+        if (ours == null || theirs == null || theirs.isSameStreamAs(ours)) {
             return null;
         }
         String key = row.lease().leaseKey();

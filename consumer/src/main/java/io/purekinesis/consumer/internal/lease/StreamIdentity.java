@@ -22,9 +22,18 @@ public record StreamIdentity(String streamArn, Instant created) {
         return i < 0 ? streamArn : streamArn.substring(i + "stream/".length());
     }
 
+    /**
+     * Same ARN and creation second. Seconds, as KCL's multi-stream keys count them: clients that read the creation
+     * time with another precision (CBOR, JSON) still agree, and a stream cannot be deleted and created again within
+     * the same second.
+     */
+    public boolean isSameStreamAs(StreamIdentity other) {
+        return streamArn.equals(other.streamArn) && created.getEpochSecond() == other.created.getEpochSecond();
+    }
+
     /** Same ARN, created at another time: the stream was deleted and created again. */
     public boolean isRecreationOf(StreamIdentity other) {
-        return streamArn.equals(other.streamArn) && !created.equals(other.created);
+        return streamArn.equals(other.streamArn) && !isSameStreamAs(other);
     }
 
     @Override

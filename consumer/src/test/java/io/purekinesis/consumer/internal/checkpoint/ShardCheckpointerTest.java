@@ -161,4 +161,19 @@ class ShardCheckpointerTest {
         assertTrue(Positions.compare(ExtendedSequenceNumber.of(SEQ1, 1), ExtendedSequenceNumber.of(SEQ2, 0)) < 0);
         assertTrue(Positions.compare(ExtendedSequenceNumber.of("10", 0), ExtendedSequenceNumber.of("9", 5)) > 0);
     }
+
+    @Test
+    void aRefusedCheckpointFailsAtOnceNamingTheCallAndWhatToChange() {
+        ShardCheckpointer c = checkpointer(ExtendedSequenceNumber.TRIM_HORIZON);
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenReturn(CompletableFuture.failedFuture(
+                software.amazon.awssdk.services.dynamodb.model.DynamoDbException.builder().statusCode(400)
+                        .message("not authorized").awsErrorDetails(software.amazon.awssdk.awscore.exception
+                                .AwsErrorDetails.builder().errorCode("AccessDeniedException").build()).build()));
+        c.delivered(ExtendedSequenceNumber.of(SEQ1, 0));
+        io.purekinesis.consumer.CheckpointFailedException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.purekinesis.consumer.CheckpointFailedException.class, c::checkpoint);
+        verify(dynamo, org.mockito.Mockito.times(1)).updateItem(any(UpdateItemRequest.class));
+        assertTrue(e.getMessage().contains("dynamodb:UpdateItem on lease table app")
+                && e.getMessage().contains("credentialsProvider"), e.getMessage());
+    }
 }
