@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.awscore.AwsRequest;
@@ -35,6 +36,13 @@ import software.amazon.awssdk.services.kinesis.model.KinesisException;
  */
 @ExtendWith(LocalEndpointsExtension.class)
 class AwsCallsIntegrationTest {
+
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
 
     /** Records every request's operation and ApiNames; refuses the operations in {@link #denied} as IAM would. */
     static final class Gate implements ExecutionInterceptor {
@@ -71,20 +79,6 @@ class AwsCallsIntegrationTest {
         }
     }
 
-    /** Records non-transient failures as "operation on resource". */
-    static final class Failures implements ConsumerMetrics {
-        final List<String> reported = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void nonTransientFailure(String operation, String resource, Throwable cause) {
-            reported.add(operation + " on " + resource);
-        }
-
-        boolean any(String prefix) {
-            return reported.stream().anyMatch(r -> r.startsWith(prefix));
-        }
-    }
-
     private record Setup(KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo, Gate gate) implements AutoCloseable {
         @Override
         public void close() {
@@ -103,8 +97,7 @@ class AwsCallsIntegrationTest {
     @Test
     void everyRequestCarriesTheLibrarysApiNameAlsoOnTheUsersClients(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis) throws Exception {
-        String stream = Streams.uniqueStreamName("apiname");
-        Streams.createStream(kinesis, stream, 2);
+        String stream = streams.create(kinesis, "apiname", 2);
         IntegrationSupport.fill(kinesis, stream, 3);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         try (Setup s = gated(endpoints)) {
@@ -130,11 +123,10 @@ class AwsCallsIntegrationTest {
     @Test
     void getRecordsRefusedWhileRunningIsReportedRetriedAndResumedWithoutLoss(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis) throws Exception {
-        String stream = Streams.uniqueStreamName("denied-kinesis");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "denied-kinesis", 1);
         IntegrationSupport.fill(kinesis, stream, 2);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
-        Failures failures = new Failures();
+        IntegrationSupport.Reports failures = new IntegrationSupport.Reports();
         try (Setup s = gated(endpoints)) {
             KinesisConsumer consumer = new KinesisConsumer(IntegrationSupport.config(endpoints, s.kinesis(),
                     s.dynamo(), Streams.uniqueStreamName("app-denied-kinesis"), stream, "w1").metrics(failures)
@@ -143,8 +135,8 @@ class AwsCallsIntegrationTest {
             try {
                 await("the first records", Duration.ofSeconds(30), () -> recorder.distinct() == 2);
                 s.gate().denied.add("GetRecords"); // the policy loses kinesis:GetRecords
-                await("the refusal reported", Duration.ofSeconds(30), () -> failures.any("kinesis:GetRecords on shard"
-                        + " shardId-000000000000 of stream " + stream));
+                await("the refusal reported", Duration.ofSeconds(30), () -> failures.count("kinesis:GetRecords on shard"
+                        + " shardId-000000000000 of stream " + stream) > 0);
                 IntegrationSupport.fill(kinesis, stream, 2); // written meanwhile: data strings repeat, count twice
                 assertEquals(Set.of("shardId-000000000000"), consumer.heldLeases(), "the lease is kept");
                 s.gate().denied.clear(); // the permission is back
@@ -159,36 +151,23 @@ class AwsCallsIntegrationTest {
     @Test
     void leaseTableRefusedWhileRunningLosesTheLeaseThenResumesFromTheCheckpoint(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis) throws Exception {
-        String stream = Streams.uniqueStreamName("denied-dynamo");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "denied-dynamo", 1);
         IntegrationSupport.fill(kinesis, stream, 2);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
-        Failures failures = new Failures();
-        List<String> lost = new CopyOnWriteArrayList<>();
+        IntegrationSupport.Reports failures = new IntegrationSupport.Reports();
         String app = Streams.uniqueStreamName("app-denied-dynamo");
         try (Setup s = gated(endpoints)) {
-            ConsumerMetrics metrics = new ConsumerMetrics() {
-                @Override
-                public void nonTransientFailure(String operation, String resource, Throwable cause) {
-                    failures.nonTransientFailure(operation, resource, cause);
-                }
-
-                @Override
-                public void leaseLost(String shardId) {
-                    lost.add(shardId);
-                }
-            };
             KinesisConsumer consumer = new KinesisConsumer(IntegrationSupport.config(endpoints, s.kinesis(),
-                    s.dynamo(), app, stream, "w1").metrics(metrics).build(), recorder.factory("w1"));
+                    s.dynamo(), app, stream, "w1").metrics(failures).build(), recorder.factory("w1"));
             consumer.start();
             try {
                 await("the first records", Duration.ofSeconds(30), () -> recorder.distinct() == 2);
                 s.gate().denied.addAll(Set.of("UpdateItem", "Scan", "GetItem")); // the policy loses the table
                 await("the refusal reported", Duration.ofSeconds(30),
-                        () -> failures.any("dynamodb:UpdateItem on lease table " + app)
-                                && failures.any("dynamodb:Scan on lease table " + app));
+                        () -> failures.count("dynamodb:UpdateItem on lease table " + app) > 0
+                                && failures.count("dynamodb:Scan on lease table " + app) > 0);
                 await("the lease counted as lost after the failover time", Duration.ofSeconds(30),
-                        () -> lost.contains("shardId-000000000000") && consumer.heldLeases().isEmpty());
+                        () -> failures.lost.contains("shardId-000000000000") && consumer.heldLeases().isEmpty());
                 s.gate().denied.clear();
                 IntegrationSupport.fill(kinesis, stream, 2);
                 await("taken again and the new records delivered", Duration.ofSeconds(30),

@@ -17,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
@@ -27,31 +28,17 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 @ExtendWith(LocalEndpointsExtension.class)
 class HostileEnvironmentIntegrationTest {
 
-    /** Records non-transient failures and lost leases. */
-    static final class Reports implements ConsumerMetrics {
-        final List<String> failures = new CopyOnWriteArrayList<>();
-        final List<String> lost = new CopyOnWriteArrayList<>();
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
 
-        @Override
-        public void nonTransientFailure(String operation, String resource, Throwable cause) {
-            failures.add(operation + " on " + resource + ": " + cause.getClass().getSimpleName());
-        }
-
-        @Override
-        public void leaseLost(String shardId) {
-            lost.add(shardId);
-        }
-
-        long count(String prefix) {
-            return failures.stream().filter(f -> f.startsWith(prefix)).count();
-        }
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
     }
 
     @Test
     void closeCalledInsideProcessRecordsReturnsAtOnceAndTheShutdownCompletes(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("close-inside");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "close-inside", 1);
         IntegrationSupport.fill(kinesis, stream, 3);
         AtomicReference<KinesisConsumer> self = new AtomicReference<>();
         AtomicLong closeMillis = new AtomicLong(-1);
@@ -102,12 +89,11 @@ class HostileEnvironmentIntegrationTest {
     @Test
     void aLeaseTableDeletedWhileRunningIsReportedAndNotRecreated(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
             DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("table-deleted");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "table-deleted", 1);
         IntegrationSupport.fill(kinesis, stream, 2);
         String app = Streams.uniqueStreamName("app-table-deleted");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
-        Reports reports = new Reports();
+        IntegrationSupport.Reports reports = new IntegrationSupport.Reports();
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1")
                 .metrics(reports).build(), recorder.factory("w1"));
         consumer.start();
@@ -131,11 +117,10 @@ class HostileEnvironmentIntegrationTest {
     @Test
     void aStreamDeletedWhileConsumingIsReported(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
             DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("stream-deleted");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "stream-deleted", 1);
         IntegrationSupport.fill(kinesis, stream, 2);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
-        Reports reports = new Reports();
+        IntegrationSupport.Reports reports = new IntegrationSupport.Reports();
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo,
                 Streams.uniqueStreamName("app-stream-deleted"), stream, "w1").metrics(reports).build(),
                 recorder.factory("w1"));

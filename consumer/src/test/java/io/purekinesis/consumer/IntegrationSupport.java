@@ -54,6 +54,29 @@ final class IntegrationSupport {
         return all;
     }
 
+    /**
+     * Streams a test class created, deleted after each test: the emulator allows 50 open shards at a time, and the
+     * module's tests share one emulator.
+     */
+    static final class TestStreams {
+        private final List<String> created = new CopyOnWriteArrayList<>();
+
+        /** Creates a uniquely named stream and waits until it is ACTIVE; returns its name. */
+        String create(KinesisAsyncClient kinesis, String prefix, int shards) {
+            String name = io.purekinesis.testkit.Streams.uniqueStreamName(prefix);
+            io.purekinesis.testkit.Streams.createStream(kinesis, name, shards);
+            created.add(name);
+            return name;
+        }
+
+        void deleteAll(KinesisAsyncClient kinesis) {
+            for (String name : created) {
+                io.purekinesis.testkit.Streams.deleteStream(kinesis, name);
+            }
+            created.clear();
+        }
+    }
+
     static void putAll(KinesisAsyncClient kinesis, String stream, List<PutRecordsRequestEntry> entries) {
         List<PutRecordsRequestEntry> left = entries;
         for (int attempt = 0; !left.isEmpty(); attempt++) {
@@ -184,6 +207,41 @@ final class IntegrationSupport {
             public void shutdownRequested(Checkpointer checkpointer) {
                 checkpoint(checkpointer);
             }
+        }
+    }
+
+    /**
+     * Records what a worker reports: non-transient failures ("operation on resource: ExceptionType"), lost leases,
+     * unusable lease rows ("key | problem") and lease scans (each {@code leasesHeld} call ends one).
+     */
+    static class Reports implements ConsumerMetrics {
+        final List<String> failures = new CopyOnWriteArrayList<>();
+        final List<String> lost = new CopyOnWriteArrayList<>();
+        final List<String> unusable = new CopyOnWriteArrayList<>();
+        final AtomicInteger scans = new AtomicInteger();
+
+        @Override
+        public void nonTransientFailure(String operation, String resource, Throwable cause) {
+            failures.add(operation + " on " + resource + ": " + cause.getClass().getSimpleName());
+        }
+
+        @Override
+        public void leaseLost(String shardId) {
+            lost.add(shardId);
+        }
+
+        @Override
+        public void unusableLeaseRow(String leaseKey, String problem) {
+            unusable.add(leaseKey + " | " + problem);
+        }
+
+        @Override
+        public void leasesHeld(int leases) {
+            scans.incrementAndGet();
+        }
+
+        long count(String prefix) {
+            return failures.stream().filter(f -> f.startsWith(prefix)).count();
         }
     }
 

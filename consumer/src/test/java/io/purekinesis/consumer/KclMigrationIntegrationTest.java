@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -48,6 +49,13 @@ import software.amazon.kinesis.retrieval.polling.PollingConfig;
  */
 @ExtendWith(LocalEndpointsExtension.class)
 class KclMigrationIntegrationTest {
+
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
 
     private static final int SHARDS = 2;
     private static final int PER_SHARD = 40;
@@ -168,8 +176,7 @@ class KclMigrationIntegrationTest {
     @Test
     void takesOverFromKclExactlyAfterItsCheckpoints(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
             DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("kcl");
-        Streams.createStream(kinesis, stream, SHARDS);
+        String stream = streams.create(kinesis, "kcl", SHARDS);
         Set<String> all = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
         String app = Streams.uniqueStreamName("app-kcl");
 
@@ -242,8 +249,7 @@ class KclMigrationIntegrationTest {
     @Test
     void kclTakesOverFromUsExactlyAfterOurCheckpointsAndKeepsTheStreamIdentity(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("to-kcl");
-        Streams.createStream(kinesis, stream, SHARDS);
+        String stream = streams.create(kinesis, "to-kcl", SHARDS);
         Set<String> all = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
         String app = Streams.uniqueStreamName("app-to-kcl");
 

@@ -14,10 +14,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
@@ -33,6 +32,13 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
  */
 @ExtendWith(LocalEndpointsExtension.class)
 class LeaseTableGuardsIntegrationTest {
+
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
 
     private static final String SHARD0 = "shardId-000000000000";
     private static final String SHARD1 = "shardId-000000000001";
@@ -72,8 +78,7 @@ class LeaseTableGuardsIntegrationTest {
     @Test
     void startRefusesUnreadableRowsNamingTableKeyAttributeValueAndRepair(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("unreadable");
-        Streams.createStream(kinesis, stream, 2);
+        String stream = streams.create(kinesis, "unreadable", 2);
         String app = Streams.uniqueStreamName("app-unreadable");
         createLeaseTable(dynamo, app);
         Map<String, AttributeValue> noCounter = row(SHARD0);
@@ -120,64 +125,16 @@ class LeaseTableGuardsIntegrationTest {
         }
     }
 
-    /** Counts what the worker reports about rows it cannot use and about leases. */
-    static final class Reports implements ConsumerMetrics {
-        final List<String> unusable = new CopyOnWriteArrayList<>();
-        final AtomicInteger scans = new AtomicInteger();
-
-        @Override
-        public void unusableLeaseRow(String leaseKey, String problem) {
-            unusable.add(leaseKey + " | " + problem);
-        }
-
-        @Override
-        public void leasesHeld(int leases) {
-            scans.incrementAndGet();
-        }
-    }
-
     @Test
     void aRowThatBecomesUnreadableWhileRunningIsReportedOnceAndLeftAlone(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("unreadable-later");
-        Streams.createStream(kinesis, stream, 2);
+        String stream = streams.create(kinesis, "unreadable-later", 2);
         IntegrationSupport.fill(kinesis, stream, 2);
         String app = Streams.uniqueStreamName("app-unreadable-later");
-        Reports reports = new Reports();
-        List<String> lost = new CopyOnWriteArrayList<>();
+        IntegrationSupport.Reports reports = new IntegrationSupport.Reports();
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
-        RecordProcessorFactory factory = () -> new RecordProcessor() {
-            private final RecordProcessor inner = recorder.factory("w1").create();
-            private String shard;
-
-            @Override
-            public void initialize(InitializationInput input) {
-                shard = input.shardId();
-                inner.initialize(input);
-            }
-
-            @Override
-            public void processRecords(ProcessRecordsInput input) {
-                inner.processRecords(input);
-            }
-
-            @Override
-            public void leaseLost() {
-                lost.add(shard);
-            }
-
-            @Override
-            public void shardEnded(Checkpointer checkpointer) {
-                inner.shardEnded(checkpointer);
-            }
-
-            @Override
-            public void shutdownRequested(Checkpointer checkpointer) {
-                inner.shutdownRequested(checkpointer);
-            }
-        };
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1")
-                .metrics(reports).build(), factory);
+                .metrics(reports).build(), recorder.factory("w1"));
         consumer.start();
         try {
             await("both shards processed", Duration.ofSeconds(30), () -> recorder.distinct() == 4);
@@ -185,8 +142,7 @@ class LeaseTableGuardsIntegrationTest {
             dynamo.updateItem(b -> b.tableName(app).key(Map.of("leaseKey", s(SHARD0)))
                     .updateExpression("REMOVE leaseCounter")).join();
             await("the broken row reported", Duration.ofSeconds(30), () -> !reports.unusable.isEmpty());
-            await("the processor of the broken row's shard lost its lease", Duration.ofSeconds(30),
-                    () -> lost.contains(SHARD0));
+            await("the broken row's lease lost", Duration.ofSeconds(30), () -> reports.lost.contains(SHARD0));
             int scansAtReport = reports.scans.get();
             await("five more lease scans", Duration.ofSeconds(30), () -> reports.scans.get() >= scansAtReport + 5);
             assertEquals(1, reports.unusable.size(), "reported once while unchanged: " + reports.unusable);
@@ -212,8 +168,7 @@ class LeaseTableGuardsIntegrationTest {
     @Test
     void aTableWithAnotherKeySchemaIsRefusedNamingBothSchemasAndTheSetting(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) {
-        String stream = Streams.uniqueStreamName("schema");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "schema", 1);
         Map<String, Consumer<CreateTableRequest.Builder>> foreign = Map.of(
                 "hash key id (S)", b -> b.keySchema(k -> k.attributeName("id").keyType(KeyType.HASH))
                         .attributeDefinitions(a -> a.attributeName("id").attributeType(ScalarAttributeType.S)),
@@ -242,10 +197,8 @@ class LeaseTableGuardsIntegrationTest {
     @Test
     void oneApplicationNameForTwoStreamsIsRefusedNamingBoth(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
             DynamoDbAsyncClient dynamo) throws Exception {
-        String first = Streams.uniqueStreamName("first");
-        String second = Streams.uniqueStreamName("second");
-        Streams.createStream(kinesis, first, 1);
-        Streams.createStream(kinesis, second, 1);
+        String first = streams.create(kinesis, "first", 1);
+        String second = streams.create(kinesis, "second", 1);
         IntegrationSupport.fill(kinesis, first, 3);
         IntegrationSupport.fill(kinesis, second, 3);
         String app = Streams.uniqueStreamName("app-shared");
@@ -271,8 +224,7 @@ class LeaseTableGuardsIntegrationTest {
     @Test
     void aDeletedAndRecreatedStreamIsToldApartFromTheOldOne(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
             DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("recreated");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "recreated", 1);
         IntegrationSupport.fill(kinesis, stream, 2);
         String app = Streams.uniqueStreamName("app-recreated");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
@@ -296,8 +248,7 @@ class LeaseTableGuardsIntegrationTest {
     @Test
     void rowsWithoutStreamIdentityAreAcceptedAndStampedWhenTaken(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("stamp");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "stamp", 1);
         IntegrationSupport.fill(kinesis, stream, 2);
         String app = Streams.uniqueStreamName("app-stamp");
         createLeaseTable(dynamo, app);
