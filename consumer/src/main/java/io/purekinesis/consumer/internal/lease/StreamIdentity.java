@@ -23,12 +23,11 @@ public record StreamIdentity(String streamArn, Instant created) {
     }
 
     /**
-     * Same ARN and creation second. Seconds, as KCL's multi-stream keys count them: clients that read the creation
-     * time with another precision (CBOR, JSON) still agree, and a stream cannot be deleted and created again within
-     * the same second.
+     * Same ARN and creation time to the millisecond: finer digits are dropped, so clients that decode the time with
+     * another precision (the SDK's CBOR and JSON protocols) still agree.
      */
     public boolean isSameStreamAs(StreamIdentity other) {
-        return streamArn.equals(other.streamArn) && created.getEpochSecond() == other.created.getEpochSecond();
+        return streamArn.equals(other.streamArn) && created.toEpochMilli() == other.created.toEpochMilli();
     }
 
     /** Same ARN, created at another time: the stream was deleted and created again. */
