@@ -34,6 +34,24 @@ final class FreePorts {
         return pick(1)[0];
     }
 
+    /** Attempts at starting a server on freshly picked ports before a port taken meanwhile counts as an error. */
+    static final int BIND_ATTEMPTS = 5;
+
+    /**
+     * Whether a start failed because its port was taken between {@link #pick} and the bind: another process (a
+     * parallel build, a busy CI machine) can get there first; a new free port then fixes it.
+     */
+    static boolean isPortTaken(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = t.getMessage() == null ? "" : t.getMessage();
+            if (t instanceof java.net.BindException || message.contains("Failed to bind")
+                    || message.contains("Address already in use") || message.contains("EADDRINUSE")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static void closeQuietly(ServerSocket socket) {
         if (socket == null) {
             return;

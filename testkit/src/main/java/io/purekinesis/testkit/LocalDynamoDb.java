@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
@@ -189,7 +190,25 @@ public final class LocalDynamoDb implements AutoCloseable {
                     throw new UncheckedIOException("Could not create the DynamoDB Local directory " + dbPath, e);
                 }
             }
-            return new LocalDynamoDb(port != 0 ? port : FreePorts.pick(), sharedDb, dbPath).launch();
+            if (port != 0) {
+                return new LocalDynamoDb(port, sharedDb, dbPath).launch();
+            }
+            return startOnFreePort(FreePorts::pick);
+        }
+
+        /** A free port can be taken before DynamoDB Local binds it: then another one is tried. */
+        LocalDynamoDb startOnFreePort(IntSupplier freePorts) {
+            for (int attempt = 1; ; attempt++) {
+                int candidate = freePorts.getAsInt();
+                try {
+                    return new LocalDynamoDb(candidate, sharedDb, dbPath).launch();
+                } catch (IllegalStateException e) {
+                    if (attempt >= FreePorts.BIND_ATTEMPTS || !FreePorts.isPortTaken(e)) {
+                        throw e;
+                    }
+                    LOG.info("Port {} was taken before DynamoDB Local could bind it; trying another", candidate);
+                }
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,10 +66,10 @@ public final class LocalKinesis implements AutoCloseable {
     private ChildProcess process; // guarded by this
     private boolean closed; // guarded by this
 
-    private LocalKinesis(KinesisLocalSettings settings) {
+    /** @param free two ports picked free, used where the settings leave a port 0 */
+    private LocalKinesis(KinesisLocalSettings settings, int[] free) {
         this.settings = settings;
         this.mainJs = resolveMainJs(settings);
-        int[] free = FreePorts.pick(2);
         this.plainPort = settings.plainPort() != 0 ? settings.plainPort() : free[0];
         this.tlsPort = settings.tlsPort() != 0 ? settings.tlsPort() : free[1];
         this.ownsDataDir = settings.dataDir() == null;
@@ -195,6 +196,14 @@ public final class LocalKinesis implements AutoCloseable {
         LOG.info("Local Kinesis up at {} in {} ms (log {})", endpoint(), (System.nanoTime() - startNanos) / 1_000_000,
                 logFile);
         return this;
+    }
+
+    private boolean logSaysPortTaken() {
+        try {
+            return Files.isRegularFile(logFile) && FreePorts.isPortTaken(new IOException(Files.readString(logFile)));
+        } catch (IOException | UncheckedIOException e) {
+            return false;
+        }
     }
 
     private Path persistDir() {
@@ -368,14 +377,29 @@ public final class LocalKinesis implements AutoCloseable {
 
         /** Installs the emulator if needed and starts it; returns once it answers its health check. */
         public LocalKinesis start() {
-            LocalKinesis kinesis = new LocalKinesis(new KinesisLocalSettings(mainJs, installDir, plainPort, tlsPort,
+            return start(() -> FreePorts.pick(2));
+        }
+
+        /**
+         * A port picked free can be taken by another process before the emulator binds it (a parallel build, a busy
+         * CI machine): when the emulator says so, new ports are picked, unless the user chose the ports.
+         */
+        LocalKinesis start(Supplier<int[]> freePorts) {
+            KinesisLocalSettings settings = new KinesisLocalSettings(mainJs, installDir, plainPort, tlsPort,
                     dataDir, logDir, persistData, persistInterval, operationDelay, logLevel, startupTimeout,
-                    environment));
-            try {
-                return kinesis.launch();
-            } catch (RuntimeException e) {
-                kinesis.close();
-                throw e;
+                    environment);
+            for (int attempt = 1; ; attempt++) {
+                LocalKinesis kinesis = new LocalKinesis(settings, freePorts.get());
+                try {
+                    return kinesis.launch();
+                } catch (RuntimeException e) {
+                    boolean portTaken = kinesis.logSaysPortTaken();
+                    kinesis.close();
+                    if (!portTaken || attempt >= FreePorts.BIND_ATTEMPTS || plainPort != 0 || tlsPort != 0) {
+                        throw e;
+                    }
+                    LOG.info("A port of {} was taken before the emulator could bind it; trying others", kinesis);
+                }
             }
         }
 

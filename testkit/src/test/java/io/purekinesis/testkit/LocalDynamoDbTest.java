@@ -2,11 +2,15 @@ package io.purekinesis.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -18,6 +22,21 @@ import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 
 class LocalDynamoDbTest {
+
+    @Test
+    void aFreePortTakenBeforeTheBindIsReplacedByAnother() throws Exception {
+        try (ServerSocket thief = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int taken = thief.getLocalPort();
+            AtomicInteger picks = new AtomicInteger();
+            try (LocalDynamoDb dynamoDb = LocalDynamoDb.builder()
+                    .startOnFreePort(() -> picks.getAndIncrement() == 0 ? taken : FreePorts.pick());
+                 DynamoDbClient client = dynamoDb.syncClientBuilder().build()) {
+                assertEquals(2, picks.get(), "a second port was picked");
+                assertNotEquals(taken, dynamoDb.endpoint().getPort());
+                assertTrue(client.listTables().tableNames().isEmpty());
+            }
+        }
+    }
 
     @Test
     void aRestartKeepsThePortAndLosesTheInMemoryTables() {

@@ -2,16 +2,19 @@ package io.purekinesis.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.SdkBytes;
@@ -20,6 +23,22 @@ import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 
 class LocalKinesisTest {
+
+    @Test
+    void freePortsTakenBeforeTheBindAreReplacedByOthers() throws Exception {
+        try (ServerSocket thief = new ServerSocket(0)) {
+            int taken = thief.getLocalPort();
+            AtomicInteger picks = new AtomicInteger();
+            try (LocalKinesis kinesis = LocalKinesis.builder()
+                    .start(() -> picks.getAndIncrement() == 0 ? new int[] {taken, FreePorts.pick()}
+                            : FreePorts.pick(2));
+                 KinesisClient client = kinesis.syncClientBuilder().build()) {
+                assertEquals(2, picks.get(), "new ports were picked");
+                assertNotEquals(taken, kinesis.endpoint().getPort());
+                assertTrue(client.listStreams().streamNames().isEmpty());
+            }
+        }
+    }
 
     @Test
     void withPersistenceARestartKeepsStreamsRecordsAndPort(@TempDir Path dataDir) {
