@@ -71,6 +71,8 @@ public final class KinesisProducer implements AutoCloseable {
     public static final int MAX_PARTITION_KEY_LENGTH = 256;
     /** Longest wait past close's deadline for adds already under way (they no longer block then). */
     private static final long ADD_DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** How often a close called from a callback runs the completions queued behind it. */
+    private static final long OWN_THREAD_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final ProducerConfig config;
     private final String name;
@@ -86,6 +88,8 @@ public final class KinesisProducer implements AutoCloseable {
     private final long ttlMillis;
     private final long addTimeoutNanos;
     private volatile boolean closed;
+    /** How close was called (set before {@link #closed}), for the message of adds refused afterwards. */
+    private volatile String closedBy;
 
     /** Creates a producer and starts its sender thread. */
     public static KinesisProducer create(ProducerConfig config) {
@@ -196,7 +200,8 @@ public final class KinesisProducer implements AutoCloseable {
         activeAdds.increment();
         try {
             if (closed) {
-                throw new ProducerClosedException("producer " + name + " is closed");
+                throw new ProducerClosedException("producer " + name + " is closed, records can no longer be "
+                        + "added: " + closedBy);
             }
             // A stream with a pipeline was validated when the pipeline was made: skip the regex on the hot path.
             StreamPipeline pipeline = stream == null ? null : pipelines.get(stream);
@@ -247,7 +252,8 @@ public final class KinesisProducer implements AutoCloseable {
                 // Close gave up waiting for this add (past its deadline) and aborted before the record was in
                 // the pipeline: nobody would ever complete it. Refuse it as an add after close.
                 budget.release(size, 1);
-                throw new ProducerClosedException("producer " + name + " closed while the record was being added");
+                throw new ProducerClosedException("producer " + name + " closed while the record was being added "
+                        + "(not accepted): " + closedBy);
             }
             return record.future();
         } finally {
@@ -325,18 +331,33 @@ public final class KinesisProducer implements AutoCloseable {
      * record may be in the stream although reported failed). An {@code add} still running then either returns a
      * future close completed or throws {@link ProducerClosedException}. Then releases the sender thread, the
      * callback thread and, if the producer built it, the Kinesis client. Never waits much longer than
-     * {@code timeout}; a second call returns an empty list at once.
+     * {@code timeout}; a second call returns an empty list at once. Before it returns, every record decided until
+     * then has its future completed and its dead letter handled: completions the callback executor did not run by
+     * the deadline (a stopped, saturated or discarding executor) run on the calling thread.
+     *
+     * <p><b>From a callback.</b> Close may be called from a future's callback or from the dead-letter handler, on
+     * the producer's callback thread or on a thread of a user-supplied {@code callbackExecutor}. It then does not
+     * wait for itself: the completions queued behind the running one (which only this thread could run, with the
+     * producer's own one-thread executor) run on the calling thread while close waits, so it returns as soon as
+     * everything is stored or failed, not after its whole timeout. The records of the completion that called close
+     * are already decided; their remaining callbacks run when close returns. Adds after close (also from later
+     * callbacks) throw {@link ProducerClosedException} naming where close was called.
      *
      * @return exactly the records whose futures close failed with {@link FailureReason#PRODUCER_CLOSED}; records
      *     that failed for other reasons before were dead-lettered then and are not included
      */
     public List<FailedRecord> close(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
         if (!closing.compareAndSet(false, true)) {
             return List.of();
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        // A future callback or the dead-letter handler closing the producer: the completions it is part of (and
+        // those queued behind it on a one-thread executor) can only finish on this thread.
+        long ownCompleting = completer.completingOnThisThread();
+        closedBy = describeCloseCall(ownCompleting > 0);
         closed = true;
-        budget.close();
+        budget.close("producer " + name + " is closed: " + closedBy);
         List<FailedRecord> undelivered = List.of();
         boolean interrupted = false;
         try {
@@ -344,7 +365,7 @@ public final class KinesisProducer implements AutoCloseable {
                 Thread.onSpinWait();
             }
             sender.flush();
-            boolean drained = budget.awaitEmpty(Math.max(0, deadline - System.nanoTime()));
+            boolean drained = awaitDrained(deadline, ownCompleting);
             sender.stop(Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             if (!drained) {
                 awaitAddsEnded();
@@ -362,14 +383,18 @@ public final class KinesisProducer implements AutoCloseable {
             awaitAddsEnded();
             undelivered = sender.abortAll();
         } finally {
+            interrupted |= finishCompletions(deadline, ownCompleting);
             if (ownedCallbackExecutor != null) {
                 ownedCallbackExecutor.shutdown();
-                try {
-                    ownedCallbackExecutor.awaitTermination(
-                            Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
-                            TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    interrupted = true;
+                // Not from our own callback thread: it would wait for the very task that is running this close.
+                if (ownCompleting == 0) {
+                    try {
+                        ownedCallbackExecutor.awaitTermination(
+                                Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+                                TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
                 }
             }
             try {
@@ -381,8 +406,65 @@ public final class KinesisProducer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        LOG.info("Kinesis producer {} closed", name);
+        LOG.info("Kinesis producer {} closed ({})", name, closedBy);
         return undelivered;
+    }
+
+    /**
+     * Waits until every record is completed or the deadline passes. From inside a completion the thread runs the
+     * completions queued for the callback executor itself (only it could, with the producer's one callback thread)
+     * and does not count its own.
+     */
+    private boolean awaitDrained(long deadline, long ownCompleting) throws InterruptedException {
+        if (ownCompleting == 0) {
+            return budget.awaitEmpty(Math.max(0, deadline - System.nanoTime()));
+        }
+        while (true) {
+            completer.runPending();
+            long remaining = deadline - System.nanoTime();
+            if (budget.awaitEmpty(Math.max(0, Math.min(remaining, OWN_THREAD_POLL_NANOS)), ownCompleting)) {
+                return true;
+            }
+            if (remaining <= 0) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Every record close or anything before it decided must have its future completed and its dead letter
+     * handled before close returns. The callback executor gets until the deadline (a little longer for the
+     * failures close just made); what it has not run then (stopped, saturated or discarding, or it is this very
+     * thread) runs here.
+     *
+     * @return true when interrupted
+     */
+    private boolean finishCompletions(long deadline, long ownCompleting) {
+        boolean interrupted = false;
+        if (ownCompleting == 0) {
+            try {
+                budget.awaitEmpty(Math.max(ADD_DRAIN_GRACE_NANOS, deadline - System.nanoTime()));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        int ran = completer.runPending();
+        if (ran > 0 && ownCompleting == 0) {
+            LOG.warn("Producer {}: the callback executor did not run {} completion tasks by close's deadline; ran "
+                    + "them on the closing thread", name, ran);
+        }
+        return interrupted;
+    }
+
+    /** Where close was called from, for the exceptions of later adds: thread, time and the caller's frame. */
+    private String describeCloseCall(boolean fromCallback) {
+        String caller = StackWalker.getInstance().walk(frames -> frames
+                .filter(f -> !f.getClassName().equals(KinesisProducer.class.getName()))
+                .findFirst().map(f -> f.getClassName() + "." + f.getMethodName() + "(" + f.getFileName() + ":"
+                        + f.getLineNumber() + ")")
+                .orElse("unknown"));
+        return "close() was called at " + java.time.Instant.now() + " on thread '" + Thread.currentThread().getName()
+                + "' from " + caller + (fromCallback ? " (inside a future callback or the dead-letter handler)" : "");
     }
 
     /**
