@@ -4,25 +4,22 @@ import io.purekinesis.aggregation.AggregationFormat;
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.HashKey128;
-import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.SafeMetrics;
 import io.purekinesis.producer.internal.StreamPipeline;
+import io.purekinesis.producer.internal.StreamRegistry;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
-import io.purekinesis.producer.internal.retry.RoutingFeedback;
 import io.purekinesis.producer.internal.send.KinesisClientHolder;
 import io.purekinesis.producer.internal.send.Sender;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
-import io.purekinesis.producer.internal.shardmap.StreamNames;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,6 +30,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
 
@@ -81,7 +79,7 @@ public final class KinesisProducer implements AutoCloseable {
     private final ExecutorService ownedCallbackExecutor;
     private final Completer completer;
     private final Sender sender;
-    private final ConcurrentHashMap<String, StreamPipeline> pipelines = new ConcurrentHashMap<>();
+    private final StreamRegistry streams;
     private final ShardMapLoader shardMapLoader;
     private final LongAdder activeAdds = new LongAdder();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -123,28 +121,29 @@ public final class KinesisProducer implements AutoCloseable {
         this.completer = new Completer(callbackExecutor, budget, config.deadLetterHandler(), metrics,
                 "purekinesis-producer-" + name + "-callback-overflow");
         this.shardMapLoader = new ShardMapLoader(client.client());
-        RoutingFeedback routing = new RoutingFeedback() {
-            @Override
-            public void shardMapStale(String stream) {
-                StreamPipeline p = pipelines.get(stream);
-                if (p != null) {
-                    p.requestRefresh();
-                }
-            }
-
-            @Override
-            public void aggregateOnWrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber) {
-                pipelines.get(entry.stream()).aggregateOnWrongShard(entry, actualShardId, sequenceNumber);
-            }
-        };
+        Sender[] senderRef = new Sender[1];
+        this.streams = new StreamRegistry(config, shardMapLoader, completer, () -> senderRef[0].wakeup(),
+                clientRegion(client.client()));
         ResultHandler resultHandler = new ResultHandler(config.clock(),
                 new Backoff(config.retryBaseDelay(), config.retryMaxDelay(), config.random().orElse(null)),
-                config.maxAttempts().orElse(0), completer, metrics, routing);
-        this.sender = new Sender(config, client.client(), resultHandler, completer, budget, metrics,
-                pipelines.values());
+                config.maxAttempts().orElse(0), completer, metrics);
+        this.sender = new Sender(config, client.client(), resultHandler, completer, budget, metrics, streams);
+        senderRef[0] = sender;
         completer.loopThread(sender.start("purekinesis-producer-" + name + "-sender"));
         LOG.info("Kinesis producer {} started", name);
         LOG.debug("Kinesis producer {} settings: {}", name, config);
+    }
+
+    /** The client's region, for refusing ARNs of other regions at add; null when the client cannot say. */
+    private static String clientRegion(KinesisAsyncClient client) {
+        try {
+            Region region = client.serviceClientConfiguration().region();
+            return region == null ? null : region.id();
+        } catch (RuntimeException e) {
+            LOG.debug("The Kinesis client does not tell its region ({}): stream ARNs are not checked against it",
+                    e.toString());
+            return null;
+        }
     }
 
     private static KinesisAsyncClient buildClient(ProducerConfig config) {
@@ -203,11 +202,8 @@ public final class KinesisProducer implements AutoCloseable {
                 throw new ProducerClosedException("producer " + name + " is closed, records can no longer be "
                         + "added: " + closedBy);
             }
-            // A stream with a pipeline was validated when the pipeline was made: skip the regex on the hot path.
-            StreamPipeline pipeline = stream == null ? null : pipelines.get(stream);
-            if (pipeline == null) {
-                StreamNames.validate(stream);
-            }
+            // Validated once per spelling (a cache, no regex on the hot path); an ARN of another region throws.
+            StreamRegistry.Spelling spelling = streams.spelling(stream);
             int keyBytes = validatePartitionKey(partitionKey);
             if (data == null) {
                 throw new NullPointerException("data must not be null");
@@ -233,13 +229,7 @@ public final class KinesisProducer implements AutoCloseable {
                 long now = config.clock().millis();
                 record = new UserRecord(partitionKey, explicitHashKey, data, hashHi, hashLo,
                         now + ttlMillis, (int) size);
-                if (pipeline == null) {
-                    pipeline = pipelines.computeIfAbsent(stream,
-                            s -> new StreamPipeline(s, config, shardMapLoader, completer, sender::wakeup));
-                }
-                if (pipeline.append(record)) {
-                    sender.wakeup();
-                }
+                append(spelling, record, now);
             } catch (RuntimeException | Error e) {
                 // The caller gets the exception, not a future: the record must not hold budget (nor, if it was
                 // queued before the failure, ever complete a future nobody has).
@@ -258,6 +248,36 @@ public final class KinesisProducer implements AutoCloseable {
             return record.future();
         } finally {
             activeAdds.decrement();
+        }
+    }
+
+    /**
+     * Hands the record to its stream's pipeline, resolving the stream again if the pipeline was released
+     * meanwhile; a stream remembered as missing or refusing fails the record at once, through its future.
+     *
+     * @throws IllegalArgumentException when the record's ARN is not the stream's (another account)
+     */
+    private void append(StreamRegistry.Spelling spelling, UserRecord record, long now) {
+        while (true) {
+            Object target = streams.target(spelling, now);
+            if (target instanceof StreamRegistry.Refusal refusal) {
+                completer.fail(refusal.stream(), List.of(record), List.of(), refusal.reason(), refusal.errorCode(),
+                        refusal.message(), refusal.cause());
+                return;
+            }
+            StreamPipeline pipeline = (StreamPipeline) target;
+            int outcome = pipeline.append(record, spelling.arn());
+            if (outcome == StreamPipeline.WAKE) {
+                sender.wakeup();
+                return;
+            }
+            if (outcome == StreamPipeline.QUIET) {
+                return;
+            }
+            if (outcome == StreamPipeline.WRONG_ARN) {
+                throw new IllegalArgumentException(pipeline.wrongArnMessage(spelling.arn()));
+            }
+            Thread.onSpinWait(); // released or failed just now: resolve again
         }
     }
 
@@ -311,9 +331,14 @@ public final class KinesisProducer implements AutoCloseable {
         return sender;
     }
 
-    /** For tests: the stream's pipeline, or null before its first record. */
+    /** For tests: the stream's pipeline (by name), or null before its first record or once released. */
     StreamPipeline pipeline(String stream) {
-        return pipelines.get(stream);
+        return streams.pipeline(stream);
+    }
+
+    /** For tests. */
+    StreamRegistry streams() {
+        return streams;
     }
 
     /** {@link #close(Duration)} with {@link ProducerConfig#recordTtl()} as timeout. */
