@@ -121,6 +121,8 @@ public final class StreamPipeline implements RoutingFeedback {
     private long lastLoadStartMillis = Long.MIN_VALUE / 2;
     private boolean flushPending;
     private boolean queuedForLoad;
+    /** Why the stream failed for good (reason, code, message, cause), once it did. */
+    private volatile Object[] permanentFailure;
     /** The last failed load's error and call, for records that expire waiting for the shard map. */
     private Throwable lastLoadError;
     private String lastLoadOperation;
@@ -360,6 +362,13 @@ public final class StreamPipeline implements RoutingFeedback {
             applyLoad(outcome, now);
         }
         boolean waiting = !unrouted.isEmpty();
+        Object[] failure = permanentFailure;
+        if (waiting && failure != null) {
+            // Appends that passed the refusal check just before the stream failed: they fail the same way.
+            failUnrouted((FailureReason) failure[0], (String) failure[1], (String) failure[2],
+                    (Throwable) failure[3]);
+            waiting = false;
+        }
         if (!loading && !refusing) {
             boolean first = shardMap == null && (waiting || !wrongShard.isEmpty());
             boolean verify = shardMap != null && holdNew;
@@ -525,19 +534,13 @@ public final class StreamPipeline implements RoutingFeedback {
                     : operation + " of stream '" + stream + "' failed: " + errorMessage;
             LOG.warn("Cannot load the shard map of stream {} ({}: {}): failing its waiting records", stream, code,
                     errorMessage);
-            List<UserRecord> failedRecords = new ArrayList<>();
-            synchronized (routingLock) {
-                for (UserRecord r; (r = unrouted.poll()) != null; ) {
-                    failedRecords.add(r);
-                }
-                addressed.clear();
-                holdNew = false;
-            }
-            completer.fail(stream, failedRecords, List.of(), permanent, code, message, error);
             nextLoadMillis = now + MIN_REFRESH_GAP_MILLIS;
             if (permanent != FailureReason.NON_RETRYABLE_ERROR) {
+                // Before the records fail: whoever sees them fail and adds again must find the stream remembered.
+                permanentFailure = new Object[] {permanent, code, message, error};
                 host.streamFailed(this, permanent, code, message, error);
             }
+            failUnrouted(permanent, code, message, error);
             return;
         }
         long delay = loadBackoff.delayMillis(loadFailures);
@@ -545,6 +548,19 @@ public final class StreamPipeline implements RoutingFeedback {
         LOG.warn("Loading the shard map of stream {} failed (attempt {}), retrying in {} ms: {}: {}", stream,
                 loadFailures, delay, operation, error.toString());
         expireUnrouted(now);
+    }
+
+    /** Fails every waiting record. */
+    private void failUnrouted(FailureReason reason, String code, String message, Throwable cause) {
+        List<UserRecord> failedRecords = new ArrayList<>();
+        synchronized (routingLock) {
+            for (UserRecord r; (r = unrouted.poll()) != null; ) {
+                failedRecords.add(r);
+            }
+            addressed.clear();
+            holdNew = false;
+        }
+        completer.fail(stream, failedRecords, List.of(), reason, code, message, cause);
     }
 
     /** Fails the waiting records that were added by an ARN (in order), keeping the others. */
@@ -613,7 +629,9 @@ public final class StreamPipeline implements RoutingFeedback {
     @Override
     public void streamFailed(String ignored, FailureReason reason, String errorCode, String message,
             Throwable cause) {
+        permanentFailure = new Object[] {reason, errorCode, message, cause};
         host.streamFailed(this, reason, errorCode, message, cause);
+        waker.run();
     }
 
     /**
