@@ -2,6 +2,7 @@ package io.purekinesis.benchmarks;
 
 import io.purekinesis.producer.KinesisProducer;
 import io.purekinesis.producer.ProducerConfig;
+import io.purekinesis.producer.RecordFailedException;
 import java.lang.management.ManagementFactory;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -89,6 +90,8 @@ public final class BadStreamsBenchmark {
         long badSpreadNanos = TimeUnit.MILLISECONDS.toNanos(badSpreadMillis);
         FakeKinesis fake = new FakeKinesis(shards, listLatency, putLatency, connections);
         LongAdder badFailedFuture = new LongAdder();
+        java.util.concurrent.ConcurrentHashMap<String, LongAdder> badReasons = new java.util.concurrent.ConcurrentHashMap<>();
+        List<CompletableFuture<?>> badFutures = java.util.Collections.synchronizedList(new ArrayList<>());
         LongAdder badRefusedAtAdd = new LongAdder();
         LongAdder badStored = new LongAdder();
         LongAdder goodFailed = new LongAdder();
@@ -133,8 +136,14 @@ public final class BadStreamsBenchmark {
                             : Math.min(badTotal, (now - start) * badTotal / Math.max(1, badSpreadNanos));
                     for (; badSent < badDue; badSent++) {
                         try {
-                            producer.add(String.format("bad-stream-%06d", badSent), "k", new byte[100])
-                                    .whenComplete((r, e) -> (e == null ? badStored : badFailedFuture).increment());
+                            badFutures.add(producer.add(String.format("bad-stream-%06d", badSent), "k",
+                                    new byte[100]).whenComplete((r, e) -> {
+                                        (e == null ? badStored : badFailedFuture).increment();
+                                        if (e instanceof RecordFailedException f) {
+                                            badReasons.computeIfAbsent(f.reason().name(), k -> new LongAdder())
+                                                    .increment();
+                                        }
+                                    }));
                         } catch (RuntimeException e) {
                             badRefusedAtAdd.increment();
                         }
@@ -148,6 +157,14 @@ public final class BadStreamsBenchmark {
                         latency.valueAtQuantile(0.99) / 1000.0, latency.max() / 1000.0,
                         fake.listShardsCalls.get() + fake.describeCalls.get() - listBefore);
             }
+            long waitStart = System.nanoTime();
+            try {
+                CompletableFuture.allOf(badFutures.toArray(new CompletableFuture<?>[0])).get(120, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // failures are expected: counted above
+            }
+            System.out.printf(Locale.ROOT, "every bad record ended %.1f s after the last phase; by reason: %s%n",
+                    (System.nanoTime() - waitStart) / 1e9, new java.util.TreeMap<>(badReasons));
             System.gc();
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
             System.out.printf(Locale.ROOT, "bad records: %,d failed through the future, %,d refused at add, "
