@@ -1,6 +1,5 @@
 package io.purekinesis.producer;
 
-import io.purekinesis.aggregation.AggregationFormat;
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.HashKey128;
@@ -281,6 +280,10 @@ public final class KinesisProducer implements AutoCloseable {
         }
     }
 
+    /**
+     * Checks the key and returns its UTF-8 length. An unpaired surrogate is refused: Kinesis (and any UTF-8
+     * encoder) would store it as '?', so distinct keys would collide and the key read back would differ.
+     */
     private static int validatePartitionKey(String partitionKey) {
         if (partitionKey == null) {
             throw new IllegalArgumentException("partitionKey must not be null");
@@ -290,7 +293,27 @@ public final class KinesisProducer implements AutoCloseable {
             throw new IllegalArgumentException("partitionKey must have 1 to " + MAX_PARTITION_KEY_LENGTH
                     + " UTF-16 code units, had " + length);
         }
-        return AggregationFormat.utf8Length(partitionKey);
+        int bytes = length;
+        for (int i = 0; i < length; i++) {
+            char c = partitionKey.charAt(i);
+            if (c < 0x80) {
+                continue;
+            }
+            if (c < 0x800) {
+                bytes += 1;
+            } else if (!Character.isSurrogate(c)) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < length
+                    && Character.isLowSurrogate(partitionKey.charAt(i + 1))) {
+                bytes += 2; // the pair: 4 bytes for 2 chars
+                i++;
+            } else {
+                throw new IllegalArgumentException(String.format("partitionKey has an unpaired surrogate U+%04X at "
+                        + "index %d (of %d UTF-16 code units): it is not valid Unicode and would be stored as '?'",
+                        (int) c, i, length));
+            }
+        }
+        return bytes;
     }
 
     /** Sends everything buffered now, without waiting for its buffered time. Does not wait for the results. */
