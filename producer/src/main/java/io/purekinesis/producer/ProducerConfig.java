@@ -1,5 +1,6 @@
 package io.purekinesis.producer;
 
+import io.purekinesis.producer.internal.MonotonicClock;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -292,7 +293,7 @@ public final class ProducerConfig {
         private AwsCredentialsProvider credentialsProvider;
         private DeadLetterHandler deadLetterHandler = DeadLetterHandler.logging();
         private ProducerMetrics metrics = ProducerMetrics.NOOP;
-        private Clock clock = Clock.systemUTC();
+        private Clock clock = new MonotonicClock();
         private Executor callbackExecutor;
         private RandomGenerator random;
         private String producerName;
@@ -528,7 +529,13 @@ public final class ProducerConfig {
             return this;
         }
 
-        /** Source of time for buffering, TTL, backoff and attempts. Default {@link Clock#systemUTC()}. */
+        /**
+         * Source of time for buffering, TTL, backoff, shard-map refreshes, idle streams and attempt timestamps.
+         * Default: the system clock made monotonic when the builder is created (it advances with
+         * {@link System#nanoTime()}), so a step of the wall clock (NTP, a resumed VM) neither expires buffered
+         * records at once nor keeps them past their TTL; attempt timestamps drift from the wall clock only by the
+         * steps and corrections applied to it since.
+         */
         public Builder clock(Clock value) {
             clock = Objects.requireNonNull(value, "clock");
             return this;
