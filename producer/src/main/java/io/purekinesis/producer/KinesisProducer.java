@@ -56,6 +56,15 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
  * {@link ProducerConfig#maxOutstandingBytes()} (data plus partition key bytes) and
  * {@link ProducerConfig#maxOutstandingRecords()}; see {@link BackpressureMode}.
  *
+ * <p><b>Streams.</b> A stream is identified by its name within the producer's region and its credentials'
+ * account: a name and an ARN of one stream share one pipeline (so per-key order holds whatever the spelling); an
+ * ARN of another region is refused at {@code add}, one of another account once the producer learned the stream's
+ * ARN (one DescribeStreamSummary per stream added by ARN). One producer writes to one account's streams. Streams
+ * found missing or refusing the producer are remembered for a while (bounded, expiring) and their records fail at
+ * once; at most {@value io.purekinesis.producer.internal.StreamRegistry#MAX_SHARD_MAP_LOADS} shard-map loads are
+ * in flight, refreshes of working streams first; a stream idle for {@link ProducerConfig#streamIdleTimeout()} is
+ * let go. So the state kept per stream follows the streams in use.
+ *
  * <p><b>Data arrays</b> passed to {@code add} are not copied: do not modify them until the future completes.
  * {@link ByteBuffer} data is copied. A completed future no longer references the data (keeping futures keeps
  * only their results).
@@ -179,13 +188,18 @@ public final class KinesisProducer implements AutoCloseable {
     /**
      * Accepts a record for sending.
      *
-     * @param stream stream name (1-128 of [a-zA-Z0-9_.-]) or stream ARN
-     * @param partitionKey 1 to 256 UTF-16 code units
+     * <p>A name and an ARN of the same stream are one stream (see the class comment). A stream remembered as
+     * missing or refusing the producer fails the record at once through the returned future (and the dead-letter
+     * handler), without a call: no exception here.
+     *
+     * @param stream stream name (1-128 of [a-zA-Z0-9_.-]) or stream ARN of the producer's region
+     * @param partitionKey 1 to 256 UTF-16 code units of valid Unicode (no unpaired surrogate)
      * @param explicitHashKey null, or a decimal integer in [0, 2^128-1] that picks the shard instead of the
      *     partition key's MD5
      * @param data not copied: leave it unmodified until the future completes
      * @return completes with where the record was stored, or with a {@link RecordFailedException}
-     * @throws IllegalArgumentException for a bad stream, partition key or explicit hash key
+     * @throws IllegalArgumentException for a bad stream, partition key or explicit hash key; for an ARN of another
+     *     region than the producer's, or (once the stream's ARN is known) of another account
      * @throws NullPointerException when data is null
      * @throws RecordTooLargeException when data plus partition key UTF-8 bytes exceed 1 MiB
      * @throws BufferFullException when the budget has no room ({@link BackpressureMode})

@@ -169,6 +169,39 @@ class CompletionFailuresTest {
     }
 
     @Test
+    void aCallbackBlockedForeverDoesNotStrandTheCompletionsQueuedBehindItAtClose() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        producer = KinesisProducer.create(config(fake).build());
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch blocked = new java.util.concurrent.CountDownLatch(1);
+        try {
+            CompletableFuture<RecordResult> first = producer.add("a", "k", new byte[] {1});
+            first.whenComplete((r, e) -> {
+                blocked.countDown();
+                try {
+                    never.await();
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            producer.flush();
+            assertTrue(blocked.await(20, TimeUnit.SECONDS));
+            // Another stream: its own completion task, queued behind the blocked callback.
+            CompletableFuture<RecordResult> second = producer.add("b", "k", new byte[] {2});
+            producer.flush();
+            while (fake.putRequests().size() < 2) {
+                Thread.sleep(5);
+            }
+            assertEquals(List.of(), producer.close(Duration.ofSeconds(1)), "stored: nothing for close to fail");
+            assertEquals("shardId-000000000000", second.getNow(null).shardId(),
+                    "close ran the completion the blocked callback thread could not");
+            assertEquals(0, producer.outstandingRecords());
+        } finally {
+            never.countDown();
+        }
+    }
+
+    @Test
     void aMetricsListenerThrowingAnErrorDoesNotStrandABatch() throws Exception {
         FakeKinesisClient fake = FakeKinesisClient.withShards(1);
         ProducerMetrics broken = new ProducerMetrics() {
