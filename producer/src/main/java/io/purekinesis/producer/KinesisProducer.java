@@ -236,7 +236,7 @@ public final class KinesisProducer implements AutoCloseable {
             if (size > ProducerConfig.MAX_RECORD_SIZE_BYTES) {
                 throw new RecordTooLargeException(size, ProducerConfig.MAX_RECORD_SIZE_BYTES);
             }
-            budget.reserve((int) size, addTimeoutNanos);
+            reserve((int) size);
             UserRecord record = null;
             try {
                 long now = config.clock().millis();
@@ -261,6 +261,32 @@ public final class KinesisProducer implements AutoCloseable {
             return record.future();
         } finally {
             activeAdds.decrement();
+        }
+    }
+
+    /**
+     * Takes room for a record. An add from a future callback or the dead-letter handler that must wait for room
+     * does not just wait: the room comes back when completions run, and those queued on this very thread (the
+     * producer's one callback thread) could never run while it waits. So it runs them itself between short waits.
+     */
+    private void reserve(int size) {
+        if (addTimeoutNanos == 0 || completer.completingOnThisThread() == 0) {
+            budget.reserve(size, addTimeoutNanos);
+            return;
+        }
+        long deadline = System.nanoTime() + addTimeoutNanos;
+        while (true) {
+            long remaining = deadline - System.nanoTime();
+            try {
+                budget.reserve(size, Math.max(0, Math.min(remaining, OWN_THREAD_POLL_NANOS)));
+                return;
+            } catch (BufferFullException e) {
+                if (completer.runPending() == 0 && remaining <= 0) {
+                    throw new BufferFullException(e.getMessage() + "; this add ran on a callback thread for "
+                            + TimeUnit.NANOSECONDS.toMillis(addTimeoutNanos) + " ms (addTimeout), completing what "
+                            + "it could", e.requestedBytes(), e.limitBytes(), e.availableBytes());
+                }
+            }
         }
     }
 

@@ -93,6 +93,42 @@ class CloseFromCallbackTest {
         assertEquals(0, producer.outstandingRecords());
     }
 
+    /**
+     * The budget is full (one record): r1's callback adds r3, but the room it needs is held by r2, whose
+     * completion is queued behind r1's on the one callback thread. Waiting would last until addTimeout.
+     */
+    @Test
+    void anAddFromACallbackThatMustWaitForRoomRunsTheCompletionsQueuedBehindIt() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        KinesisProducer producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake)
+                .maxOutstandingRecords(2).addTimeout(LONG).recordMaxBufferedTime(Duration.ofHours(1)).build());
+        try {
+            CompletableFuture<Long> addNanos = new CompletableFuture<>();
+            CompletableFuture<CompletableFuture<RecordResult>> r3 = new CompletableFuture<>();
+            CompletableFuture<RecordResult> r1 = producer.add("a", "k1", new byte[] {1});
+            CompletableFuture<RecordResult> r2 = producer.add("b", "k2", new byte[] {2});
+            r1.whenComplete((r, e) -> {
+                long start = System.nanoTime();
+                try {
+                    // r1's room is back, r2 holds the rest: room for one more, then none.
+                    producer.add("a", "k3", new byte[] {3});
+                    r3.complete(producer.add("a", "k4", new byte[] {4}));
+                } catch (RuntimeException ex) {
+                    r3.completeExceptionally(ex);
+                }
+                addNanos.complete(System.nanoTime() - start);
+            });
+            producer.flush();
+            long nanos = addNanos.get(50, TimeUnit.SECONDS);
+            assertTrue(nanos < LONG.toNanos() / 2, "the add waited " + nanos / 1_000_000 + " ms");
+            r2.get(10, TimeUnit.SECONDS);
+            producer.flush();
+            assertTrue(r3.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS).sequenceNumber() != null);
+        } finally {
+            producer.close(Duration.ofSeconds(5));
+        }
+    }
+
     @Test
     void anAddAfterCloseSaysWhoClosedTheProducer() {
         KinesisProducer producer = KinesisProducer.create(ProducerConfig.builder()
