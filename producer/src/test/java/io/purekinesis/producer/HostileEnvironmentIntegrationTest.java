@@ -146,6 +146,27 @@ class HostileEnvironmentIntegrationTest {
     }
 
     @Test
+    void anUntrustedTlsCertificateFailsTheRecordsWithTheHandshakeError(LocalKinesis local) throws Exception {
+        // The emulator's TLS endpoint has a self-signed certificate: the default trust store refuses it.
+        try (KinesisAsyncClient client = local.asyncClientBuilder().endpointOverride(local.tlsEndpoint()).build();
+                KinesisProducer producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(client)
+                        .recordTtl(Duration.ofSeconds(3)).requestTimeout(Duration.ofSeconds(1))
+                        .deadLetterHandler(deadLetters::add).build())) {
+            RecordFailedException e = failure(producer.add("anywhere", "k", new byte[] {1}));
+            assertEquals(FailureReason.TTL_EXPIRED, e.reason());
+            assertTrue(e.errorMessage().contains("last ListShards error"), e.errorMessage());
+            Throwable root = e;
+            StringBuilder chain = new StringBuilder();
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                chain.append(c).append(" / ");
+                root = c;
+            }
+            assertTrue(chain.toString().toLowerCase(java.util.Locale.ROOT).matches(".*(ssl|certificate|pkix).*"),
+                    "the handshake failure is in the cause chain: " + chain + " (root " + root + ")");
+        }
+    }
+
+    @Test
     void aNameAndAnArnOfOneStreamShareOnePipelineAnotherAccountsArnIsRefused(LocalKinesis local,
             KinesisAsyncClient admin) throws Exception {
         String stream = createStream(admin, "name-and-arn", 2);
