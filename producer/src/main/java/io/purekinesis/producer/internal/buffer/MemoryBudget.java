@@ -65,7 +65,8 @@ public final class MemoryBudget {
             try {
                 while (!(waiters.peekFirst() == me && fits(recordBytes))) {
                     if (closed) {
-                        throw new ProducerClosedException(closedBy + " (while this add waited for buffer space)");
+                        throw new ProducerClosedException("producer closed while waiting for buffer space; "
+                                + closedBy);
                     }
                     if (remaining <= 0) {
                         throw full(recordBytes, "waited " + TimeUnit.NANOSECONDS.toMillis(waitNanos) + " ms");
@@ -79,7 +80,8 @@ public final class MemoryBudget {
                     }
                 }
                 if (closed) {
-                    throw new ProducerClosedException(closedBy + " (while this add waited for buffer space)");
+                    throw new ProducerClosedException("producer closed while waiting for buffer space; "
+                            + closedBy);
                 }
                 take(recordBytes);
             } finally {
