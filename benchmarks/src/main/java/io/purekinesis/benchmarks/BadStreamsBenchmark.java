@@ -9,16 +9,23 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
@@ -90,8 +97,8 @@ public final class BadStreamsBenchmark {
         long badSpreadNanos = TimeUnit.MILLISECONDS.toNanos(badSpreadMillis);
         FakeKinesis fake = new FakeKinesis(shards, listLatency, putLatency, connections);
         LongAdder badFailedFuture = new LongAdder();
-        java.util.concurrent.ConcurrentHashMap<String, LongAdder> badReasons = new java.util.concurrent.ConcurrentHashMap<>();
-        List<CompletableFuture<?>> badFutures = java.util.Collections.synchronizedList(new ArrayList<>());
+        Map<String, LongAdder> badReasons = new ConcurrentHashMap<>();
+        List<CompletableFuture<?>> badFutures = Collections.synchronizedList(new ArrayList<>());
         LongAdder badRefusedAtAdd = new LongAdder();
         LongAdder badStored = new LongAdder();
         LongAdder goodFailed = new LongAdder();
@@ -101,7 +108,8 @@ public final class BadStreamsBenchmark {
             config.recordMaxBufferedTime(Duration.ofMillis(maxBufferedMs));
         }
         System.out.printf(Locale.ROOT, "bad-streams: %d s per phase, %,d bad names over %d ms, good stream %,d "
-                + "records/s, %d shards, ListShards latency %d ms, PutRecords latency %d ms, %d connections, %d cores%n",
+                + "records/s, %d shards, ListShards latency %d ms, PutRecords latency %d ms, %d connections, "
+                + "%d cores%n",
                 phaseSeconds, badNames, badSpreadMillis, rate, shards, listLatency, putLatency, connections,
                 Runtime.getRuntime().availableProcessors());
         try (KinesisProducer producer = KinesisProducer.create(config.build())) {
@@ -160,11 +168,11 @@ public final class BadStreamsBenchmark {
             long waitStart = System.nanoTime();
             try {
                 CompletableFuture.allOf(badFutures.toArray(new CompletableFuture<?>[0])).get(120, TimeUnit.SECONDS);
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 // failures are expected: counted above
             }
             System.out.printf(Locale.ROOT, "every bad record ended %.1f s after the last phase; by reason: %s%n",
-                    (System.nanoTime() - waitStart) / 1e9, new java.util.TreeMap<>(badReasons));
+                    (System.nanoTime() - waitStart) / 1e9, new TreeMap<>(badReasons));
             System.gc();
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
             System.out.printf(Locale.ROOT, "bad records: %,d failed through the future, %,d refused at add, "
@@ -198,7 +206,7 @@ public final class BadStreamsBenchmark {
         private final BigInteger shardSize;
         private final int shards;
         private final int connections;
-        private final java.util.ArrayDeque<Runnable> waiting = new java.util.ArrayDeque<>();
+        private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
         private int busy; // guarded by waiting
 
         FakeKinesis(int shards, long listLatency, long putLatency, int connections) {
@@ -232,7 +240,7 @@ public final class BadStreamsBenchmark {
          * Answers after {@code latency}, holding one of the client's connections meanwhile: like the SDK's Netty
          * client (the producer builds it with 50 connections), calls beyond the pool wait in FIFO order.
          */
-        private <T> CompletableFuture<T> later(long latency, java.util.function.Supplier<T> answer, boolean load) {
+        private <T> CompletableFuture<T> later(long latency, Supplier<T> answer, boolean load) {
             if (load) {
                 int n = loadsInFlight.incrementAndGet();
                 maxLoadsInFlight.accumulateAndGet(n, Math::max);

@@ -47,7 +47,8 @@ class StreamIdentityTest {
         producer = create(fake);
         List<CompletableFuture<RecordResult>> futures = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            futures.add(producer.add(i % 2 == 0 ? STREAM : ARN, "same-key", ("r" + i).getBytes(StandardCharsets.UTF_8)));
+            futures.add(producer.add(i % 2 == 0 ? STREAM : ARN, "same-key",
+                    ("r" + i).getBytes(StandardCharsets.UTF_8)));
         }
         producer.flush();
         for (CompletableFuture<RecordResult> f : futures) {

@@ -113,11 +113,12 @@ class ResultHandlerTest {
     @Test
     void aWholeCallFailureOrAShortAnswerRetriesEveryEntry() {
         PutBatch batch = batchOf(3);
-        handler.onComplete(batch, collector, routing, 10_000, null, FakeKinesisClient.serviceError("InternalFailure", 500));
+        handler.onComplete(batch, collector, routing, 10_000, null,
+                FakeKinesisClient.serviceError("InternalFailure", 500));
         assertEquals(3, collector.queuedEntries());
         PutBatch again = collector.drain(20_000, 1).batches.get(0);
-        handler.onComplete(again, collector, routing, 20_000, PutRecordsResponse.builder().records(ok("shard-0")).build(),
-                null);
+        handler.onComplete(again, collector, routing, 20_000,
+                PutRecordsResponse.builder().records(ok("shard-0")).build(), null);
         assertEquals(3, collector.queuedEntries(), "a response that does not match the request is a failure");
         assertEquals("SdkClientException", batch.entries().get(0).attempts().get(1).errorCode());
     }
@@ -125,8 +126,8 @@ class ResultHandlerTest {
     @Test
     void aPlainRecordOnAnotherShardSucceedsAndAsksForANewMap() throws Exception {
         PutBatch batch = batchOf(1);
-        handler.onComplete(batch, collector, routing, 10_000, PutRecordsResponse.builder().records(ok("shard-9")).build(),
-                null);
+        handler.onComplete(batch, collector, routing, 10_000,
+                PutRecordsResponse.builder().records(ok("shard-9")).build(), null);
         assertEquals("shard-9", batch.entries().get(0).records().get(0).future().get().shardId());
         assertEquals(List.of("s"), staleStreams);
     }
