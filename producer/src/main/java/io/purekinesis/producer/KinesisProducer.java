@@ -1,5 +1,6 @@
 package io.purekinesis.producer;
 
+import io.purekinesis.aggregation.AggregationFormat;
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.HashKey128;
@@ -333,27 +334,19 @@ public final class KinesisProducer implements AutoCloseable {
             throw new IllegalArgumentException("partitionKey must have 1 to " + MAX_PARTITION_KEY_LENGTH
                     + " UTF-16 code units, had " + length);
         }
-        int bytes = length;
         for (int i = 0; i < length; i++) {
             char c = partitionKey.charAt(i);
-            if (c < 0x80) {
-                continue;
-            }
-            if (c < 0x800) {
-                bytes += 1;
-            } else if (!Character.isSurrogate(c)) {
-                bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < length
-                    && Character.isLowSurrogate(partitionKey.charAt(i + 1))) {
-                bytes += 2; // the pair: 4 bytes for 2 chars
+            if (Character.isSurrogate(c)) {
+                if (!Character.isHighSurrogate(c) || i + 1 == length
+                        || !Character.isLowSurrogate(partitionKey.charAt(i + 1))) {
+                    throw new IllegalArgumentException(String.format("partitionKey has an unpaired surrogate U+%04X "
+                            + "at index %d (of %d UTF-16 code units): it is not valid Unicode and would be stored "
+                            + "as '?'", (int) c, i, length));
+                }
                 i++;
-            } else {
-                throw new IllegalArgumentException(String.format("partitionKey has an unpaired surrogate U+%04X at "
-                        + "index %d (of %d UTF-16 code units): it is not valid Unicode and would be stored as '?'",
-                        (int) c, i, length));
             }
         }
-        return bytes;
+        return AggregationFormat.utf8Length(partitionKey);
     }
 
     /** Sends everything buffered now, without waiting for its buffered time. Does not wait for the results. */

@@ -3,7 +3,6 @@ package io.purekinesis.producer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.testing.FakeKinesisClient;
@@ -11,12 +10,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
@@ -27,23 +23,13 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
  * checks the future, the dead letter, the budget and close's return value.
  */
 @Timeout(60)
-class CompletionFailuresTest {
+class CompletionFailuresTest extends FakeClientProducerTest {
 
     private static final String STREAM = "completion";
-    private final List<FailedRecord> deadLetters = new CopyOnWriteArrayList<>();
-    private KinesisProducer producer;
 
-    @AfterEach
-    void close() {
-        if (producer != null) {
-            producer.close(Duration.ofSeconds(2));
-        }
-    }
-
-    private ProducerConfig.Builder config(FakeKinesisClient fake) {
-        return ProducerConfig.builder().kinesisClient(fake).deadLetterHandler(deadLetters::add)
-                .recordMaxBufferedTime(Duration.ofHours(1)).retryBaseDelay(Duration.ofMillis(1))
-                .retryMaxDelay(Duration.ofMillis(2));
+    @Override
+    protected ProducerConfig.Builder config(FakeKinesisClient fake) {
+        return super.config(fake).recordMaxBufferedTime(Duration.ofHours(1));
     }
 
     private List<CompletableFuture<RecordResult>> addThree() {
@@ -53,10 +39,6 @@ class CompletionFailuresTest {
         }
         producer.flush();
         return futures;
-    }
-
-    private static Throwable failure(CompletableFuture<?> f) {
-        return assertThrows(ExecutionException.class, () -> f.get(20, TimeUnit.SECONDS)).getCause();
     }
 
     /** Closes with a long timeout and checks it returned long before it: nothing was left to wait for. */

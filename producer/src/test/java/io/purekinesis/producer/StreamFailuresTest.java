@@ -4,17 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.testing.FakeKinesisClient;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
@@ -22,28 +17,9 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 
 /** Failures name their cause; authentication and authorization failures are not retried until the TTL. */
 @Timeout(60)
-class StreamFailuresTest {
+class StreamFailuresTest extends FakeClientProducerTest {
 
     private static final String STREAM = "causes";
-    private final List<FailedRecord> deadLetters = new CopyOnWriteArrayList<>();
-    private KinesisProducer producer;
-
-    @AfterEach
-    void close() {
-        if (producer != null) {
-            producer.close(Duration.ofSeconds(2));
-        }
-    }
-
-    private ProducerConfig.Builder config(FakeKinesisClient fake) {
-        return ProducerConfig.builder().kinesisClient(fake).deadLetterHandler(deadLetters::add)
-                .retryBaseDelay(Duration.ofMillis(1)).retryMaxDelay(Duration.ofMillis(2));
-    }
-
-    private static RecordFailedException failure(CompletableFuture<?> f) {
-        return assertInstanceOf(RecordFailedException.class,
-                assertThrows(ExecutionException.class, () -> f.get(20, TimeUnit.SECONDS)).getCause());
-    }
 
     /** What the default chain throws when nothing is configured (a real chain, so a real stack trace). */
     static SdkClientException noCredentials() {
