@@ -531,6 +531,9 @@ public final class StreamPipeline implements RoutingFeedback {
                     : permanent == FailureReason.STREAM_NOT_FOUND
                     ? "stream '" + stream + "' not found (" + operation + ": " + errorMessage + "): check the "
                             + "stream name, the producer's region and account (the credentials')"
+                            + (operation.equals("DescribeStreamSummary") ? "; records added by a stream ARN name "
+                            + "a stream of the producer's own account: for another account's stream use a producer "
+                            + "whose credentials belong to that account" : "")
                     : operation + " of stream '" + stream + "' failed: " + errorMessage;
             LOG.warn("Cannot load the shard map of stream {} ({}: {}): failing its waiting records", stream, code,
                     errorMessage);
