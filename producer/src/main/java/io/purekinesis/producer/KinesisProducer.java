@@ -272,7 +272,18 @@ public final class KinesisProducer implements AutoCloseable {
      */
     private void reserve(int size) {
         if (addTimeoutNanos == 0 || completer.completingOnThisThread() == 0) {
-            budget.reserve(size, addTimeoutNanos);
+            try {
+                budget.reserve(size, addTimeoutNanos);
+            } catch (BufferFullException e) {
+                int waiting = completer.pendingTasks();
+                if (waiting == 0) {
+                    throw e;
+                }
+                // Room comes back when completions run: say so when they are what is holding it.
+                throw new BufferFullException(e.getMessage() + "; " + waiting + " completion tasks are waiting "
+                        + "for the callback executor (a slow or blocked future callback or dead-letter handler "
+                        + "holds their room)", e.requestedBytes(), e.limitBytes(), e.availableBytes());
+            }
             return;
         }
         long deadline = System.nanoTime() + addTimeoutNanos;

@@ -3,6 +3,7 @@ package io.purekinesis.producer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.testing.FakeKinesisClient;
@@ -153,7 +154,8 @@ class CompletionFailuresTest extends FakeClientProducerTest {
     @Test
     void aCallbackBlockedForeverDoesNotStrandTheCompletionsQueuedBehindItAtClose() throws Exception {
         FakeKinesisClient fake = FakeKinesisClient.withShards(1);
-        producer = KinesisProducer.create(config(fake).build());
+        producer = KinesisProducer.create(config(fake).maxOutstandingRecords(1)
+                .backpressure(BackpressureMode.FAIL_FAST).build());
         java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch blocked = new java.util.concurrent.CountDownLatch(1);
         try {
@@ -174,6 +176,11 @@ class CompletionFailuresTest extends FakeClientProducerTest {
             while (fake.putRequests().size() < 2) {
                 Thread.sleep(5);
             }
+            // The room is held by the completion that cannot run: an add refused for room says so.
+            BufferFullException full = assertThrows(BufferFullException.class,
+                    () -> producer.add("c", "k", new byte[] {3}));
+            assertTrue(full.getMessage().contains("1 completion tasks are waiting for the callback executor"),
+                    full.getMessage());
             assertEquals(List.of(), producer.close(Duration.ofSeconds(1)), "stored: nothing for close to fail");
             assertEquals("shardId-000000000000", second.getNow(null).shardId(),
                     "close ran the completion the blocked callback thread could not");
