@@ -72,9 +72,18 @@ class BoundedStreamsTest {
         for (CompletableFuture<RecordResult> f : good) {
             assertNotNull(f.get(60, TimeUnit.SECONDS).sequenceNumber());
         }
+        int notFound = 0;
         for (CompletableFuture<RecordResult> f : bad) {
-            assertEquals(FailureReason.STREAM_NOT_FOUND, reason(f));
+            // Found missing, or (more than MAX_NEW_STREAMS_WAITING new names at once) not even tried.
+            RecordFailedException e = assertInstanceOf(RecordFailedException.class,
+                    assertThrows(ExecutionException.class, () -> f.get(60, TimeUnit.SECONDS)).getCause());
+            if (e.reason() == FailureReason.STREAM_NOT_FOUND) {
+                notFound++;
+            } else {
+                assertEquals("TooManyNewStreams", e.errorCode(), e.getMessage());
+            }
         }
+        assertTrue(notFound >= StreamRegistry.MAX_NEW_STREAMS_WAITING, "found missing: " + notFound);
         StreamRegistry streams = producer.streams();
         await(() -> streams.pipelines().size() <= 1, "the bad streams' pipelines to be released");
         assertTrue(streams.failedStreams() <= FailedStreams.MAX_ENTRIES, "failed streams remembered: "
@@ -150,6 +159,26 @@ class BoundedStreamsTest {
                 > refreshesBefore + 2, "the working stream's refreshes to go on");
         p.add("good", "k", new byte[] {2}).get(20, TimeUnit.SECONDS);
         assertEquals(newcomerSlots, stalled.get(), "no more than the first-load slots in flight");
+    }
+
+    @Test
+    void newStreamsWaitingForTheirFirstShardMapAreBoundedTheNextFailAtOnce() throws Exception {
+        FakeKinesisClient fake = FakeKinesisClient.withShards(1);
+        AtomicInteger stalled = new AtomicInteger();
+        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(new StallingLoads(fake, stalled))
+                .deadLetterHandler(r -> { }).requestTimeout(Duration.ofMinutes(10)).build());
+        producer.add("good", "k", new byte[] {1}).get(20, TimeUnit.SECONDS);
+        int max = StreamRegistry.MAX_NEW_STREAMS_WAITING;
+        for (int i = 0; i < max; i++) {
+            producer.add("stalls-" + i, "k", new byte[] {1});
+        }
+        RecordFailedException e = assertInstanceOf(RecordFailedException.class, assertThrows(
+                ExecutionException.class, () -> producer.add("stalls-one-more", "k", new byte[] {1})
+                        .get(20, TimeUnit.SECONDS)).getCause());
+        assertEquals("TooManyNewStreams", e.errorCode());
+        assertTrue(e.getMessage().contains("already waiting for their first shard map"), e.getMessage());
+        assertEquals(max + 1, producer.streams().pipelines().size(), "the good stream and the waiting ones");
+        producer.add("good", "k", new byte[] {2}).get(20, TimeUnit.SECONDS);
     }
 
     /** ListShards of streams named stalls-* never answers. */

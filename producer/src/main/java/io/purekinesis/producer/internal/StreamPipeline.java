@@ -72,8 +72,8 @@ public final class StreamPipeline implements RoutingFeedback {
         void streamFailed(StreamPipeline pipeline, FailureReason reason, String errorCode, String message,
                 Throwable cause);
 
-        /** A shard map loaded: forget earlier failures of the stream. */
-        void streamLoaded(StreamPipeline pipeline);
+        /** A shard map loaded ({@code first}: for the first time): forget earlier failures of the stream. */
+        void streamLoaded(StreamPipeline pipeline, boolean first);
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamPipeline.class);
@@ -129,6 +129,8 @@ public final class StreamPipeline implements RoutingFeedback {
     private long lastActiveMillis;
     private long lastQueuedTotal = -1;
     private long nextIdleCheckMillis;
+    /** A shard map was loaded at least once (read by the host on the sender thread). */
+    private boolean loadedOnce;
 
     private record WrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber) {
     }
@@ -463,7 +465,9 @@ public final class StreamPipeline implements RoutingFeedback {
             loadFailures = 0;
             lastLoadError = null;
             nextLoadMillis = now + config.shardMapRefreshInterval().toMillis();
-            host.streamLoaded(this);
+            boolean first = !loadedOnce;
+            loadedOnce = true;
+            host.streamLoaded(this, first);
             ShardMap previous = shardMap;
             if (previous == null) {
                 LOG.debug("Loaded shard map of stream {}: {}", stream, map);
@@ -666,6 +670,11 @@ public final class StreamPipeline implements RoutingFeedback {
             }
         }
         return collector.isIdle();
+    }
+
+    /** Whether a shard map was ever loaded (sender thread). */
+    public boolean loadedOnce() {
+        return loadedOnce;
     }
 
     /** From now on appends are refused ({@link #REFUSED}); the adder resolves the stream again. */

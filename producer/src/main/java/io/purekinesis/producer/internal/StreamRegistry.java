@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +34,12 @@ public final class StreamRegistry implements StreamPipeline.Host {
     public static final int LOAD_SLOTS_RESERVED_FOR_REFRESHES = 2;
     /** Distinct stream spellings remembered (name or ARN to the stream they name). */
     public static final int MAX_SPELLINGS = 4096;
+    /**
+     * Streams waiting for their first shard map at once. Beyond it a record to yet another new stream fails at
+     * once: each waiting stream keeps a pipeline (under a kilobyte) for up to the TTL, and the budget bounds only
+     * records, so a flood of distinct names would otherwise grow memory with the number of names.
+     */
+    public static final int MAX_NEW_STREAMS_WAITING = 4096;
 
     /** A validated spelling: the stream's name, and the ARN when spelled by ARN. */
     public record Spelling(String name, String arn) {
@@ -53,6 +60,8 @@ public final class StreamRegistry implements StreamPipeline.Host {
     /** Every pipeline the sender serves: those in {@link #byName} and failed ones still draining. */
     private final Set<StreamPipeline> all = ConcurrentHashMap.newKeySet();
     private final FailedStreams failed;
+    /** Pipelines made and not yet loaded once (nor released). */
+    private final AtomicInteger newStreams = new AtomicInteger();
     private final LoadLimiter<StreamPipeline> loads =
             new LoadLimiter<>(MAX_SHARD_MAP_LOADS, LOAD_SLOTS_RESERVED_FOR_REFRESHES);
     private long nextPurgeMillis;
@@ -107,8 +116,15 @@ public final class StreamRegistry implements StreamPipeline.Host {
                     ? " failure" : " consecutive failures") + "; records to it fail at once until "
                     + Instant.ofEpochMilli(f.untilMillis()) + ", then it is tried again)", f.cause());
         }
+        if (p == null && newStreams.get() >= MAX_NEW_STREAMS_WAITING) {
+            return new Refusal(spelling.name(), FailureReason.NON_RETRYABLE_ERROR, "TooManyNewStreams",
+                    "stream '" + spelling.name() + "' was not tried: " + newStreams.get() + " other streams are "
+                            + "already waiting for their first shard map (at most " + MAX_NEW_STREAMS_WAITING
+                            + "); are that many distinct stream names meant?", null);
+        }
         return byName.computeIfAbsent(spelling.name(), name -> {
             StreamPipeline created = new StreamPipeline(name, config, loader, completer, waker, this);
+            newStreams.incrementAndGet();
             all.add(created);
             return created;
         });
@@ -122,6 +138,11 @@ public final class StreamRegistry implements StreamPipeline.Host {
     /** The routable pipeline of a stream name, or null (tests, diagnostics). */
     public StreamPipeline pipeline(String name) {
         return byName.get(name);
+    }
+
+    /** Streams waiting for their first shard map (tests, diagnostics). */
+    public int newStreams() {
+        return newStreams.get();
     }
 
     /** Streams remembered as failed (tests, diagnostics). */
@@ -145,7 +166,10 @@ public final class StreamRegistry implements StreamPipeline.Host {
     }
 
     @Override
-    public void streamLoaded(StreamPipeline pipeline) {
+    public void streamLoaded(StreamPipeline pipeline, boolean first) {
+        if (first) {
+            newStreams.decrementAndGet();
+        }
         failed.succeeded(pipeline.stream());
     }
 
@@ -160,6 +184,9 @@ public final class StreamRegistry implements StreamPipeline.Host {
             if (release) {
                 byName.remove(p.stream(), p);
                 all.remove(p);
+                if (!p.loadedOnce()) {
+                    newStreams.decrementAndGet();
+                }
                 LOG.debug("Released the pipeline of stream {}", p.stream());
             }
         }
