@@ -23,7 +23,7 @@ public final class FailedRecord {
         this.stream = Objects.requireNonNull(stream, "stream");
         this.partitionKey = Objects.requireNonNull(partitionKey, "partitionKey");
         this.explicitHashKey = explicitHashKey;
-        this.data = Objects.requireNonNull(data, "data");
+        this.data = data;
         this.attempts = List.copyOf(attempts);
         this.reason = Objects.requireNonNull(reason, "reason");
         this.lastErrorCode = lastErrorCode;
@@ -45,7 +45,8 @@ public final class FailedRecord {
 
     /**
      * The record's data: the array passed to {@code add}, or, when the record had been packed into an aggregate,
-     * an equal copy decoded from it.
+     * an equal copy decoded from it. Null only when that copy could not be decoded (then
+     * {@link #lastErrorMessage()} says why): the record is reported all the same, without its data.
      */
     public byte[] data() {
         return data;
@@ -70,7 +71,8 @@ public final class FailedRecord {
     /** Describes the record without its data. */
     @Override
     public String toString() {
-        return "FailedRecord[stream=" + stream + ", partitionKey=" + partitionKey + ", dataLength=" + data.length
+        return "FailedRecord[stream=" + stream + ", partitionKey=" + partitionKey + ", dataLength="
+                + (data == null ? "unknown (data lost)" : data.length)
                 + ", reason=" + reason + ", attempts=" + attempts.size() + ", lastError=" + lastErrorCode + ": "
                 + lastErrorMessage + "]";
     }

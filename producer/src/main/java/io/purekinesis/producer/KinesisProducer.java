@@ -4,25 +4,22 @@ import io.purekinesis.aggregation.AggregationFormat;
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.HashKey128;
-import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.SafeMetrics;
 import io.purekinesis.producer.internal.StreamPipeline;
+import io.purekinesis.producer.internal.StreamRegistry;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
-import io.purekinesis.producer.internal.retry.RoutingFeedback;
 import io.purekinesis.producer.internal.send.KinesisClientHolder;
 import io.purekinesis.producer.internal.send.Sender;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
-import io.purekinesis.producer.internal.shardmap.StreamNames;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,6 +30,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
 
@@ -59,6 +57,15 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
  * {@link ProducerConfig#maxOutstandingBytes()} (data plus partition key bytes) and
  * {@link ProducerConfig#maxOutstandingRecords()}; see {@link BackpressureMode}.
  *
+ * <p><b>Streams.</b> A stream is identified by its name within the producer's region and its credentials'
+ * account: a name and an ARN of one stream share one pipeline (so per-key order holds whatever the spelling); an
+ * ARN of another region is refused at {@code add}, one of another account once the producer learned the stream's
+ * ARN (one DescribeStreamSummary per stream added by ARN). One producer writes to one account's streams. Streams
+ * found missing or refusing the producer are remembered for a while (bounded, expiring) and their records fail at
+ * once; at most {@value io.purekinesis.producer.internal.StreamRegistry#MAX_SHARD_MAP_LOADS} shard-map loads are
+ * in flight, refreshes of working streams first; a stream idle for {@link ProducerConfig#streamIdleTimeout()} is
+ * let go. So the state kept per stream follows the streams in use.
+ *
  * <p><b>Data arrays</b> passed to {@code add} are not copied: do not modify them until the future completes.
  * {@link ByteBuffer} data is copied. A completed future no longer references the data (keeping futures keeps
  * only their results).
@@ -71,6 +78,8 @@ public final class KinesisProducer implements AutoCloseable {
     public static final int MAX_PARTITION_KEY_LENGTH = 256;
     /** Longest wait past close's deadline for adds already under way (they no longer block then). */
     private static final long ADD_DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    /** How often a close called from a callback runs the completions queued behind it. */
+    private static final long OWN_THREAD_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final ProducerConfig config;
     private final String name;
@@ -79,13 +88,15 @@ public final class KinesisProducer implements AutoCloseable {
     private final ExecutorService ownedCallbackExecutor;
     private final Completer completer;
     private final Sender sender;
-    private final ConcurrentHashMap<String, StreamPipeline> pipelines = new ConcurrentHashMap<>();
+    private final StreamRegistry streams;
     private final ShardMapLoader shardMapLoader;
     private final LongAdder activeAdds = new LongAdder();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final long ttlMillis;
     private final long addTimeoutNanos;
     private volatile boolean closed;
+    /** How close was called (set before {@link #closed}), for the message of adds refused afterwards. */
+    private volatile String closedBy;
 
     /** Creates a producer and starts its sender thread. */
     public static KinesisProducer create(ProducerConfig config) {
@@ -119,28 +130,29 @@ public final class KinesisProducer implements AutoCloseable {
         this.completer = new Completer(callbackExecutor, budget, config.deadLetterHandler(), metrics,
                 "purekinesis-producer-" + name + "-callback-overflow");
         this.shardMapLoader = new ShardMapLoader(client.client());
-        RoutingFeedback routing = new RoutingFeedback() {
-            @Override
-            public void shardMapStale(String stream) {
-                StreamPipeline p = pipelines.get(stream);
-                if (p != null) {
-                    p.requestRefresh();
-                }
-            }
-
-            @Override
-            public void aggregateOnWrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber) {
-                pipelines.get(entry.stream()).aggregateOnWrongShard(entry, actualShardId, sequenceNumber);
-            }
-        };
+        Sender[] senderRef = new Sender[1];
+        this.streams = new StreamRegistry(config, shardMapLoader, completer, () -> senderRef[0].wakeup(),
+                clientRegion(client.client()));
         ResultHandler resultHandler = new ResultHandler(config.clock(),
                 new Backoff(config.retryBaseDelay(), config.retryMaxDelay(), config.random().orElse(null)),
-                config.maxAttempts().orElse(0), completer, metrics, routing);
-        this.sender = new Sender(config, client.client(), resultHandler, completer, budget, metrics,
-                pipelines.values());
+                config.maxAttempts().orElse(0), completer, metrics);
+        this.sender = new Sender(config, client.client(), resultHandler, completer, budget, metrics, streams);
+        senderRef[0] = sender;
         completer.loopThread(sender.start("purekinesis-producer-" + name + "-sender"));
         LOG.info("Kinesis producer {} started", name);
         LOG.debug("Kinesis producer {} settings: {}", name, config);
+    }
+
+    /** The client's region, for refusing ARNs of other regions at add; null when the client cannot say. */
+    private static String clientRegion(KinesisAsyncClient client) {
+        try {
+            Region region = client.serviceClientConfiguration().region();
+            return region == null ? null : region.id();
+        } catch (RuntimeException e) {
+            LOG.debug("The Kinesis client does not tell its region ({}): stream ARNs are not checked against it",
+                    e.toString());
+            return null;
+        }
     }
 
     private static KinesisAsyncClient buildClient(ProducerConfig config) {
@@ -177,13 +189,18 @@ public final class KinesisProducer implements AutoCloseable {
     /**
      * Accepts a record for sending.
      *
-     * @param stream stream name (1-128 of [a-zA-Z0-9_.-]) or stream ARN
-     * @param partitionKey 1 to 256 UTF-16 code units
+     * <p>A name and an ARN of the same stream are one stream (see the class comment). A stream remembered as
+     * missing or refusing the producer fails the record at once through the returned future (and the dead-letter
+     * handler), without a call: no exception here.
+     *
+     * @param stream stream name (1-128 of [a-zA-Z0-9_.-]) or stream ARN of the producer's region
+     * @param partitionKey 1 to 256 UTF-16 code units of valid Unicode (no unpaired surrogate)
      * @param explicitHashKey null, or a decimal integer in [0, 2^128-1] that picks the shard instead of the
      *     partition key's MD5
      * @param data not copied: leave it unmodified until the future completes
      * @return completes with where the record was stored, or with a {@link RecordFailedException}
-     * @throws IllegalArgumentException for a bad stream, partition key or explicit hash key
+     * @throws IllegalArgumentException for a bad stream, partition key or explicit hash key; for an ARN of another
+     *     region than the producer's, or (once the stream's ARN is known) of another account
      * @throws NullPointerException when data is null
      * @throws RecordTooLargeException when data plus partition key UTF-8 bytes exceed 1 MiB
      * @throws BufferFullException when the budget has no room ({@link BackpressureMode})
@@ -196,13 +213,11 @@ public final class KinesisProducer implements AutoCloseable {
         activeAdds.increment();
         try {
             if (closed) {
-                throw new ProducerClosedException("producer " + name + " is closed");
+                throw new ProducerClosedException("producer " + name + " is closed, records can no longer be "
+                        + "added: " + closedBy);
             }
-            // A stream with a pipeline was validated when the pipeline was made: skip the regex on the hot path.
-            StreamPipeline pipeline = stream == null ? null : pipelines.get(stream);
-            if (pipeline == null) {
-                StreamNames.validate(stream);
-            }
+            // Validated once per spelling (a cache, no regex on the hot path); an ARN of another region throws.
+            StreamRegistry.Spelling spelling = streams.spelling(stream);
             int keyBytes = validatePartitionKey(partitionKey);
             if (data == null) {
                 throw new NullPointerException("data must not be null");
@@ -222,19 +237,13 @@ public final class KinesisProducer implements AutoCloseable {
             if (size > ProducerConfig.MAX_RECORD_SIZE_BYTES) {
                 throw new RecordTooLargeException(size, ProducerConfig.MAX_RECORD_SIZE_BYTES);
             }
-            budget.reserve((int) size, addTimeoutNanos);
+            reserve((int) size);
             UserRecord record = null;
             try {
                 long now = config.clock().millis();
                 record = new UserRecord(partitionKey, explicitHashKey, data, hashHi, hashLo,
                         now + ttlMillis, (int) size);
-                if (pipeline == null) {
-                    pipeline = pipelines.computeIfAbsent(stream,
-                            s -> new StreamPipeline(s, config, shardMapLoader, completer, sender::wakeup));
-                }
-                if (pipeline.append(record)) {
-                    sender.wakeup();
-                }
+                append(spelling, record, now);
             } catch (RuntimeException | Error e) {
                 // The caller gets the exception, not a future: the record must not hold budget (nor, if it was
                 // queued before the failure, ever complete a future nobody has).
@@ -247,7 +256,8 @@ public final class KinesisProducer implements AutoCloseable {
                 // Close gave up waiting for this add (past its deadline) and aborted before the record was in
                 // the pipeline: nobody would ever complete it. Refuse it as an add after close.
                 budget.release(size, 1);
-                throw new ProducerClosedException("producer " + name + " closed while the record was being added");
+                throw new ProducerClosedException("producer " + name + " closed while the record was being added "
+                        + "(not accepted): " + closedBy);
             }
             return record.future();
         } finally {
@@ -255,6 +265,77 @@ public final class KinesisProducer implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes room for a record. An add from a future callback or the dead-letter handler that must wait for room
+     * does not just wait: the room comes back when completions run, and those queued on this very thread (the
+     * producer's one callback thread) could never run while it waits. So it runs them itself between short waits.
+     */
+    private void reserve(int size) {
+        if (addTimeoutNanos == 0 || completer.completingOnThisThread() == 0) {
+            try {
+                budget.reserve(size, addTimeoutNanos);
+            } catch (BufferFullException e) {
+                int waiting = completer.pendingTasks();
+                if (waiting == 0) {
+                    throw e;
+                }
+                // Room comes back when completions run: say so when they are what is holding it.
+                throw new BufferFullException(e.getMessage() + "; " + waiting + " completion tasks are waiting "
+                        + "for the callback executor (a slow or blocked future callback or dead-letter handler "
+                        + "holds their room)", e.requestedBytes(), e.limitBytes(), e.availableBytes());
+            }
+            return;
+        }
+        long deadline = System.nanoTime() + addTimeoutNanos;
+        while (true) {
+            long remaining = deadline - System.nanoTime();
+            try {
+                budget.reserve(size, Math.max(0, Math.min(remaining, OWN_THREAD_POLL_NANOS)));
+                return;
+            } catch (BufferFullException e) {
+                if (completer.runPending() == 0 && remaining <= 0) {
+                    throw new BufferFullException(e.getMessage() + "; this add ran on a callback thread for "
+                            + TimeUnit.NANOSECONDS.toMillis(addTimeoutNanos) + " ms (addTimeout), completing what "
+                            + "it could", e.requestedBytes(), e.limitBytes(), e.availableBytes());
+                }
+            }
+        }
+    }
+
+    /**
+     * Hands the record to its stream's pipeline, resolving the stream again if the pipeline was released
+     * meanwhile; a stream remembered as missing or refusing fails the record at once, through its future.
+     *
+     * @throws IllegalArgumentException when the record's ARN is not the stream's (another account)
+     */
+    private void append(StreamRegistry.Spelling spelling, UserRecord record, long now) {
+        while (true) {
+            Object target = streams.target(spelling, now);
+            if (target instanceof StreamRegistry.Refusal refusal) {
+                completer.fail(refusal.stream(), List.of(record), List.of(), refusal.reason(), refusal.errorCode(),
+                        refusal.message(), refusal.cause());
+                return;
+            }
+            StreamPipeline pipeline = (StreamPipeline) target;
+            int outcome = pipeline.append(record, spelling.arn());
+            if (outcome == StreamPipeline.WAKE) {
+                sender.wakeup();
+                return;
+            }
+            if (outcome == StreamPipeline.QUIET) {
+                return;
+            }
+            if (outcome == StreamPipeline.WRONG_ARN) {
+                throw new IllegalArgumentException(pipeline.wrongArnMessage(spelling.arn()));
+            }
+            Thread.onSpinWait(); // released or failed just now: resolve again
+        }
+    }
+
+    /**
+     * Checks the key and returns its UTF-8 length. An unpaired surrogate is refused: Kinesis (and any UTF-8
+     * encoder) would store it as '?', so distinct keys would collide and the key read back would differ.
+     */
     private static int validatePartitionKey(String partitionKey) {
         if (partitionKey == null) {
             throw new IllegalArgumentException("partitionKey must not be null");
@@ -263,6 +344,18 @@ public final class KinesisProducer implements AutoCloseable {
         if (length == 0 || length > MAX_PARTITION_KEY_LENGTH) {
             throw new IllegalArgumentException("partitionKey must have 1 to " + MAX_PARTITION_KEY_LENGTH
                     + " UTF-16 code units, had " + length);
+        }
+        for (int i = 0; i < length; i++) {
+            char c = partitionKey.charAt(i);
+            if (Character.isSurrogate(c)) {
+                if (!Character.isHighSurrogate(c) || i + 1 == length
+                        || !Character.isLowSurrogate(partitionKey.charAt(i + 1))) {
+                    throw new IllegalArgumentException(String.format("partitionKey has an unpaired surrogate U+%04X "
+                            + "at index %d (of %d UTF-16 code units): it is not valid Unicode and would be stored "
+                            + "as '?'", (int) c, i, length));
+                }
+                i++;
+            }
         }
         return AggregationFormat.utf8Length(partitionKey);
     }
@@ -305,9 +398,14 @@ public final class KinesisProducer implements AutoCloseable {
         return sender;
     }
 
-    /** For tests: the stream's pipeline, or null before its first record. */
+    /** For tests: the stream's pipeline (by name), or null before its first record or once released. */
     StreamPipeline pipeline(String stream) {
-        return pipelines.get(stream);
+        return streams.pipeline(stream);
+    }
+
+    /** For tests. */
+    StreamRegistry streams() {
+        return streams;
     }
 
     /** {@link #close(Duration)} with {@link ProducerConfig#recordTtl()} as timeout. */
@@ -325,18 +423,33 @@ public final class KinesisProducer implements AutoCloseable {
      * record may be in the stream although reported failed). An {@code add} still running then either returns a
      * future close completed or throws {@link ProducerClosedException}. Then releases the sender thread, the
      * callback thread and, if the producer built it, the Kinesis client. Never waits much longer than
-     * {@code timeout}; a second call returns an empty list at once.
+     * {@code timeout}; a second call returns an empty list at once. Before it returns, every record decided until
+     * then has its future completed and its dead letter handled: completions the callback executor did not run by
+     * the deadline (a stopped, saturated or discarding executor) run on the calling thread.
+     *
+     * <p><b>From a callback.</b> Close may be called from a future's callback or from the dead-letter handler, on
+     * the producer's callback thread or on a thread of a user-supplied {@code callbackExecutor}. It then does not
+     * wait for itself: the completions queued behind the running one (which only this thread could run, with the
+     * producer's own one-thread executor) run on the calling thread while close waits, so it returns as soon as
+     * everything is stored or failed, not after its whole timeout. The records of the completion that called close
+     * are already decided; their remaining callbacks run when close returns. Adds after close (also from later
+     * callbacks) throw {@link ProducerClosedException} naming where close was called.
      *
      * @return exactly the records whose futures close failed with {@link FailureReason#PRODUCER_CLOSED}; records
      *     that failed for other reasons before were dead-lettered then and are not included
      */
     public List<FailedRecord> close(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
         if (!closing.compareAndSet(false, true)) {
             return List.of();
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+        // A future callback or the dead-letter handler closing the producer: the completions it is part of (and
+        // those queued behind it on a one-thread executor) can only finish on this thread.
+        long ownCompleting = completer.completingOnThisThread();
+        closedBy = describeCloseCall(ownCompleting > 0);
         closed = true;
-        budget.close();
+        budget.close("producer " + name + " is closed: " + closedBy);
         List<FailedRecord> undelivered = List.of();
         boolean interrupted = false;
         try {
@@ -344,7 +457,7 @@ public final class KinesisProducer implements AutoCloseable {
                 Thread.onSpinWait();
             }
             sender.flush();
-            boolean drained = budget.awaitEmpty(Math.max(0, deadline - System.nanoTime()));
+            boolean drained = awaitDrained(deadline, ownCompleting);
             sender.stop(Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             if (!drained) {
                 awaitAddsEnded();
@@ -362,14 +475,18 @@ public final class KinesisProducer implements AutoCloseable {
             awaitAddsEnded();
             undelivered = sender.abortAll();
         } finally {
+            interrupted |= finishCompletions(deadline, ownCompleting);
             if (ownedCallbackExecutor != null) {
                 ownedCallbackExecutor.shutdown();
-                try {
-                    ownedCallbackExecutor.awaitTermination(
-                            Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
-                            TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    interrupted = true;
+                // Not from our own callback thread: it would wait for the very task that is running this close.
+                if (ownCompleting == 0) {
+                    try {
+                        ownedCallbackExecutor.awaitTermination(
+                                Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+                                TimeUnit.MILLISECONDS);
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
                 }
             }
             try {
@@ -381,8 +498,65 @@ public final class KinesisProducer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        LOG.info("Kinesis producer {} closed", name);
+        LOG.info("Kinesis producer {} closed ({})", name, closedBy);
         return undelivered;
+    }
+
+    /**
+     * Waits until every record is completed or the deadline passes. From inside a completion the thread runs the
+     * completions queued for the callback executor itself (only it could, with the producer's one callback thread)
+     * and does not count its own.
+     */
+    private boolean awaitDrained(long deadline, long ownCompleting) throws InterruptedException {
+        if (ownCompleting == 0) {
+            return budget.awaitEmpty(Math.max(0, deadline - System.nanoTime()));
+        }
+        while (true) {
+            completer.runPending();
+            long remaining = deadline - System.nanoTime();
+            if (budget.awaitEmpty(Math.max(0, Math.min(remaining, OWN_THREAD_POLL_NANOS)), ownCompleting)) {
+                return true;
+            }
+            if (remaining <= 0) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Every record close or anything before it decided must have its future completed and its dead letter
+     * handled before close returns. The callback executor gets until the deadline (a little longer for the
+     * failures close just made); what it has not run then (stopped, saturated or discarding, or it is this very
+     * thread) runs here.
+     *
+     * @return true when interrupted
+     */
+    private boolean finishCompletions(long deadline, long ownCompleting) {
+        boolean interrupted = false;
+        if (ownCompleting == 0) {
+            try {
+                budget.awaitEmpty(Math.max(ADD_DRAIN_GRACE_NANOS, deadline - System.nanoTime()));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        int ran = completer.runPending();
+        if (ran > 0 && ownCompleting == 0) {
+            LOG.warn("Producer {}: the callback executor did not run {} completion tasks by close's deadline; ran "
+                    + "them on the closing thread", name, ran);
+        }
+        return interrupted;
+    }
+
+    /** Where close was called from, for the exceptions of later adds: thread, time and the caller's frame. */
+    private String describeCloseCall(boolean fromCallback) {
+        String caller = StackWalker.getInstance().walk(frames -> frames
+                .filter(f -> !f.getClassName().equals(KinesisProducer.class.getName()))
+                .findFirst().map(f -> f.getClassName() + "." + f.getMethodName() + "(" + f.getFileName() + ":"
+                        + f.getLineNumber() + ")")
+                .orElse("unknown"));
+        return "close() was called at " + java.time.Instant.now() + " on thread '" + Thread.currentThread().getName()
+                + "' from " + caller + (fromCallback ? " (inside a future callback or the dead-letter handler)" : "");
     }
 
     /**

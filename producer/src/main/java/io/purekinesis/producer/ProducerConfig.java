@@ -1,5 +1,6 @@
 package io.purekinesis.producer;
 
+import io.purekinesis.producer.internal.MonotonicClock;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -42,6 +43,7 @@ public final class ProducerConfig {
     public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 24;
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(6);
     public static final Duration DEFAULT_SHARD_MAP_REFRESH_INTERVAL = Duration.ofSeconds(60);
+    public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofMinutes(5);
     public static final long DEFAULT_MAX_OUTSTANDING_BYTES = 256L * 1024 * 1024;
     public static final int DEFAULT_MAX_OUTSTANDING_RECORDS = 1_000_000;
     public static final BackpressureMode DEFAULT_BACKPRESSURE = BackpressureMode.BLOCK;
@@ -61,6 +63,7 @@ public final class ProducerConfig {
     private final int maxConcurrentRequests;
     private final Duration requestTimeout;
     private final Duration shardMapRefreshInterval;
+    private final Duration streamIdleTimeout;
     private final long maxOutstandingBytes;
     private final int maxOutstandingRecords;
     private final BackpressureMode backpressure;
@@ -92,6 +95,7 @@ public final class ProducerConfig {
         this.maxConcurrentRequests = b.maxConcurrentRequests;
         this.requestTimeout = b.requestTimeout;
         this.shardMapRefreshInterval = b.shardMapRefreshInterval;
+        this.streamIdleTimeout = b.streamIdleTimeout;
         this.maxOutstandingBytes = b.maxOutstandingBytes;
         this.maxOutstandingRecords = b.maxOutstandingRecords;
         this.backpressure = b.backpressure;
@@ -162,6 +166,10 @@ public final class ProducerConfig {
 
     public Duration shardMapRefreshInterval() {
         return shardMapRefreshInterval;
+    }
+
+    public Duration streamIdleTimeout() {
+        return streamIdleTimeout;
     }
 
     public long maxOutstandingBytes() {
@@ -247,7 +255,8 @@ public final class ProducerConfig {
                 + aggregationMaxCount + ", collectionMaxCount=" + collectionMaxCount + ", collectionMaxSize="
                 + collectionMaxSize + ", recordTtl=" + recordTtl + ", rateLimit=" + rateLimit
                 + ", maxConcurrentRequests=" + maxConcurrentRequests + ", requestTimeout=" + requestTimeout
-                + ", shardMapRefreshInterval=" + shardMapRefreshInterval + ", maxOutstandingBytes="
+                + ", shardMapRefreshInterval=" + shardMapRefreshInterval + ", streamIdleTimeout=" + streamIdleTimeout
+                + ", maxOutstandingBytes="
                 + maxOutstandingBytes + ", maxOutstandingRecords=" + maxOutstandingRecords + ", backpressure="
                 + backpressure + ", addTimeout=" + addTimeout + ", retryBaseDelay=" + retryBaseDelay
                 + ", retryMaxDelay=" + retryMaxDelay + ", maxAttempts=" + maxAttempts + ", strictOrdering="
@@ -269,6 +278,7 @@ public final class ProducerConfig {
         private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
         private Duration shardMapRefreshInterval = DEFAULT_SHARD_MAP_REFRESH_INTERVAL;
+        private Duration streamIdleTimeout = DEFAULT_STREAM_IDLE_TIMEOUT;
         private long maxOutstandingBytes = DEFAULT_MAX_OUTSTANDING_BYTES;
         private int maxOutstandingRecords = DEFAULT_MAX_OUTSTANDING_RECORDS;
         private BackpressureMode backpressure = DEFAULT_BACKPRESSURE;
@@ -283,7 +293,7 @@ public final class ProducerConfig {
         private AwsCredentialsProvider credentialsProvider;
         private DeadLetterHandler deadLetterHandler = DeadLetterHandler.logging();
         private ProducerMetrics metrics = ProducerMetrics.NOOP;
-        private Clock clock = Clock.systemUTC();
+        private Clock clock = new MonotonicClock();
         private Executor callbackExecutor;
         private RandomGenerator random;
         private String producerName;
@@ -303,6 +313,7 @@ public final class ProducerConfig {
             maxConcurrentRequests = c.maxConcurrentRequests;
             requestTimeout = c.requestTimeout;
             shardMapRefreshInterval = c.shardMapRefreshInterval;
+            streamIdleTimeout = c.streamIdleTimeout;
             maxOutstandingBytes = c.maxOutstandingBytes;
             maxOutstandingRecords = c.maxOutstandingRecords;
             backpressure = c.backpressure;
@@ -412,6 +423,16 @@ public final class ProducerConfig {
         }
 
         /**
+         * How long a stream may go without records outstanding (nothing buffered, queued or in flight) before the
+         * producer lets go of its state (shard map, aggregators, queues, rate limiters) and stops refreshing its
+         * shard map; a later record to it starts afresh with one shard-map load: [100 ms, 1 day]. Default 5 min.
+         */
+        public Builder streamIdleTimeout(Duration value) {
+            streamIdleTimeout = Objects.requireNonNull(value, "streamIdleTimeout");
+            return this;
+        }
+
+        /**
          * Budget for records accepted but not yet completed, in data plus partition key bytes: at least 1,048,576
          * (one maximum record). Default 268,435,456 (256 MiB).
          */
@@ -508,7 +529,13 @@ public final class ProducerConfig {
             return this;
         }
 
-        /** Source of time for buffering, TTL, backoff and attempts. Default {@link Clock#systemUTC()}. */
+        /**
+         * Source of time for buffering, TTL, backoff, shard-map refreshes, idle streams and attempt timestamps.
+         * Default: the system clock made monotonic when the builder is created (it advances with
+         * {@link System#nanoTime()}), so a step of the wall clock (NTP, a resumed VM) neither expires buffered
+         * records at once nor keeps them past their TTL; attempt timestamps drift from the wall clock only by the
+         * steps and corrections applied to it since.
+         */
         public Builder clock(Clock value) {
             clock = Objects.requireNonNull(value, "clock");
             return this;
@@ -548,6 +575,7 @@ public final class ProducerConfig {
             checkDuration("requestTimeout", requestTimeout, Duration.ofMillis(100), Duration.ofMinutes(10));
             checkDuration("shardMapRefreshInterval", shardMapRefreshInterval, Duration.ofMillis(100),
                     Duration.ofDays(1));
+            checkDuration("streamIdleTimeout", streamIdleTimeout, Duration.ofMillis(100), Duration.ofDays(1));
             checkRange("maxOutstandingBytes", maxOutstandingBytes, MAX_RECORD_SIZE_BYTES, Long.MAX_VALUE);
             checkRange("maxOutstandingRecords", maxOutstandingRecords, 1, Integer.MAX_VALUE);
             checkDuration("addTimeout", addTimeout, Duration.ZERO, Duration.ofDays(1));

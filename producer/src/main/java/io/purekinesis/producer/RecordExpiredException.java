@@ -14,4 +14,10 @@ public class RecordExpiredException extends RecordFailedException {
             List<Attempt> attempts) {
         super(reason, errorCode, errorMessage, attempts, null);
     }
+
+    /** @param cause why the record could not even be reported normally (e.g. its data could not be restored) */
+    public RecordExpiredException(FailureReason reason, String errorCode, String errorMessage,
+            List<Attempt> attempts, Throwable cause) {
+        super(reason, errorCode, errorMessage, attempts, cause);
+    }
 }

@@ -26,6 +26,7 @@ class ProducerConfigTest {
         assertEquals(150, c.rateLimit());
         assertEquals(24, c.maxConcurrentRequests());
         assertEquals(Duration.ofSeconds(60), c.shardMapRefreshInterval());
+        assertEquals(Duration.ofMinutes(5), c.streamIdleTimeout());
         assertEquals(256L * 1024 * 1024, c.maxOutstandingBytes());
         assertEquals(BackpressureMode.BLOCK, c.backpressure());
         assertEquals(Duration.ofMillis(100), c.retryBaseDelay());
@@ -72,6 +73,7 @@ class ProducerConfigTest {
         assertRejected(b -> b.retryBaseDelay(Duration.ofSeconds(2)).retryMaxDelay(Duration.ofSeconds(1)),
                 "retryMaxDelay", "retryBaseDelay");
         assertRejected(b -> b.shardMapRefreshInterval(Duration.ofMillis(10)), "shardMapRefreshInterval");
+        assertRejected(b -> b.streamIdleTimeout(Duration.ofMillis(99)), "streamIdleTimeout", "PT0.099S");
         assertRejected(b -> b.producerName(" "), "producerName");
     }
 

@@ -181,7 +181,7 @@ class ProducerSeamsTest {
         RecordFailedException e = assertInstanceOf(RecordFailedException.class,
                 failure(producer.add(STREAM, "k", new byte[] {1})));
         assertEquals("AccessDeniedException", e.errorCode());
-        assertEquals(FailureReason.NON_RETRYABLE_ERROR, e.reason());
+        assertEquals(FailureReason.NOT_AUTHORIZED, e.reason());
     }
 
     /** When an injected collaborator throws inside add after the budget was reserved, the reservation comes back. */

@@ -7,6 +7,8 @@ import java.lang.reflect.Modifier;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -40,5 +42,13 @@ class PublicApiTest {
             }
         }
         assertEquals(new TreeSet<>(EXPECTED), actual);
+    }
+
+    /** Users switch on the reasons: a new one (NOT_AUTHORIZED, issue 12) is an API change too. */
+    @Test
+    void failureReasons() {
+        assertEquals(List.of("NON_RETRYABLE_ERROR", "STREAM_NOT_FOUND", "NOT_AUTHORIZED", "TTL_EXPIRED",
+                "MAX_ATTEMPTS_EXHAUSTED", "PRODUCER_CLOSED"),
+                Arrays.stream(FailureReason.values()).map(Enum::name).toList());
     }
 }

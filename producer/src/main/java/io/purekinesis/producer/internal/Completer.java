@@ -4,6 +4,7 @@ import io.purekinesis.producer.Attempt;
 import io.purekinesis.producer.DeadLetterHandler;
 import io.purekinesis.producer.FailedRecord;
 import io.purekinesis.producer.FailureReason;
+import io.purekinesis.producer.KinesisProducerException;
 import io.purekinesis.producer.ProducerMetrics;
 import io.purekinesis.producer.RecordExpiredException;
 import io.purekinesis.producer.RecordFailedException;
@@ -12,11 +13,13 @@ import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +27,16 @@ import org.slf4j.LoggerFactory;
  * Decides each record's outcome exactly once ({@link UserRecord#markDone()}), then, on the callback executor,
  * releases its budget, completes its future and hands failures to the dead-letter handler (room first, so a
  * callback that adds a record is not kept waiting by the record it is called for). One executor task per
- * entry or group, not per record. Exceptions from user code are logged, never propagated. A record lets go of its
- * data before its future completes ({@link UserRecord#releasePayload()}): the user may keep the future.
+ * entry or group, not per record. A record lets go of its data before its future completes
+ * ({@link UserRecord#releasePayload()}): the user may keep the future.
+ *
+ * <p><b>Whatever throws, a decided record is completed.</b> Once a record is decided nothing may strand it: a
+ * failed record whose data cannot be restored from its aggregate still fails (saying so) and is dead-lettered
+ * without data; an exception from a user's dependent callback, the dead-letter handler, the metrics listener or
+ * the executor is logged and affects no other record; a task the executor refuses or throws on runs on an
+ * overflow thread; and a task the executor accepted but has not run (a saturated, stopped or discarding executor,
+ * or the very thread calling {@code close}) is run by {@link #runPending()}, which close calls. The budget is
+ * released by the task, so a stranded task would hold it: hence the pending set.
  */
 public final class Completer {
 
@@ -36,7 +47,12 @@ public final class Completer {
     private final DeadLetterHandler deadLetterHandler;
     private final ProducerMetrics metrics;
     private final Executor overflow;
+    /** Completion tasks submitted but not started: one per entry or group, so bounded by the budget. */
+    private final Set<Completion> pending = ConcurrentHashMap.newKeySet();
+    /** Records whose completion runs on this thread now (nested when a callback closes the producer). */
+    private final ThreadLocal<long[]> completingHere = ThreadLocal.withInitial(() -> new long[1]);
     private volatile boolean handlerFailureLogged;
+    private volatile boolean callbackFailureLogged;
     private volatile Thread loopThread;
 
     public Completer(Executor executor, MemoryBudget budget, DeadLetterHandler deadLetterHandler,
@@ -69,32 +85,36 @@ public final class Completer {
     /** Every record of {@code entry} was stored in {@code shardId} at {@code sequenceNumber}. */
     public void succeed(KinesisEntry entry, String shardId, String sequenceNumber) {
         List<UserRecord> records = entry.records();
-        List<Attempt> attempts = List.copyOf(entry.attempts());
         List<UserRecord> won = new ArrayList<>(records.size());
-        List<RecordResult> results = new ArrayList<>(records.size());
-        for (int i = 0; i < records.size(); i++) {
-            UserRecord r = records.get(i);
-            if (r.markDone()) {
-                won.add(r);
-                results.add(new RecordResult(shardId, sequenceNumber, entry.aggregated() ? i : 0,
-                        entry.aggregated(), r.attemptsWith(attempts)));
-            }
-        }
-        if (!won.isEmpty()) {
-            run(() -> {
-                budget.beginCompletion(totalBytes(won), won.size());
-                try {
-                    for (int i = 0; i < won.size(); i++) {
-                        UserRecord r = won.get(i);
-                        r.releasePayload();
-                        r.complete(results.get(i));
+        int[] subSequence = entry.aggregated() ? new int[records.size()] : null;
+        try {
+            for (int i = 0; i < records.size(); i++) {
+                UserRecord r = records.get(i);
+                if (r.markDone()) {
+                    if (subSequence != null) {
+                        subSequence[won.size()] = i;
                     }
-                } finally {
-                    // Whatever happens above, a flush waiting for these completions is let go, once.
-                    budget.endCompletion(won.size());
+                    won.add(r);
                 }
-                metrics.userRecordsPut(entry.stream(), won.size());
-            });
+            }
+        } finally {
+            if (!won.isEmpty()) {
+                submit(won, () -> {
+                    List<Attempt> attempts = List.copyOf(entry.attempts());
+                    for (int k = 0; k < won.size(); k++) {
+                        UserRecord r = won.get(k);
+                        try {
+                            r.releasePayload();
+                            r.complete(new RecordResult(shardId, sequenceNumber,
+                                    subSequence == null ? 0 : subSequence[k], entry.aggregated(),
+                                    r.attemptsWith(attempts)));
+                        } catch (RuntimeException | Error e) {
+                            storedButNotReported(r, entry.stream(), shardId, sequenceNumber, e);
+                        }
+                    }
+                    metrics.userRecordsPut(entry.stream(), won.size());
+                });
+            }
         }
     }
 
@@ -104,22 +124,35 @@ public final class Completer {
         if (!record.markDone()) {
             return;
         }
-        RecordResult result = new RecordResult(shardId, sequenceNumber, subSequenceNumber, entry.aggregated(),
-                record.attemptsWith(List.copyOf(entry.attempts())));
-        run(() -> {
-            budget.beginCompletion(record.sizeBytes(), 1);
+        submit(List.of(record), () -> {
             try {
                 record.releasePayload();
-                record.complete(result);
-            } finally {
-                budget.endCompletion(1);
+                record.complete(new RecordResult(shardId, sequenceNumber, subSequenceNumber, entry.aggregated(),
+                        record.attemptsWith(List.copyOf(entry.attempts()))));
+            } catch (RuntimeException | Error e) {
+                storedButNotReported(record, entry.stream(), shardId, sequenceNumber, e);
             }
             metrics.userRecordsPut(entry.stream(), 1);
         });
     }
 
     /**
-     * Fails the records and dead-letters them.
+     * A stored record whose result could not be built or delivered (never expected): its future fails saying where
+     * it is stored; it is not dead-lettered, since resending it would store it twice.
+     */
+    private void storedButNotReported(UserRecord r, String stream, String shardId, String sequenceNumber,
+            Throwable e) {
+        LOG.error("Record of stream {} stored in {} at {}, but completing its future failed", stream, shardId,
+                sequenceNumber, e);
+        r.completeExceptionally(new KinesisProducerException("record stored in stream '" + stream + "', shard "
+                + shardId + " at sequence number " + sequenceNumber + ", but its result could not be delivered: "
+                + e, e));
+    }
+
+    /**
+     * Fails the records and dead-letters them. A record packed into an aggregate gets its data back from the
+     * aggregate for the dead letter; if that fails (the aggregate cannot be decoded), the record still fails, its
+     * exception and dead letter say why, and the dead letter has no data.
      *
      * @param attempts the attempts of the entry that carried them (empty when never sent)
      * @return the records this call failed (those not already completed)
@@ -129,39 +162,70 @@ public final class Completer {
         List<Attempt> shared = List.copyOf(attempts);
         List<UserRecord> won = new ArrayList<>(records.size());
         List<FailedRecord> failed = new ArrayList<>(records.size());
-        for (UserRecord r : records) {
-            if (r.markDone()) {
-                won.add(r);
-                failed.add(new FailedRecord(stream, r.partitionKey(), r.explicitHashKey(), r.data(),
-                        r.attemptsWith(shared), reason, errorCode, errorMessage));
+        List<RecordFailedException> exceptions = new ArrayList<>(records.size());
+        try {
+            for (UserRecord r : records) {
+                if (r.markDone()) {
+                    won.add(r);
+                    FailedRecord f;
+                    RecordFailedException e;
+                    try {
+                        f = new FailedRecord(stream, r.partitionKey(), r.explicitHashKey(), r.data(),
+                                r.attemptsWith(shared), reason, errorCode, errorMessage);
+                        e = exception(reason, errorCode, errorMessage, f.attempts(), cause);
+                    } catch (RuntimeException | Error restore) {
+                        String message = dataLost(errorMessage, restore);
+                        if (cause != null && cause != restore) {
+                            restore.addSuppressed(cause);
+                        }
+                        f = new FailedRecord(stream, r.partitionKey(), r.explicitHashKey(), null, shared, reason,
+                                errorCode, message);
+                        e = exception(reason, errorCode, message, shared, restore);
+                    }
+                    failed.add(f);
+                    exceptions.add(e);
+                }
             }
-        }
-        if (!won.isEmpty()) {
-            run(() -> {
-                budget.beginCompletion(totalBytes(won), won.size());
-                try {
+        } finally {
+            // Decided records are completed whatever happened above.
+            while (failed.size() < won.size()) {
+                UserRecord r = won.get(failed.size());
+                failed.add(new FailedRecord(stream, r.partitionKey(), r.explicitHashKey(), null, shared, reason,
+                        errorCode, errorMessage));
+                exceptions.add(exception(reason, errorCode, errorMessage, shared, cause));
+            }
+            if (!won.isEmpty()) {
+                submit(won, () -> {
                     for (int i = 0; i < won.size(); i++) {
                         UserRecord r = won.get(i);
-                        FailedRecord f = failed.get(i);
                         try {
-                            RecordFailedException e = reason == FailureReason.TTL_EXPIRED
-                                    || reason == FailureReason.MAX_ATTEMPTS_EXHAUSTED
-                                    ? new RecordExpiredException(reason, errorCode, errorMessage, f.attempts())
-                                    : new RecordFailedException(reason, errorCode, errorMessage, f.attempts(), cause);
                             r.releasePayload(); // the FailedRecord has the data
-                            r.completeExceptionally(e);
+                            r.completeExceptionally(exceptions.get(i));
+                        } catch (RuntimeException | Error e) {
+                            callbackFailed(stream, e);
                         } finally {
-                            deadLetter(f);
+                            deadLetter(failed.get(i));
                         }
                     }
-                } finally {
-                    budget.endCompletion(won.size());
-                }
-                metrics.userRecordsFailed(stream, won.size());
-                metrics.userRecordsDeadLettered(stream, won.size());
-            });
+                    metrics.userRecordsFailed(stream, won.size());
+                    metrics.userRecordsDeadLettered(stream, won.size());
+                });
+            }
         }
         return failed;
+    }
+
+    private static String dataLost(String errorMessage, Throwable restore) {
+        return (errorMessage == null ? "" : errorMessage + "; ")
+                + "the record's data could not be restored from its aggregated record (" + restore
+                + "), so the dead letter has no data";
+    }
+
+    private static RecordFailedException exception(FailureReason reason, String errorCode, String errorMessage,
+            List<Attempt> attempts, Throwable cause) {
+        return reason == FailureReason.TTL_EXPIRED || reason == FailureReason.MAX_ATTEMPTS_EXHAUSTED
+                ? new RecordExpiredException(reason, errorCode, errorMessage, attempts, cause)
+                : new RecordFailedException(reason, errorCode, errorMessage, attempts, cause);
     }
 
     private void deadLetter(FailedRecord f) {
@@ -179,6 +243,16 @@ public final class Completer {
         }
     }
 
+    /** CompletableFuture catches what dependent actions throw; this is for what escapes anyway. */
+    private void callbackFailed(String stream, Throwable t) {
+        if (!callbackFailureLogged) {
+            callbackFailureLogged = true;
+            LOG.error("Completing a future of stream {} threw; further failures are logged at DEBUG", stream, t);
+        } else {
+            LOG.debug("Completing a future of stream {} threw", stream, t);
+        }
+    }
+
     private static long totalBytes(List<UserRecord> records) {
         long bytes = 0;
         for (int i = 0; i < records.size(); i++) {
@@ -192,26 +266,86 @@ public final class Completer {
         this.loopThread = thread;
     }
 
-    private void run(Runnable task) {
-        Runnable guarded = () -> {
-            try {
-                task.run();
-            } catch (RuntimeException e) {
-                LOG.error("Completing records failed", e);
+    /**
+     * Records whose completion is running on the calling thread (a future callback or the dead-letter handler
+     * called from it): 0 elsewhere. Close uses it not to wait for completions only this thread could finish.
+     */
+    public long completingOnThisThread() {
+        return completingHere.get()[0];
+    }
+
+    /**
+     * Runs, on the calling thread, every completion submitted but not yet started: for close, when the executor
+     * cannot (it is the calling thread, or it stopped, discards or stalls). Safe to call any time: each task runs
+     * once.
+     *
+     * @return how many tasks this call ran
+     */
+    public int runPending() {
+        int ran = 0;
+        for (Completion c : pending) {
+            if (c.runOnce()) {
+                ran++;
             }
-        };
+        }
+        return ran;
+    }
+
+    /** Completion tasks submitted and not started (tests, diagnostics). */
+    public int pendingTasks() {
+        return pending.size();
+    }
+
+    private void submit(List<UserRecord> records, Runnable body) {
+        Completion task = new Completion(records, body);
+        pending.add(task);
         try {
             // A direct or caller-runs executor would run the task right here, possibly on the sender loop.
             executor.execute(() -> {
                 if (Thread.currentThread() == loopThread) {
-                    overflow.execute(guarded);
+                    overflow.execute(task::runOnce);
                 } else {
-                    guarded.run();
+                    task.runOnce();
                 }
             });
-        } catch (RejectedExecutionException e) {
-            // Never run user code inline: the caller may be the sender loop or an SDK thread.
-            overflow.execute(guarded);
+        } catch (RuntimeException | Error e) {
+            // Rejected, or a broken executor: never run user code inline (the caller may be the sender loop or an
+            // SDK thread).
+            LOG.debug("Callback executor refused a completion ({}); running it on the overflow thread", e.toString());
+            overflow.execute(task::runOnce);
+        }
+    }
+
+    /** One submitted completion: runs at most once, wherever it is started first. */
+    private final class Completion {
+        private final List<UserRecord> records;
+        private final Runnable body;
+        private final AtomicBoolean started = new AtomicBoolean();
+
+        Completion(List<UserRecord> records, Runnable body) {
+            this.records = records;
+            this.body = body;
+        }
+
+        boolean runOnce() {
+            if (!started.compareAndSet(false, true)) {
+                return false;
+            }
+            pending.remove(this);
+            int n = records.size();
+            long[] here = completingHere.get();
+            here[0] += n;
+            budget.beginCompletion(totalBytes(records), n);
+            try {
+                body.run();
+            } catch (RuntimeException | Error e) {
+                LOG.error("Completing records failed", e);
+            } finally {
+                // Whatever happens above, a flush waiting for these completions is let go, once.
+                budget.endCompletion(n);
+                here[0] -= n;
+            }
+            return true;
         }
     }
 }

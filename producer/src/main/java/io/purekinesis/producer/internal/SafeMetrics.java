@@ -4,7 +4,11 @@ import io.purekinesis.producer.ProducerMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Calls the user's {@link ProducerMetrics}, logging (rarely) and swallowing what it throws. */
+/**
+ * Calls the user's {@link ProducerMetrics}, logging (rarely) and swallowing what it throws, Errors included: a
+ * listener built against another Micrometer version throws {@code NoClassDefFoundError}, and a metric call on the
+ * sender loop must never strand a batch it is building.
+ */
 public final class SafeMetrics implements ProducerMetrics {
 
     private static final Logger LOG = LoggerFactory.getLogger(SafeMetrics.class);
@@ -16,7 +20,7 @@ public final class SafeMetrics implements ProducerMetrics {
         this.delegate = delegate;
     }
 
-    private void failed(RuntimeException e) {
+    private void failed(Throwable e) {
         if (!warned) {
             warned = true;
             LOG.warn("ProducerMetrics listener threw; further failures are logged at DEBUG", e);
@@ -29,7 +33,7 @@ public final class SafeMetrics implements ProducerMetrics {
     public void userRecordsPut(String stream, int count) {
         try {
             delegate.userRecordsPut(stream, count);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failed(e);
         }
     }
@@ -38,7 +42,7 @@ public final class SafeMetrics implements ProducerMetrics {
     public void userRecordsFailed(String stream, int count) {
         try {
             delegate.userRecordsFailed(stream, count);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failed(e);
         }
     }
@@ -47,7 +51,7 @@ public final class SafeMetrics implements ProducerMetrics {
     public void userRecordsDeadLettered(String stream, int count) {
         try {
             delegate.userRecordsDeadLettered(stream, count);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failed(e);
         }
     }
@@ -56,7 +60,7 @@ public final class SafeMetrics implements ProducerMetrics {
     public void kinesisRecordsPut(String stream, int count) {
         try {
             delegate.kinesisRecordsPut(stream, count);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failed(e);
         }
     }
@@ -65,7 +69,7 @@ public final class SafeMetrics implements ProducerMetrics {
     public void putRecordsCall(String stream, int entries, int failedEntries, long durationMillis) {
         try {
             delegate.putRecordsCall(stream, entries, failedEntries, durationMillis);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failed(e);
         }
     }
@@ -74,7 +78,7 @@ public final class SafeMetrics implements ProducerMetrics {
     public void retries(String stream, int entries) {
         try {
             delegate.retries(stream, entries);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failed(e);
         }
     }
@@ -83,7 +87,7 @@ public final class SafeMetrics implements ProducerMetrics {
     public void bufferingTime(String stream, long millis) {
         try {
             delegate.bufferingTime(stream, millis);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failed(e);
         }
     }
@@ -92,7 +96,7 @@ public final class SafeMetrics implements ProducerMetrics {
     public void throttled(String stream, String shardId) {
         try {
             delegate.throttled(stream, shardId);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failed(e);
         }
     }
@@ -101,7 +105,7 @@ public final class SafeMetrics implements ProducerMetrics {
     public void outstanding(long records, long bytes) {
         try {
             delegate.outstanding(records, bytes);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             failed(e);
         }
     }

@@ -8,7 +8,9 @@ import io.purekinesis.producer.internal.aggregation.ShardAggregator;
 import io.purekinesis.producer.internal.batching.StreamCollector;
 import io.purekinesis.producer.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.RetryPolicy;
+import io.purekinesis.producer.internal.retry.RoutingFeedback;
 import io.purekinesis.producer.internal.send.Sender;
+import io.purekinesis.producer.internal.shardmap.LoadLimiter;
 import io.purekinesis.producer.internal.shardmap.ShardMap;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
 import java.time.Duration;
@@ -25,11 +27,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 
 /**
  * One stream's stages: shard prediction (its lazily loaded, periodically refreshed {@link ShardMap}), one
@@ -37,9 +39,42 @@ import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
  *
  * <p>User threads call {@link #append}; everything else runs on the sender thread. Records added before the
  * stream's shard map is known wait (unrouted) until it loads, then are routed in {@code add} order; if the stream
- * does not exist they fail with {@link FailureReason#STREAM_NOT_FOUND}.
+ * does not exist they fail with {@link FailureReason#STREAM_NOT_FOUND}, if the producer is refused with
+ * {@link FailureReason#NOT_AUTHORIZED}, and the {@link Host} remembers the failure. Shard-map loads take a slot
+ * of the producer's {@link LoadLimiter}: first loads queue, refreshes of a working map go first.
+ *
+ * <p><b>Identity.</b> A pipeline is one stream, keyed by its name. Records added by an ARN wait (unrouted, with
+ * everything added after them, to keep order) until the pipeline learned the stream's real ARN once
+ * (DescribeStreamSummary by name); an ARN that is not the stream's (another account) fails those records and is
+ * refused at later adds ({@link #WRONG_ARN}).
+ *
+ * <p><b>Release.</b> The host releases an idle or failed pipeline ({@link #tryRelease}): from then on
+ * {@link #append} refuses ({@link #REFUSED}) and the adder resolves the stream again. Appends are counted while
+ * they run, so a release never strands a record that got in just before.
  */
-public final class StreamPipeline {
+public final class StreamPipeline implements RoutingFeedback {
+
+    /** {@link #append}: the record was taken; wake the sender. */
+    public static final int WAKE = 1;
+    /** {@link #append}: the record was taken. */
+    public static final int QUIET = 0;
+    /** {@link #append}: the pipeline is released or failed; the record was not taken (resolve the stream again). */
+    public static final int REFUSED = -1;
+    /** {@link #append}: the record's ARN is not this stream's; the record was not taken. */
+    public static final int WRONG_ARN = -2;
+
+    /** What a pipeline needs from the producer's set of pipelines. */
+    public interface Host {
+        /** The producer's shard-map load slots. */
+        LoadLimiter<StreamPipeline> loads();
+
+        /** The stream does not exist or refuses the producer: remember it, stop routing new records here. */
+        void streamFailed(StreamPipeline pipeline, FailureReason reason, String errorCode, String message,
+                Throwable cause);
+
+        /** A shard map loaded ({@code first}: for the first time): forget earlier failures of the stream. */
+        void streamLoaded(StreamPipeline pipeline, boolean first);
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamPipeline.class);
     /** Least time between two reloads asked for by results that landed on an unexpected shard. */
@@ -48,6 +83,17 @@ public final class StreamPipeline {
     private final String stream;
     private final ProducerConfig config;
     private final ShardMapLoader loader;
+    private final Host host;
+    /** Appends running now; a release waits for them (see {@link #tryRelease}). */
+    private final AtomicInteger adders = new AtomicInteger();
+    /** Released or failed: appends are refused. */
+    private volatile boolean refusing;
+    /** Records added by an ARN not yet verified, with that ARN (identity keys: UserRecord is a future). */
+    private final ConcurrentHashMap<UserRecord, String> addressed = new ConcurrentHashMap<>();
+    /** New records wait in {@link #unrouted} (behind records of an unverified ARN) until the next load. */
+    private volatile boolean holdNew;
+    /** The stream's ARN, learned once by DescribeStreamSummary when an ARN spelling needs it. */
+    private volatile String verifiedArn;
     private final Completer completer;
     private final Backoff loadBackoff;
     private final StreamCollector collector;
@@ -74,14 +120,30 @@ public final class StreamPipeline {
     private long nextLoadMillis;
     private long lastLoadStartMillis = Long.MIN_VALUE / 2;
     private boolean flushPending;
+    private boolean queuedForLoad;
+    /** Why the stream failed for good (reason, code, message, cause), once it did. */
+    private volatile Object[] permanentFailure;
+    /** The last failed load's error and call, for records that expire waiting for the shard map. */
+    private Throwable lastLoadError;
+    private String lastLoadOperation;
+    private long lastActiveMillis;
+    private long lastQueuedTotal = -1;
+    private long nextIdleCheckMillis;
+    /** A shard map was loaded at least once (read by the host on the sender thread). */
+    private boolean loadedOnce;
 
     private record WrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber) {
     }
 
-    /** @param waker wakes the sender thread */
+    /**
+     * @param stream the stream's name
+     * @param waker wakes the sender thread
+     */
     public StreamPipeline(String stream, ProducerConfig config, ShardMapLoader loader, Completer completer,
-            Runnable waker) {
+            Runnable waker, Host host) {
         this.stream = stream;
+        this.host = host;
+        this.lastActiveMillis = config.clock().millis();
         this.waker = waker;
         this.config = config;
         this.loader = loader;
@@ -115,22 +177,58 @@ public final class StreamPipeline {
 
     /**
      * Predicts the record's shard and hands it to that shard's aggregator (or straight to the collector when
-     * aggregation is off). Called on user threads.
+     * aggregation is off). Called on user threads; never blocks but for the routing lock during a reshard.
      *
-     * @return true when the sender should wake
+     * @param arn the ARN the record was added by, or null when added by name
+     * @return {@link #WAKE}, {@link #QUIET}, {@link #REFUSED} (released: resolve the stream again) or
+     *     {@link #WRONG_ARN} (the ARN is not this stream's)
      */
-    public boolean append(UserRecord record) {
-        ShardMap map = shardMap;
-        if (map == null) {
-            synchronized (routingLock) {
-                map = shardMap;
-                if (map == null) {
-                    unrouted.add(record);
-                    return true;
+    public int append(UserRecord record, String arn) {
+        adders.incrementAndGet();
+        try {
+            if (refusing) {
+                return REFUSED;
+            }
+            ShardMap map = shardMap;
+            String verified = verifiedArn;
+            if (arn != null && verified != null && !arn.equals(verified)) {
+                return WRONG_ARN;
+            }
+            if (map == null || holdNew || (arn != null && verified == null)) {
+                synchronized (routingLock) {
+                    map = shardMap;
+                    if (arn != null && verifiedArn == null) {
+                        // Until the stream's ARN is known this record, and everything after it, waits.
+                        addressed.put(record, arn);
+                        holdNew = true;
+                        unrouted.add(record);
+                        return WAKE;
+                    }
+                    if (arn != null && !arn.equals(verifiedArn)) {
+                        return WRONG_ARN;
+                    }
+                    if (map == null || holdNew) {
+                        unrouted.add(record);
+                        return WAKE;
+                    }
                 }
             }
+            return route(record, map) ? WAKE : QUIET;
+        } finally {
+            adders.decrementAndGet();
         }
-        return route(record, map);
+    }
+
+    /** The message of a record refused for {@link #WRONG_ARN}. */
+    public String wrongArnMessage(String arn) {
+        return "stream ARN " + arn + " is not the stream '" + stream + "' this producer reaches with its "
+                + "credentials (" + verifiedArn + "): a producer writes to the streams of its own account; for a "
+                + "stream of another account use a producer whose credentials (e.g. an assumed role) belong to it";
+    }
+
+    /** The stream's verified ARN, or null while no ARN spelling needed it. */
+    public String verifiedArn() {
+        return verifiedArn;
     }
 
     private boolean route(UserRecord record, ShardMap map) {
@@ -253,8 +351,9 @@ public final class StreamPipeline {
     }
 
     /**
-     * Sender thread: starts a shard-map load when none is known, when the refresh interval passed, or when a
-     * result asked for one; applies a finished load.
+     * Sender thread: queues a first shard-map load (or one that verifies an ARN) when records wait for it, takes a
+     * refresh slot when the refresh interval passed or a result asked for one; applies a finished load; fails
+     * waiting records whose TTL passed.
      *
      * @return when this stream next needs a look for its shard map
      */
@@ -264,13 +363,30 @@ public final class StreamPipeline {
             loading = false;
             applyLoad(outcome, now);
         }
-        if (!loading) {
-            boolean first = shardMap == null && (!unrouted.isEmpty() || !wrongShard.isEmpty());
+        boolean waiting = !unrouted.isEmpty();
+        Object[] failure = permanentFailure;
+        if (waiting && failure != null) {
+            // Appends that passed the refusal check just before the stream failed: they fail the same way.
+            failUnrouted((FailureReason) failure[0], (String) failure[1], (String) failure[2],
+                    (Throwable) failure[3]);
+            waiting = false;
+        }
+        if (!loading && !refusing) {
+            boolean first = shardMap == null && (waiting || !wrongShard.isEmpty());
+            boolean verify = shardMap != null && holdNew;
             boolean due = shardMap != null && (now >= nextLoadMillis
-                    || (refreshRequested && now >= lastLoadStartMillis + MIN_REFRESH_GAP_MILLIS));
-            if ((first && now >= nextLoadMillis) || due) {
+                    || ((refreshRequested || verify) && now >= lastLoadStartMillis + MIN_REFRESH_GAP_MILLIS));
+            if (first && now >= nextLoadMillis) {
+                if (!queuedForLoad) {
+                    queuedForLoad = true;
+                    host.loads().enqueue(this);
+                }
+            } else if (due && host.loads().tryAcquireRefresh()) {
                 startLoad(now);
             }
+        }
+        if (waiting && !loading) {
+            expireUnrouted(now);
         }
         if (!wrongShard.isEmpty()) {
             resolveWrongShards(now);
@@ -279,50 +395,82 @@ public final class StreamPipeline {
         if (!orphans.isEmpty()) {
             rerouteOrphans(orphans);
         }
-        if (loading) {
+        if (loading || queuedForLoad) {
             return Long.MAX_VALUE; // completion wakes the sender
         }
-        if (refreshRequested) {
+        if (refreshRequested || holdNew) {
             return lastLoadStartMillis + MIN_REFRESH_GAP_MILLIS;
         }
         return shardMap == null && unrouted.isEmpty() ? Long.MAX_VALUE : nextLoadMillis;
     }
 
+    /**
+     * Sender thread, from the load limiter: starts the queued first load with the slot it was given.
+     *
+     * @return false when no load is needed any more (released, or nothing waits): the slot goes back
+     */
+    public boolean startQueuedLoad(long now) {
+        queuedForLoad = false;
+        if (refusing || loading || (shardMap != null && !holdNew) || (unrouted.isEmpty() && wrongShard.isEmpty())) {
+            return false;
+        }
+        startLoad(now);
+        return true;
+    }
+
+    /** With a slot of the load limiter, released when the load ends. */
     private void startLoad(long now) {
         loading = true;
         refreshRequested = false;
         lastLoadStartMillis = now;
         long v = ++version;
-        CompletableFuture<ShardMap> load;
+        boolean describe = holdNew && verifiedArn == null;
+        CompletableFuture<ShardMapLoader.Loaded> load;
         try {
-            load = loader.load(stream, v);
+            load = loader.load(stream, v, describe);
         } catch (RuntimeException e) {
             load = CompletableFuture.failedFuture(e);
         }
-        load.orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((map, error) -> {
-            Throwable cause = error == null ? null : RetryPolicy.unwrap(error);
-            if (cause instanceof TimeoutException && cause.getMessage() == null) {
-                cause = new TimeoutException("ListShards did not answer within requestTimeout ("
-                        + config.requestTimeout().toMillis() + " ms)");
+        load.orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((loaded, error) -> {
+            host.loads().release();
+            Object result = loaded;
+            if (error != null) {
+                ShardMapLoader.LoadFailedException failed = failure(error);
+                Throwable cause = failed != null ? failed.getCause() : RetryPolicy.unwrap(error);
+                String operation = failed != null ? failed.operation() : describe ? "DescribeStreamSummary"
+                        : "ListShards";
+                if (cause instanceof TimeoutException && cause.getMessage() == null) {
+                    cause = new TimeoutException(operation + " did not answer within requestTimeout ("
+                            + config.requestTimeout().toMillis() + " ms)");
+                }
+                result = new ShardMapLoader.LoadFailedException(operation, cause);
             }
-            loadOutcome.set(cause != null ? cause : map);
+            loadOutcome.set(result);
             waker.run();
         });
     }
 
+    private static ShardMapLoader.LoadFailedException failure(Throwable error) {
+        for (Throwable c = error; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof ShardMapLoader.LoadFailedException f) {
+                return f;
+            }
+        }
+        return null;
+    }
+
     private void applyLoad(Object outcome, long now) {
-        if (outcome instanceof ShardMap map) {
+        if (outcome instanceof ShardMapLoader.Loaded loaded) {
+            ShardMap map = loaded.map();
             loadFailures = 0;
+            lastLoadError = null;
             nextLoadMillis = now + config.shardMapRefreshInterval().toMillis();
+            boolean first = !loadedOnce;
+            loadedOnce = true;
+            host.streamLoaded(this, first);
             ShardMap previous = shardMap;
             if (previous == null) {
                 LOG.debug("Loaded shard map of stream {}: {}", stream, map);
-                synchronized (routingLock) {
-                    for (UserRecord r; (r = unrouted.poll()) != null; ) {
-                        route(r, map);
-                    }
-                    shardMap = map;
-                }
             } else {
                 if (!previous.shardIds().equals(map.shardIds())) {
                     LOG.info("Shard map of stream {} changed: {} open shards, was {}", stream, map.size(),
@@ -330,44 +478,148 @@ public final class StreamPipeline {
                 }
                 publish(previous, map);
             }
+            List<UserRecord> wrongArn = new ArrayList<>(0);
+            List<String> wrongArns = new ArrayList<>(0);
+            synchronized (routingLock) {
+                if (loaded.arn() != null) {
+                    verifiedArn = loaded.arn();
+                }
+                ShardMap routing = previous == null ? map : shardMap;
+                for (UserRecord r; (r = unrouted.peek()) != null; ) {
+                    String arn = addressed.isEmpty() ? null : addressed.get(r);
+                    if (arn != null && verifiedArn == null) {
+                        break; // added by an ARN during a load that did not verify one: the next load will
+                    }
+                    unrouted.poll();
+                    if (arn != null) {
+                        addressed.remove(r);
+                    }
+                    if (arn != null && !arn.equals(verifiedArn)) {
+                        wrongArn.add(r);
+                        wrongArns.add(arn);
+                    } else {
+                        route(r, routing);
+                    }
+                }
+                holdNew = !unrouted.isEmpty();
+                shardMap = routing;
+            }
+            for (int i = 0; i < wrongArn.size(); i++) {
+                completer.fail(stream, List.of(wrongArn.get(i)), List.of(), FailureReason.NON_RETRYABLE_ERROR, null,
+                        wrongArnMessage(wrongArns.get(i)), null);
+            }
             return;
         }
-        Throwable error = (Throwable) outcome;
+        ShardMapLoader.LoadFailedException failed = (ShardMapLoader.LoadFailedException) outcome;
+        Throwable error = failed.getCause();
+        String operation = failed.operation();
+        lastLoadError = error;
+        lastLoadOperation = operation;
         loadFailures++;
         String code = RetryPolicy.errorCode(error);
-        if (error instanceof ResourceNotFoundException || !RetryPolicy.isRetryable(code, error)) {
-            boolean notFound = error instanceof ResourceNotFoundException;
-            LOG.warn("Cannot load the shard map of stream {} ({}): failing its buffered records", stream, code);
-            List<UserRecord> failed = new ArrayList<>();
-            for (UserRecord r; (r = unrouted.poll()) != null; ) {
-                failed.add(r);
-            }
-            completer.fail(stream, failed, List.of(), notFound ? FailureReason.STREAM_NOT_FOUND
-                    : FailureReason.NON_RETRYABLE_ERROR, code, (notFound ? "stream '" + stream + "' not found: "
-                    : "ListShards of stream '" + stream + "' failed: ") + RetryPolicy.errorMessage(error), error);
+        String errorMessage = RetryPolicy.errorMessage(error);
+        FailureReason permanent = RetryPolicy.permanentReason(code, error);
+        if (permanent != null && operation.equals("DescribeStreamSummary")
+                && permanent != FailureReason.STREAM_NOT_FOUND) {
+            // Only the records added by an ARN needed it: they fail, the others go on with a plain load.
+            failAddressed(permanent, code, permanent == FailureReason.NOT_AUTHORIZED
+                    ? RetryPolicy.notAuthorizedMessage(stream, operation, code, errorMessage, error)
+                    + " (DescribeStreamSummary verifies a stream ARN once; add records by the stream's name to do "
+                    + "without it)" : operation + " of stream '" + stream + "' failed: " + errorMessage, error);
+            nextLoadMillis = now;
+            return;
+        }
+        if (permanent != null) {
+            String message = permanent == FailureReason.NOT_AUTHORIZED
+                    ? RetryPolicy.notAuthorizedMessage(stream, operation, code, errorMessage, error)
+                    : permanent == FailureReason.STREAM_NOT_FOUND
+                    ? "stream '" + stream + "' not found (" + operation + ": " + errorMessage + "): check the "
+                            + "stream name, the producer's region and account (the credentials')"
+                            + (operation.equals("DescribeStreamSummary") ? "; records added by a stream ARN name "
+                            + "a stream of the producer's own account: for another account's stream use a producer "
+                            + "whose credentials belong to that account" : "")
+                    : operation + " of stream '" + stream + "' failed: " + errorMessage;
+            LOG.warn("Cannot load the shard map of stream {} ({}: {}): failing its waiting records", stream, code,
+                    errorMessage);
             nextLoadMillis = now + MIN_REFRESH_GAP_MILLIS;
+            if (permanent != FailureReason.NON_RETRYABLE_ERROR) {
+                // Before the records fail: whoever sees them fail and adds again must find the stream remembered.
+                permanentFailure = new Object[] {permanent, code, message, error};
+                host.streamFailed(this, permanent, code, message, error);
+            }
+            failUnrouted(permanent, code, message, error);
             return;
         }
         long delay = loadBackoff.delayMillis(loadFailures);
         nextLoadMillis = now + Math.max(10, delay);
-        LOG.warn("Loading the shard map of stream {} failed (attempt {}), retrying in {} ms: {}", stream,
-                loadFailures, delay, error.toString());
+        LOG.warn("Loading the shard map of stream {} failed (attempt {}), retrying in {} ms: {}: {}", stream,
+                loadFailures, delay, operation, error.toString());
         expireUnrouted(now);
     }
 
+    /** Fails every waiting record. */
+    private void failUnrouted(FailureReason reason, String code, String message, Throwable cause) {
+        List<UserRecord> failedRecords = new ArrayList<>();
+        synchronized (routingLock) {
+            for (UserRecord r; (r = unrouted.poll()) != null; ) {
+                failedRecords.add(r);
+            }
+            addressed.clear();
+            holdNew = false;
+        }
+        completer.fail(stream, failedRecords, List.of(), reason, code, message, cause);
+    }
+
+    /** Fails the waiting records that were added by an ARN (in order), keeping the others. */
+    private void failAddressed(FailureReason reason, String code, String message, Throwable cause) {
+        List<UserRecord> failedRecords = new ArrayList<>();
+        synchronized (routingLock) {
+            for (Iterator<UserRecord> it = unrouted.iterator(); it.hasNext(); ) {
+                UserRecord r = it.next();
+                if (addressed.remove(r) != null) {
+                    it.remove();
+                    failedRecords.add(r);
+                }
+            }
+            holdNew = false;
+        }
+        completer.fail(stream, failedRecords, List.of(), reason, code, message, cause);
+    }
+
+    /** Fails waiting records whose TTL passed, naming why no shard map came: the last load error, or the queue. */
     private void expireUnrouted(long now) {
+        UserRecord head = unrouted.peek();
+        if (head == null || head.expiryMillis() > now) {
+            return; // FIFO with one TTL: nothing behind the head expired either
+        }
         List<UserRecord> expired = new ArrayList<>();
-        for (Iterator<UserRecord> it = unrouted.iterator(); it.hasNext(); ) {
-            UserRecord r = it.next();
-            if (r.expiryMillis() <= now) {
-                it.remove();
-                expired.add(r);
+        synchronized (routingLock) {
+            for (Iterator<UserRecord> it = unrouted.iterator(); it.hasNext(); ) {
+                UserRecord r = it.next();
+                if (r.expiryMillis() <= now) {
+                    it.remove();
+                    addressed.remove(r);
+                    expired.add(r);
+                }
             }
         }
-        if (!expired.isEmpty()) {
-            completer.fail(stream, expired, List.of(), FailureReason.TTL_EXPIRED, null,
-                    "the shard map of stream '" + stream + "' could not be loaded before the record's TTL", null);
+        if (expired.isEmpty()) {
+            return;
         }
+        Throwable last = lastLoadError;
+        String code = last == null ? null : RetryPolicy.errorCode(last);
+        String message;
+        if (last != null) {
+            message = "the shard map of stream '" + stream + "' could not be loaded before the record's TTL; last "
+                    + lastLoadOperation + " error: " + code + ": " + RetryPolicy.errorMessage(last);
+        } else if (queuedForLoad) {
+            message = "the shard map of stream '" + stream + "' was not loaded before the record's TTL: it waited "
+                    + "for one of the producer's shard-map load slots (" + host.loads().inFlight() + " loads in "
+                    + "flight, " + host.loads().waiting() + " streams waiting)";
+        } else {
+            message = "the shard map of stream '" + stream + "' was not loaded before the record's TTL";
+        }
+        completer.fail(stream, expired, List.of(), FailureReason.TTL_EXPIRED, code, message, last);
     }
 
     /** Result handler (SDK thread): asks for a reload soon. */
@@ -375,7 +627,87 @@ public final class StreamPipeline {
         refreshRequested = true;
     }
 
+    @Override
+    public void shardMapStale(String ignored) {
+        requestRefresh();
+    }
+
+    /** Result handler (SDK thread): a whole call said the stream is gone or refuses us. */
+    @Override
+    public void streamFailed(String ignored, FailureReason reason, String errorCode, String message,
+            Throwable cause) {
+        permanentFailure = new Object[] {reason, errorCode, message, cause};
+        host.streamFailed(this, reason, errorCode, message, cause);
+        waker.run();
+    }
+
+    /**
+     * Sender thread: true when nothing was queued, buffered, waiting or in flight here for {@code idleMillis}
+     * (looked at about once a second, cheaply: a count of queued entries, then the stages' emptiness).
+     */
+    public boolean idleFor(long now, long idleMillis) {
+        if (now < nextIdleCheckMillis) {
+            return false;
+        }
+        nextIdleCheckMillis = now + Math.min(1000, Math.max(1, idleMillis / 2));
+        long queued = collector.queuedTotal();
+        if (queued != lastQueuedTotal || !isEmpty()) {
+            lastQueuedTotal = queued;
+            lastActiveMillis = now;
+            return false;
+        }
+        return now - lastActiveMillis >= idleMillis;
+    }
+
+    /** Nothing waiting, buffered, queued or in flight (and no load running). */
+    boolean isEmpty() {
+        if (loading || !unrouted.isEmpty() || !wrongShard.isEmpty()) {
+            return false;
+        }
+        for (ShardAggregator a : aggregators.values()) {
+            if (a.deadlineMillis() != Long.MAX_VALUE) {
+                return false;
+            }
+        }
+        return collector.isIdle();
+    }
+
+    /** Whether a shard map was ever loaded (sender thread). */
+    public boolean loadedOnce() {
+        return loadedOnce;
+    }
+
+    /** From now on appends are refused ({@link #REFUSED}); the adder resolves the stream again. */
+    public void refuse() {
+        refusing = true;
+    }
+
+    public boolean isRefusing() {
+        return refusing;
+    }
+
+    /**
+     * Sender thread: releases the pipeline if it is empty once the appends running now ended: refuses appends,
+     * waits for those under way (they never block), then looks again. If something got in meanwhile the release
+     * is called off (unless the pipeline had failed: then it stays refusing and drains).
+     *
+     * @return true when released: nothing is left in it and nothing can enter it
+     */
+    public boolean tryRelease() {
+        boolean failed = refusing;
+        refusing = true;
+        while (adders.get() != 0) {
+            Thread.onSpinWait();
+        }
+        if (isEmpty()) {
+            return true;
+        }
+        refusing = failed;
+        return false;
+    }
+
     /** Result handler (SDK thread): the aggregate is resolved once a newer shard map knows the actual shard. */
+    @Override
     public void aggregateOnWrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber) {
         // Before the call's shard is freed: nothing predicted for it (or for its children) is sent until the
         // records of this aggregate outside the actual shard's range went to the front of their shards.
@@ -497,6 +829,7 @@ public final class StreamPipeline {
             for (UserRecord r; (r = unrouted.poll()) != null; ) {
                 loose.add(r);
             }
+            addressed.clear();
         }
         for (ShardAggregator a : aggregators.values()) {
             loose.addAll(a.drainRecords());

@@ -3,6 +3,7 @@ package io.purekinesis.producer.internal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -60,6 +61,29 @@ class CompleterTest {
         assertThrows(IllegalStateException.class, r::data);
         assertFalse(r.markDone(), "decided once");
         assertEquals(0, budget.outstandingRecords());
+    }
+
+    @Test
+    void aRecordWhoseDataCannotBeRestoredIsStillFailedDeadLetteredAndReleased() {
+        List<UserRecord> records = List.of(record("a", new byte[] {1}), record("b", new byte[] {2}));
+        // Not an aggregate of these records: decoding it back cannot give each its data.
+        KinesisEntry entry = KinesisEntry.aggregate(new EntrySettings("s", 100, 30_000), records, new byte[] {9},
+                "shard-0");
+        List<FailedRecord> failed = completer.fail("s", records, List.of(), FailureReason.TTL_EXPIRED, "Code",
+                "message", null);
+        assertEquals(2, failed.size());
+        assertEquals(2, deadLettered.size());
+        for (int i = 0; i < 2; i++) {
+            assertNull(deadLettered.get(i).data());
+            assertTrue(deadLettered.get(i).lastErrorMessage().startsWith("message; the record's data could not be "
+                    + "restored"), deadLettered.get(i).lastErrorMessage());
+            ExecutionException e = assertThrows(ExecutionException.class, records.get(i)::get);
+            assertTrue(e.getCause() instanceof RecordFailedException);
+            assertTrue(e.getCause().getCause() != null, "the restore failure");
+        }
+        assertEquals(0, budget.outstandingRecords());
+        assertEquals(0, completer.pendingTasks());
+        assertTrue(entry.records().get(0).isDecided());
     }
 
     @Test

@@ -12,7 +12,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.KinesisServiceClientConfiguration;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryResponse;
 import software.amazon.awssdk.services.kinesis.model.HashKeyRange;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
@@ -23,6 +27,8 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.SequenceNumberRange;
 import software.amazon.awssdk.services.kinesis.model.Shard;
+import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
+import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /**
  * A scriptable in-memory Kinesis for unit tests: ListShards (paged) and PutRecords (routing each entry by its
@@ -46,6 +52,12 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
     private volatile int listShardsPageSize = 100;
     private volatile boolean streamExists = true;
     private volatile boolean closed;
+    private final List<DescribeStreamSummaryRequest> describeRequests = new CopyOnWriteArrayList<>();
+    /** When set, ListShards and DescribeStreamSummary fail with what it gives (null: answer normally). */
+    private volatile Function<String, Throwable> loadFailure = name -> null;
+    /** Only these stream names exist when set (null: every name exists while {@link #streamExists}). */
+    private volatile java.util.Set<String> existing;
+    private volatile String account = "123456789012";
 
     /** A stream of {@code count} shards splitting the hash key space evenly. */
     public static FakeKinesisClient withShards(int count) {
@@ -123,6 +135,41 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
         streamExists = exists;
     }
 
+    /** Only these stream names exist (ListShards, DescribeStreamSummary and PutRecords of others: not found). */
+    public void onlyStreams(String... names) {
+        existing = java.util.Set.of(names);
+    }
+
+    /** ListShards and DescribeStreamSummary of a stream fail with what {@code failure} gives for its name. */
+    public void loadFailure(Function<String, Throwable> failure) {
+        loadFailure = failure;
+    }
+
+    /** The account of the streams' ARNs. Default 123456789012. */
+    public void account(String value) {
+        account = value;
+    }
+
+    public List<DescribeStreamSummaryRequest> describeRequests() {
+        return describeRequests;
+    }
+
+    private boolean exists(String name) {
+        java.util.Set<String> only = existing;
+        return streamExists && (only == null || name == null || only.contains(name));
+    }
+
+    private static String nameOf(String name, String arn) {
+        return name != null ? name : arn == null ? null : arn.substring(arn.lastIndexOf('/') + 1);
+    }
+
+    private static RuntimeException notFound(String name) {
+        return ResourceNotFoundException.builder().message("Stream " + name + " not found")
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode("ResourceNotFoundException")
+                        .errorMessage("Stream " + name + " under account 123456789012 not found.").build())
+                .statusCode(400).build();
+    }
+
     /** The next PutRecords call behaves like this. */
     public synchronized FakeKinesisClient then(Function<PutRecordsRequest, CompletableFuture<PutRecordsResponse>> b) {
         script.addLast(b);
@@ -196,10 +243,8 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
         if (behaviour != null) {
             return behaviour.apply(request);
         }
-        if (!streamExists) {
-            return CompletableFuture.failedFuture(ResourceNotFoundException.builder().message("no stream")
-                    .awsErrorDetails(AwsErrorDetails.builder().errorCode("ResourceNotFoundException").build())
-                    .build());
+        if (!exists(nameOf(request.streamName(), request.streamARN()))) {
+            return CompletableFuture.failedFuture(notFound(request.streamName()));
         }
         return CompletableFuture.completedFuture(respond(request, i -> null));
     }
@@ -241,12 +286,13 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
     @Override
     public CompletableFuture<ListShardsResponse> listShards(ListShardsRequest request) {
         listShardsRequests.add(request);
-        if (!streamExists) {
-            return CompletableFuture.failedFuture(ResourceNotFoundException.builder()
-                    .message("Stream not found")
-                    .awsErrorDetails(AwsErrorDetails.builder().errorCode("ResourceNotFoundException")
-                            .errorMessage("Stream not found").build())
-                    .build());
+        String name = nameOf(request.streamName(), request.streamARN());
+        Throwable failure = name == null ? null : loadFailure.apply(name);
+        if (failure != null) {
+            return CompletableFuture.failedFuture(failure);
+        }
+        if (request.nextToken() == null && !exists(name)) {
+            return CompletableFuture.failedFuture(notFound(name));
         }
         if (request.nextToken() != null && request.streamName() != null) {
             return CompletableFuture.failedFuture(serviceError("InvalidArgumentException", 400));
@@ -256,6 +302,29 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
         int to = Math.min(all.size(), from + listShardsPageSize);
         return CompletableFuture.completedFuture(ListShardsResponse.builder().shards(all.subList(from, to))
                 .nextToken(to < all.size() ? Integer.toString(to) : null).build());
+    }
+
+    @Override
+    public CompletableFuture<DescribeStreamSummaryResponse> describeStreamSummary(
+            DescribeStreamSummaryRequest request) {
+        describeRequests.add(request);
+        String name = nameOf(request.streamName(), request.streamARN());
+        Throwable failure = loadFailure.apply(name);
+        if (failure != null) {
+            return CompletableFuture.failedFuture(failure);
+        }
+        if (!exists(name)) {
+            return CompletableFuture.failedFuture(notFound(name));
+        }
+        return CompletableFuture.completedFuture(DescribeStreamSummaryResponse.builder().streamDescriptionSummary(
+                StreamDescriptionSummary.builder().streamName(name)
+                        .streamARN("arn:aws:kinesis:us-east-1:" + account + ":stream/" + name)
+                        .streamStatus(StreamStatus.ACTIVE).openShardCount(shards.size()).build()).build());
+    }
+
+    @Override
+    public KinesisServiceClientConfiguration serviceClientConfiguration() {
+        return KinesisServiceClientConfiguration.builder().region(Region.US_EAST_1).build();
     }
 
     @Override

@@ -41,6 +41,8 @@ public final class StreamCollector {
     private final List<ShardQueue> shards = new ArrayList<>();
     private int freshCount;
     private long freshBytes;
+    /** Entries ever queued (fresh, retries, re-routed): a cheap sign of activity for idle detection. */
+    private long queuedTotal;
     private int roundRobin;
     private boolean flushPending;
     private boolean aborted;
@@ -120,6 +122,7 @@ public final class StreamCollector {
             q.fresh.addLast(entry);
             freshCount++;
             freshBytes += entry.sizeBytes();
+            queuedTotal++;
             return (freshCount == 1 && wakeOnFirstEntry) || freshCount >= maxCount || freshBytes >= maxSize;
         } finally {
             lock.unlock();
@@ -140,6 +143,7 @@ public final class StreamCollector {
             q.fresh.addLast(entry);
             freshCount++;
             freshBytes += entry.sizeBytes();
+            queuedTotal++;
             return (freshCount == 1 && wakeOnFirstEntry) || freshCount >= maxCount || freshBytes >= maxSize
                     ? WAKE : QUIET;
         } finally {
@@ -446,6 +450,34 @@ public final class StreamCollector {
             freshCount = 0;
             freshBytes = 0;
             return all;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Entries ever queued as fresh: changes whenever the stream is used. */
+    public long queuedTotal() {
+        lock.lock();
+        try {
+            return queuedTotal;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Nothing queued, in flight, held or waiting to be re-routed. */
+    public boolean isIdle() {
+        lock.lock();
+        try {
+            if (freshCount > 0 || !orphans.isEmpty()) {
+                return false;
+            }
+            for (ShardQueue q : shards) {
+                if (q.inFlight > 0 || q.holds > 0 || !q.retries.isEmpty()) {
+                    return false;
+                }
+            }
+            return true;
         } finally {
             lock.unlock();
         }

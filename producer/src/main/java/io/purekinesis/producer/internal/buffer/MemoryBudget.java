@@ -28,6 +28,8 @@ public final class MemoryBudget {
     /** Records whose room was released and whose futures are being completed. */
     private long completing;
     private boolean closed;
+    /** What closed the budget, for the exceptions of adds refused afterwards. */
+    private String closedBy = "producer is closed";
 
     public MemoryBudget(long maxBytes, long maxRecords) {
         this.maxBytes = maxBytes;
@@ -45,7 +47,7 @@ public final class MemoryBudget {
         lock.lock();
         try {
             if (closed) {
-                throw new ProducerClosedException("producer is closed");
+                throw new ProducerClosedException(closedBy);
             }
             if (recordBytes > maxBytes) {
                 throw full(recordBytes, "record larger than the whole budget");
@@ -63,7 +65,8 @@ public final class MemoryBudget {
             try {
                 while (!(waiters.peekFirst() == me && fits(recordBytes))) {
                     if (closed) {
-                        throw new ProducerClosedException("producer closed while waiting for buffer space");
+                        throw new ProducerClosedException("producer closed while waiting for buffer space; "
+                                + closedBy);
                     }
                     if (remaining <= 0) {
                         throw full(recordBytes, "waited " + TimeUnit.NANOSECONDS.toMillis(waitNanos) + " ms");
@@ -77,7 +80,8 @@ public final class MemoryBudget {
                     }
                 }
                 if (closed) {
-                    throw new ProducerClosedException("producer closed while waiting for buffer space");
+                    throw new ProducerClosedException("producer closed while waiting for buffer space; "
+                            + closedBy);
                 }
                 take(recordBytes);
             } finally {
@@ -122,7 +126,8 @@ public final class MemoryBudget {
         lock.lock();
         try {
             completing -= completedRecords;
-            if (records == 0 && completing == 0) {
+            if (records == 0) { // also for waiters that do not count their own completions
+
                 empty.signalAll();
             }
         } finally {
@@ -132,10 +137,18 @@ public final class MemoryBudget {
 
     /** Waits until nothing is outstanding and every decided record's future has completed. @return false on timeout */
     public boolean awaitEmpty(long timeoutNanos) throws InterruptedException {
+        return awaitEmpty(timeoutNanos, 0);
+    }
+
+    /**
+     * {@link #awaitEmpty(long)}, not counting {@code ownCompleting} records whose completion the calling thread
+     * itself is running (a callback that closes the producer would otherwise wait for itself).
+     */
+    public boolean awaitEmpty(long timeoutNanos, long ownCompleting) throws InterruptedException {
         lock.lock();
         try {
             long remaining = timeoutNanos;
-            while (records > 0 || completing > 0) {
+            while (records > 0 || completing > ownCompleting) {
                 if (remaining <= 0) {
                     return false;
                 }
@@ -149,9 +162,15 @@ public final class MemoryBudget {
 
     /** Refuses new reservations and wakes every waiter, which then throws {@link ProducerClosedException}. */
     public void close() {
+        close("producer is closed");
+    }
+
+    /** {@link #close()}, with the message of the exceptions that refused adds get (what closed the producer). */
+    public void close(String description) {
         lock.lock();
         try {
             closed = true;
+            closedBy = description;
             for (Condition waiter : waiters) {
                 waiter.signal();
             }

@@ -37,25 +37,26 @@ public final class ResultHandler {
     private final int maxAttempts;
     private final Completer completer;
     private final ProducerMetrics metrics;
-    private final RoutingFeedback routing;
 
     /** @param maxAttempts 0 for no limit but the TTL */
-    public ResultHandler(Clock clock, Backoff backoff, int maxAttempts, Completer completer, ProducerMetrics metrics,
-            RoutingFeedback routing) {
+    public ResultHandler(Clock clock, Backoff backoff, int maxAttempts, Completer completer,
+            ProducerMetrics metrics) {
         this.clock = clock;
         this.backoff = backoff;
         this.maxAttempts = maxAttempts;
         this.completer = completer;
         this.metrics = metrics;
-        this.routing = routing;
     }
 
-    /** @param response null when {@code failure} is not */
-    public void onComplete(PutBatch batch, StreamCollector collector, long startMillis, PutRecordsResponse response,
-            Throwable failure) {
+    /**
+     * @param routing the stream's pipeline, told about wrong shards and failed streams
+     * @param response null when {@code failure} is not
+     */
+    public void onComplete(PutBatch batch, StreamCollector collector, RoutingFeedback routing, long startMillis,
+            PutRecordsResponse response, Throwable failure) {
         List<KinesisEntry> retries = new ArrayList<>(0);
         try {
-            handle(batch, startMillis, response, failure, retries);
+            handle(batch, routing, startMillis, response, failure, retries);
         } catch (RuntimeException | Error e) {
             // A bug must not strand the batch: its undecided records fail (a decided record is skipped by the
             // completer), and the finally below frees its shards.
@@ -79,8 +80,8 @@ public final class ResultHandler {
         }
     }
 
-    private void handle(PutBatch batch, long startMillis, PutRecordsResponse response, Throwable failure,
-            List<KinesisEntry> retries) {
+    private void handle(PutBatch batch, RoutingFeedback routing, long startMillis, PutRecordsResponse response,
+            Throwable failure, List<KinesisEntry> retries) {
         long now = clock.millis();
         Instant started = Instant.ofEpochMilli(startMillis);
         Duration took = Duration.ofMillis(Math.max(0, now - startMillis));
@@ -96,20 +97,24 @@ public final class ResultHandler {
         if (failure != null) {
             String code = RetryPolicy.errorCode(failure);
             String message = RetryPolicy.errorMessage(failure);
-            boolean retryable = RetryPolicy.isRetryable(code, failure);
+            FailureReason permanent = RetryPolicy.permanentReason(code, failure);
             failed = entries.size();
             if (LOG.isDebugEnabled()) {
                 LOG.debug("PutRecords of {} entries to {} failed ({}): {}: {}", entries.size(), batch.stream(),
-                        retryable ? "retrying" : "not retryable", code, message);
+                        permanent == null ? "retrying" : permanent, code, message);
             }
+            String reported = reportedMessage(permanent, batch.stream(), code, message, failure);
             for (KinesisEntry e : entries) {
                 e.addAttempt(new Attempt(started, took, false, code, message));
-                if (retryable) {
+                if (permanent == null) {
                     scheduleOrExpire(e, now, code, message, retries, delays);
                 } else {
-                    completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR, code,
-                            message, RetryPolicy.unwrap(failure));
+                    completer.fail(e.stream(), e.records(), e.attempts(), permanent, code, reported,
+                            RetryPolicy.unwrap(failure));
                 }
+            }
+            if (permanent == FailureReason.STREAM_NOT_FOUND || permanent == FailureReason.NOT_AUTHORIZED) {
+                routing.streamFailed(batch.stream(), permanent, code, reported, RetryPolicy.unwrap(failure));
             }
         } else {
             List<PutRecordsResultEntry> results = response.records();
@@ -138,11 +143,12 @@ public final class ResultHandler {
                 } else {
                     failed++;
                     e.addAttempt(new Attempt(started, took, false, code, message));
-                    if (RetryPolicy.isRetryable(code, null)) {
+                    FailureReason permanent = RetryPolicy.permanentReason(code, null);
+                    if (permanent == null) {
                         scheduleOrExpire(e, now, code, message, retries, delays);
                     } else {
-                        completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.NON_RETRYABLE_ERROR,
-                                code, message, null);
+                        completer.fail(e.stream(), e.records(), e.attempts(), permanent, code,
+                                reportedMessage(permanent, e.stream(), code, message, null), null);
                     }
                 }
             }
@@ -152,6 +158,13 @@ public final class ResultHandler {
         if (!retries.isEmpty()) {
             metrics.retries(batch.stream(), retries.size());
         }
+    }
+
+    /** Not-authorized failures say what to change; others keep Kinesis' message. */
+    private static String reportedMessage(FailureReason permanent, String stream, String code, String message,
+            Throwable failure) {
+        return permanent == FailureReason.NOT_AUTHORIZED
+                ? RetryPolicy.notAuthorizedMessage(stream, "PutRecords", code, message, failure) : message;
     }
 
     private static boolean isBlank(String s) {

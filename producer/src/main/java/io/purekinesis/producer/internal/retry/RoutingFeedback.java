@@ -13,4 +13,12 @@ public interface RoutingFeedback {
      * range must be resent once the map is reloaded; the others succeeded.
      */
     void aggregateOnWrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber);
+
+    /**
+     * A whole call failed because the stream is gone ({@code STREAM_NOT_FOUND}) or the caller is refused
+     * ({@code NOT_AUTHORIZED}): the stream's later records should fail at once instead of each costing a call.
+     */
+    default void streamFailed(String stream, io.purekinesis.producer.FailureReason reason, String errorCode,
+            String message, Throwable cause) {
+    }
 }

@@ -7,13 +7,14 @@ import io.purekinesis.producer.ProducerConfig;
 import io.purekinesis.producer.ProducerMetrics;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.KinesisEntry;
+import io.purekinesis.producer.internal.LibraryApiName;
 import io.purekinesis.producer.internal.StreamPipeline;
+import io.purekinesis.producer.internal.StreamRegistry;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.batching.PutBatch;
 import io.purekinesis.producer.internal.batching.StreamCollector;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.internal.retry.ResultHandler;
-import io.purekinesis.producer.internal.shardmap.StreamNames;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -55,6 +56,7 @@ public final class Sender implements Runnable {
     private final Completer completer;
     private final MemoryBudget budget;
     private final ProducerMetrics metrics;
+    private final StreamRegistry streams;
     private final Collection<StreamPipeline> pipelines;
     private final AtomicInteger inFlightRequests = new AtomicInteger();
     /**
@@ -83,7 +85,7 @@ public final class Sender implements Runnable {
     private volatile long passes; // written by the loop thread only
 
     public Sender(ProducerConfig config, KinesisAsyncClient client, ResultHandler resultHandler, Completer completer,
-            MemoryBudget budget, ProducerMetrics metrics, Collection<StreamPipeline> pipelines) {
+            MemoryBudget budget, ProducerMetrics metrics, StreamRegistry streams) {
         this.config = config;
         this.clock = config.clock();
         this.client = client;
@@ -91,7 +93,8 @@ public final class Sender implements Runnable {
         this.completer = completer;
         this.budget = budget;
         this.metrics = metrics;
-        this.pipelines = pipelines;
+        this.streams = streams;
+        this.pipelines = streams.pipelines();
     }
 
     /** Starts the loop on a daemon thread with this name. */
@@ -186,7 +189,7 @@ public final class Sender implements Runnable {
             }
             // Send first: nothing thrown below may strand a drained batch (its shard would stay busy forever).
             for (PutBatch batch : drained.batches) {
-                send(batch, collector, now);
+                send(batch, p, now);
             }
             for (KinesisEntry e : drained.expired) {
                 Attempt last = e.attempts().isEmpty() ? null : e.attempts().get(e.attempts().size() - 1);
@@ -199,6 +202,11 @@ public final class Sender implements Runnable {
             }
             nextWake = Math.min(nextWake, drained.nextWakeMillis);
         }
+        synchronized (abortLock) {
+            if (!aborted) {
+                streams.maintain(now);
+            }
+        }
         if (now >= nextMetricsSample) {
             nextMetricsSample = now + METRICS_SAMPLE_MILLIS;
             metrics.outstanding(budget.outstandingRecords(), budget.outstandingBytes());
@@ -206,7 +214,8 @@ public final class Sender implements Runnable {
         return nextWake;
     }
 
-    private void send(PutBatch batch, StreamCollector collector, long now) {
+    private void send(PutBatch batch, StreamPipeline pipeline, long now) {
+        StreamCollector collector = pipeline.collector();
         inFlightRequests.incrementAndGet();
         long start = clock.millis();
         CompletableFuture<PutRecordsResponse> call;
@@ -231,7 +240,7 @@ public final class Sender implements Runnable {
                         }
                         // After close failed this batch's records, handling is harmless: every outcome of an
                         // already decided record is dropped, and an aborted collector takes no retries.
-                        resultHandler.onComplete(batch, collector, start, response, error);
+                        resultHandler.onComplete(batch, collector, pipeline, start, response, error);
                     } catch (RuntimeException e) {
                         LOG.error("Handling a PutRecords result failed", e);
                     } finally {
@@ -252,13 +261,9 @@ public final class Sender implements Runnable {
                 metrics.bufferingTime(batch.stream(), now - e.oldestArrivalMillis());
             }
         }
-        PutRecordsRequest.Builder request = PutRecordsRequest.builder().records(sdkEntries);
-        if (StreamNames.isArn(batch.stream())) {
-            request.streamARN(batch.stream());
-        } else {
-            request.streamName(batch.stream());
-        }
-        return request.build();
+        // A pipeline is keyed by the stream's name (an ARN spelling was checked to name the same stream).
+        return LibraryApiName.tag(PutRecordsRequest.builder()).records(sdkEntries).streamName(batch.stream())
+                .build();
     }
 
     /** True once {@link #abortAll} began: nothing appended to a pipeline from then on will be sent or aborted. */

@@ -40,17 +40,18 @@ class ResultHandlerTest {
     private final StreamCollector collector = new StreamCollector("s", 500, 5L << 20, 100_000, false);
     private final ResultHandler handler = new ResultHandler(clock,
             new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5), new SplittableRandom(1)), 0, completer,
-            ProducerMetrics.NOOP, new RoutingFeedback() {
-                @Override
-                public void shardMapStale(String stream) {
-                    staleStreams.add(stream);
-                }
+            ProducerMetrics.NOOP);
+    private final RoutingFeedback routing = new RoutingFeedback() {
+        @Override
+        public void shardMapStale(String stream) {
+            staleStreams.add(stream);
+        }
 
-                @Override
-                public void aggregateOnWrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber) {
-                    throw new AssertionError("no aggregates here");
-                }
-            });
+        @Override
+        public void aggregateOnWrongShard(KinesisEntry entry, String actualShardId, String sequenceNumber) {
+            throw new AssertionError("no aggregates here");
+        }
+    };
 
     private PutBatch batchOf(int n) {
         for (int i = 0; i < n; i++) {
@@ -76,7 +77,7 @@ class ResultHandlerTest {
     void onlyEntriesWithAnErrorCodeGoBackAfterABackoff() throws Exception {
         PutBatch batch = batchOf(4);
         clock.advance(Duration.ofMillis(30));
-        handler.onComplete(batch, collector, 10_000, PutRecordsResponse.builder().failedRecordCount(2)
+        handler.onComplete(batch, collector, routing, 10_000, PutRecordsResponse.builder().failedRecordCount(2)
                 .records(ok("shard-0"), error("ProvisionedThroughputExceededException"), ok("shard-0"),
                         error("InternalFailure")).build(), null);
 
@@ -98,7 +99,7 @@ class ResultHandlerTest {
     @Test
     void nonRetryableEntryFailsAndIsDeadLetteredAtOnce() {
         PutBatch batch = batchOf(2);
-        handler.onComplete(batch, collector, 10_000, PutRecordsResponse.builder().failedRecordCount(1)
+        handler.onComplete(batch, collector, routing, 10_000, PutRecordsResponse.builder().failedRecordCount(1)
                 .records(error("KMSAccessDeniedException"), ok("shard-0")).build(), null);
         ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                 () -> batch.entries().get(0).records().get(0).future().get());
@@ -112,11 +113,12 @@ class ResultHandlerTest {
     @Test
     void aWholeCallFailureOrAShortAnswerRetriesEveryEntry() {
         PutBatch batch = batchOf(3);
-        handler.onComplete(batch, collector, 10_000, null, FakeKinesisClient.serviceError("InternalFailure", 500));
+        handler.onComplete(batch, collector, routing, 10_000, null,
+                FakeKinesisClient.serviceError("InternalFailure", 500));
         assertEquals(3, collector.queuedEntries());
         PutBatch again = collector.drain(20_000, 1).batches.get(0);
-        handler.onComplete(again, collector, 20_000, PutRecordsResponse.builder().records(ok("shard-0")).build(),
-                null);
+        handler.onComplete(again, collector, routing, 20_000,
+                PutRecordsResponse.builder().records(ok("shard-0")).build(), null);
         assertEquals(3, collector.queuedEntries(), "a response that does not match the request is a failure");
         assertEquals("SdkClientException", batch.entries().get(0).attempts().get(1).errorCode());
     }
@@ -124,8 +126,8 @@ class ResultHandlerTest {
     @Test
     void aPlainRecordOnAnotherShardSucceedsAndAsksForANewMap() throws Exception {
         PutBatch batch = batchOf(1);
-        handler.onComplete(batch, collector, 10_000, PutRecordsResponse.builder().records(ok("shard-9")).build(),
-                null);
+        handler.onComplete(batch, collector, routing, 10_000,
+                PutRecordsResponse.builder().records(ok("shard-9")).build(), null);
         assertEquals("shard-9", batch.entries().get(0).records().get(0).future().get().shardId());
         assertEquals(List.of("s"), staleStreams);
     }
@@ -145,7 +147,7 @@ class ResultHandlerTest {
     @Test
     void storedResultWithoutSequenceNumberIsRetriedAndTheShardIsFreed() throws Exception {
         PutBatch batch = batchOf(2);
-        handler.onComplete(batch, collector, 10_000, PutRecordsResponse.builder().failedRecordCount(0)
+        handler.onComplete(batch, collector, routing, 10_000, PutRecordsResponse.builder().failedRecordCount(0)
                 .records(PutRecordsResultEntry.builder().build(), ok("shard-0")).build(), null);
         assertTrue(batch.entries().get(1).records().get(0).future().isDone());
         assertFalse(batch.entries().get(0).records().get(0).isDecided());
