@@ -67,6 +67,9 @@ public final class Ledger {
 
     /** The id in a payload written by {@link #payload(String, long, int)}, or null if it has none. */
     public static Id parse(byte[] data) {
+        if (data == null) {
+            return null; // a dead letter whose data could not be restored from its aggregate: counted as unparsable
+        }
         int head = Math.min(data.length, 300);
         Matcher m = PAYLOAD.matcher(new String(data, 0, head, StandardCharsets.UTF_8));
         return m.find() ? new Id(m.group(1), Long.parseLong(m.group(2))) : null;
