@@ -6,6 +6,7 @@ import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.consumer.internal.RequestTag;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import java.time.Clock;
 import java.time.Duration;
@@ -243,7 +244,8 @@ public final class ShardFetcher {
             });
             return;
         }
-        kinesis.getRecords(GetRecordsRequest.builder().shardIterator(iterator).limit(maxRecords).build())
+        kinesis.getRecords(RequestTag.tag(GetRecordsRequest.builder()).shardIterator(iterator).limit(maxRecords)
+                        .build())
                 .whenCompleteAsync((r, e) -> {
                     if (e != null) {
                         failed("GetRecords", e);
@@ -260,7 +262,8 @@ public final class ShardFetcher {
     }
 
     private GetShardIteratorRequest iteratorRequest() {
-        GetShardIteratorRequest.Builder b = GetShardIteratorRequest.builder().streamName(streamName).shardId(shardId);
+        GetShardIteratorRequest.Builder b = RequestTag.tag(GetShardIteratorRequest.builder()).streamName(streamName)
+                .shardId(shardId);
         if (lastFetchedSequenceNumber != null) {
             return b.shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER)
                     .startingSequenceNumber(lastFetchedSequenceNumber).build();
@@ -355,7 +358,8 @@ public final class ShardFetcher {
             schedule(backoff.delay(failures));
             return;
         }
-        kinesis.describeStreamSummary(DescribeStreamSummaryRequest.builder().streamName(streamName).build())
+        kinesis.describeStreamSummary(RequestTag.tag(DescribeStreamSummaryRequest.builder()).streamName(streamName)
+                        .build())
                 .handleAsync((r, e) -> {
                     if (stopped) {
                         return null;

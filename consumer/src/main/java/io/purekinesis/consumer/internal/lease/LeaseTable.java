@@ -15,6 +15,7 @@ import static io.purekinesis.consumer.internal.lease.LeaseAttributes.n;
 import static io.purekinesis.consumer.internal.lease.LeaseAttributes.s;
 
 import io.purekinesis.consumer.ExtendedSequenceNumber;
+import io.purekinesis.consumer.internal.RequestTag;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -79,7 +80,7 @@ public final class LeaseTable {
             Optional<TableStatus> status = describeStatus();
             if (status.isEmpty() && !created) {
                 try {
-                    dynamo.createTable(CreateTableRequest.builder().tableName(tableName)
+                    dynamo.createTable(RequestTag.tag(CreateTableRequest.builder()).tableName(tableName)
                             .keySchema(KeySchemaElement.builder().attributeName(LEASE_KEY).keyType(KeyType.HASH)
                                     .build())
                             .attributeDefinitions(AttributeDefinition.builder().attributeName(LEASE_KEY)
@@ -105,8 +106,8 @@ public final class LeaseTable {
 
     private Optional<TableStatus> describeStatus() {
         try {
-            DescribeTableResponse r = dynamo.describeTable(DescribeTableRequest.builder().tableName(tableName)
-                    .build()).join();
+            DescribeTableResponse r = dynamo.describeTable(RequestTag.tag(DescribeTableRequest.builder())
+                    .tableName(tableName).build()).join();
             return Optional.of(r.table().tableStatus());
         } catch (CompletionException e) {
             if (e.getCause() instanceof ResourceNotFoundException) {
@@ -123,7 +124,7 @@ public final class LeaseTable {
     }
 
     private CompletableFuture<Void> scanPage(Map<String, AttributeValue> startKey, List<Lease> out) {
-        ScanRequest.Builder req = ScanRequest.builder().tableName(tableName).consistentRead(true);
+        ScanRequest.Builder req = RequestTag.tag(ScanRequest.builder()).tableName(tableName).consistentRead(true);
         if (startKey != null) {
             req.exclusiveStartKey(startKey);
         }
@@ -140,7 +141,8 @@ public final class LeaseTable {
 
     /** Consistent read of one lease; empty when absent or not a shard lease. */
     public CompletableFuture<Optional<Lease>> get(String leaseKey) {
-        return dynamo.getItem(GetItemRequest.builder().tableName(tableName).key(LeaseAttributes.key(leaseKey))
+        return dynamo.getItem(RequestTag.tag(GetItemRequest.builder()).tableName(tableName)
+                .key(LeaseAttributes.key(leaseKey))
                 .consistentRead(true).build())
                 .thenApply(r -> r.hasItem() && !r.item().isEmpty() ? LeaseAttributes.fromItem(r.item())
                         : Optional.empty());
@@ -148,7 +150,7 @@ public final class LeaseTable {
 
     /** Writes a new lease unless one exists; false when it already did. */
     public CompletableFuture<Boolean> createIfAbsent(Lease lease) {
-        return conditional(dynamo.putItem(PutItemRequest.builder().tableName(tableName)
+        return conditional(dynamo.putItem(RequestTag.tag(PutItemRequest.builder()).tableName(tableName)
                 .item(LeaseAttributes.toItem(lease))
                 .conditionExpression("attribute_not_exists(#k)")
                 .expressionAttributeNames(Map.of("#k", LEASE_KEY)).build()).thenApply(r -> true), false);
@@ -247,7 +249,7 @@ public final class LeaseTable {
      * SHARD_END (nothing else may be deleted: a lease is all that remembers a shard's progress).
      */
     public CompletableFuture<Boolean> deleteCompleted(String leaseKey) {
-        return conditional(dynamo.deleteItem(DeleteItemRequest.builder().tableName(tableName)
+        return conditional(dynamo.deleteItem(RequestTag.tag(DeleteItemRequest.builder()).tableName(tableName)
                 .key(LeaseAttributes.key(leaseKey))
                 .conditionExpression("#cp = :end")
                 .expressionAttributeNames(Map.of("#cp", CHECKPOINT))
@@ -259,7 +261,8 @@ public final class LeaseTable {
             String conditionExpression, Map<String, String> names, Map<String, AttributeValue> values) {
         Map<String, String> allNames = new HashMap<>(names);
         allNames.put("#key", LEASE_KEY);
-        CompletableFuture<Optional<Lease>> f = dynamo.updateItem(UpdateItemRequest.builder().tableName(tableName)
+        CompletableFuture<Optional<Lease>> f = dynamo.updateItem(RequestTag.tag(UpdateItemRequest.builder())
+                .tableName(tableName)
                 .key(LeaseAttributes.key(leaseKey))
                 .updateExpression(updateExpression)
                 .conditionExpression("attribute_exists(#key) AND (" + conditionExpression + ")")

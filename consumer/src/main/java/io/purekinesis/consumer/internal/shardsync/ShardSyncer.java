@@ -2,6 +2,7 @@ package io.purekinesis.consumer.internal.shardsync;
 
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
+import io.purekinesis.consumer.internal.RequestTag;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import java.time.Duration;
@@ -134,15 +135,17 @@ public final class ShardSyncer {
 
     /** Fails (ResourceNotFoundException, access denied, ...) when the stream cannot be read. */
     public void checkStream() {
-        kinesis.listShards(ListShardsRequest.builder().streamName(streamName).maxResults(1).build()).join();
+        kinesis.listShards(RequestTag.tag(ListShardsRequest.builder()).streamName(streamName).maxResults(1).build())
+                .join();
     }
 
     private List<Shard> listShards() {
         List<Shard> out = new ArrayList<>();
         String token = null;
         do {
-            ListShardsRequest request = token == null ? ListShardsRequest.builder().streamName(streamName).build()
-                    : ListShardsRequest.builder().nextToken(token).build();
+            ListShardsRequest request = token == null
+                    ? RequestTag.tag(ListShardsRequest.builder()).streamName(streamName).build()
+                    : RequestTag.tag(ListShardsRequest.builder()).nextToken(token).build();
             ListShardsResponse r = kinesis.listShards(request).join();
             out.addAll(r.shards());
             token = r.nextToken();

@@ -7,6 +7,7 @@ import io.purekinesis.producer.ProducerConfig;
 import io.purekinesis.producer.ProducerMetrics;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.KinesisEntry;
+import io.purekinesis.producer.internal.RequestTag;
 import io.purekinesis.producer.internal.StreamPipeline;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.batching.PutBatch;
@@ -252,7 +253,7 @@ public final class Sender implements Runnable {
                 metrics.bufferingTime(batch.stream(), now - e.oldestArrivalMillis());
             }
         }
-        PutRecordsRequest.Builder request = PutRecordsRequest.builder().records(sdkEntries);
+        PutRecordsRequest.Builder request = RequestTag.tag(PutRecordsRequest.builder()).records(sdkEntries);
         if (StreamNames.isArn(batch.stream())) {
             request.streamARN(batch.stream());
         } else {

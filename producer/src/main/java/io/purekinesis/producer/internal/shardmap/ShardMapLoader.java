@@ -1,5 +1,6 @@
 package io.purekinesis.producer.internal.shardmap;
 
+import io.purekinesis.producer.internal.RequestTag;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -18,7 +19,7 @@ public final class ShardMapLoader {
 
     /** Completes with the stream's open shards, or exceptionally with the SDK's exception. */
     public CompletableFuture<ShardMap> load(String stream, long version) {
-        ListShardsRequest.Builder first = ListShardsRequest.builder();
+        ListShardsRequest.Builder first = RequestTag.tag(ListShardsRequest.builder());
         if (StreamNames.isArn(stream)) {
             first.streamARN(stream);
         } else {
@@ -38,7 +39,7 @@ public final class ShardMapLoader {
                     return CompletableFuture.completedFuture(null);
                 }
                 // With NextToken, ListShards refuses StreamName.
-                return page(ListShardsRequest.builder().nextToken(next).build(), into);
+                return page(RequestTag.tag(ListShardsRequest.builder()).nextToken(next).build(), into);
             });
         } catch (RuntimeException e) {
             done = CompletableFuture.failedFuture(e);
