@@ -23,15 +23,7 @@ public final class LocalEndpointsMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.println("usage: " + USAGE);
-            System.exit(2);
-            return;
-        }
+        Options options = Flags.parseOrExit(args, Options::parse, USAGE);
         LocalEndpoints endpoints = LocalEndpoints.builder()
                 .kinesis(k -> {
                     if (options.kinesisPort() > 0) {
