@@ -156,21 +156,25 @@ final class Flags {
         boolean run(O options) throws InterruptedException;
     }
 
+    /** Parses with {@code parser}; a bad flag prints the error and the usage and exits with 2. */
+    static <O> O parseOrExit(String[] args, Function<String[], O> parser, String usage) {
+        try {
+            return parser.apply(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println("usage: " + usage);
+            System.exit(2);
+            throw e; // not reached
+        }
+    }
+
     /**
      * The apps' {@code main}: parse (a bad flag exits 2 with the usage), run (an error exits 1 with its message),
      * exit 0 on success.
      */
     static <O> void runMain(String[] args, Function<String[], O> parser, String usage, App<O> app)
             throws InterruptedException {
-        O options;
-        try {
-            options = parser.apply(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.println("usage: " + usage);
-            System.exit(2);
-            return;
-        }
+        O options = parseOrExit(args, parser, usage);
         try {
             System.exit(app.run(options) ? 0 : 1);
         } catch (RuntimeException e) {

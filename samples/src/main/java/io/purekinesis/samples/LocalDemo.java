@@ -120,15 +120,7 @@ public final class LocalDemo {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"); // the screen is for the demo
         }
-        Options options;
-        try {
-            options = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("error: " + e.getMessage());
-            System.err.println("usage: " + USAGE);
-            System.exit(2);
-            return;
-        }
+        Options options = Flags.parseOrExit(args, Options::parse, USAGE);
         LocalDemo demo = new LocalDemo(options, System.out);
         Thread hook = new Thread(demo::abort, "local-demo-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>The child runs the same {@code java} as this JVM with this JVM's class path ({@code java.class.path}, which
- * Surefire sets to the test class path), so any class a test can load can be the main class. Its standard output and
+ * Surefire sets to the test class path), so any class a test can load can be the main class. It inherits
+ * {@value AwsCallRecorder#DIR_PROPERTY}, so its AWS calls are recorded with this JVM's ({@link AwsCallRecorder}). Its standard output and
  * error are merged and every line is appended to the log file, then handed to the {@link Builder#onLine line
  * listener}. The child exits by itself when this JVM goes away, even by SIGKILL: it is started through a small
  * launcher that watches the parent process ({@link ProcessHandle#onExit()}) before calling the real {@code main}.
@@ -327,6 +328,10 @@ public final class JvmProcess implements AutoCloseable {
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(jvmOptions);
+            String recordTo = System.getProperty(AwsCallRecorder.DIR_PROPERTY);
+            if (recordTo != null) { // the child records its AWS calls where this JVM does
+                command.add("-D" + AwsCallRecorder.DIR_PROPERTY + "=" + recordTo);
+            }
             command.add("-cp");
             command.add(System.getProperty("java.class.path"));
             command.add(Launcher.class.getName());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +45,25 @@ class JvmProcessTest {
             System.out.println("READY");
             Thread.sleep(Long.MAX_VALUE);
         }
+    }
+
+    /** A child main that prints where it records its AWS calls. */
+    public static final class PrintsRecorderDirectory {
+        public static void main(String[] args) {
+            System.out.println("recording to " + System.getProperty(AwsCallRecorder.DIR_PROPERTY));
+        }
+    }
+
+    @Test
+    void theChildRecordsItsAwsCallsWhereTheParentDoes(@TempDir Path dir) {
+        String parent = System.getProperty(AwsCallRecorder.DIR_PROPERTY);
+        assumeTrue(parent != null, "this JVM records no AWS calls (-D" + AwsCallRecorder.DIR_PROPERTY + ")");
+        List<String> lines = new CopyOnWriteArrayList<>();
+        try (JvmProcess child = JvmProcess.builder(PrintsRecorderDirectory.class).onLine(lines::add)
+                .logFile(dir.resolve("child.log")).start()) {
+            assertTrue(child.awaitExit(Duration.ofSeconds(120)));
+        }
+        assertEquals(List.of("recording to " + parent), lines);
     }
 
     @Test
