@@ -34,6 +34,7 @@ import software.amazon.kinesis.lifecycle.events.LeaseLostInput;
 import software.amazon.kinesis.lifecycle.events.ShardEndedInput;
 import software.amazon.kinesis.lifecycle.events.ShutdownRequestedInput;
 import software.amazon.kinesis.metrics.NullMetricsFactory;
+import software.amazon.kinesis.processor.RecordProcessorCheckpointer;
 import software.amazon.kinesis.processor.ShardRecordProcessor;
 import software.amazon.kinesis.processor.SingleStreamTracker;
 import software.amazon.kinesis.retrieval.KinesisClientRecord;
@@ -274,11 +275,7 @@ public final class SideBySideApp implements AutoCloseable {
                     aggregated.incrementAndGet();
                 }
             }
-            try {
-                input.checkpointer().checkpoint();
-            } catch (KinesisClientLibException e) {
-                throw new IllegalStateException("KCL checkpoint failed", e);
-            }
+            checkpoint(input.checkpointer(), "after a batch");
         }
 
         @Override
@@ -287,19 +284,19 @@ public final class SideBySideApp implements AutoCloseable {
 
         @Override
         public void shardEnded(ShardEndedInput input) {
-            try {
-                input.checkpointer().checkpoint();
-            } catch (KinesisClientLibException e) {
-                throw new IllegalStateException("KCL checkpoint at shard end failed", e);
-            }
+            checkpoint(input.checkpointer(), "at the shard's end");
         }
 
         @Override
         public void shutdownRequested(ShutdownRequestedInput input) {
+            checkpoint(input.checkpointer(), "at shutdown");
+        }
+
+        private static void checkpoint(RecordProcessorCheckpointer checkpointer, String when) {
             try {
-                input.checkpointer().checkpoint();
+                checkpointer.checkpoint();
             } catch (KinesisClientLibException e) {
-                throw new IllegalStateException("KCL checkpoint at shutdown failed", e);
+                throw new IllegalStateException("KCL checkpoint " + when + " failed", e);
             }
         }
     }
