@@ -61,7 +61,7 @@ class KplSideBySideAppTest {
             long deadline = System.nanoTime() + DEADLINE.toNanos();
             while (!app.read().keySet().containsAll(sent)) {
                 assertTrue(System.nanoTime() < deadline, "the purekinesis consumer read " + app.read().size() + " of "
-                        + RECORDS + " records within " + DEADLINE);
+                        + sent.size() + " records within " + DEADLINE);
                 Thread.sleep(100);
             }
             assertEquals(Set.copyOf(sent), app.read().keySet());
