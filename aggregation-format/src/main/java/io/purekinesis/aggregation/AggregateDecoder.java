@@ -1,10 +1,6 @@
 package io.purekinesis.aggregation;
 
-import com.google.protobuf.CodedInputStream;
 import io.purekinesis.aggregation.MalformedAggregateException.Reason;
-import io.purekinesis.aggregation.internal.proto.AggregatedRecordProto.AggregatedRecord;
-import io.purekinesis.aggregation.internal.proto.AggregatedRecordProto.Record;
-import java.io.IOException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +10,12 @@ import java.util.Objects;
 /**
  * Turns the data of one Kinesis record into its user records. Data without the magic prefix is a plain
  * record and comes back as one user record with sub-sequence number 0; it is never an error.
+ *
+ * <p>The protobuf body is read by a hand-written parser on protobuf-java's {@code CodedInputStream} (no generated
+ * code, so any runtime from 3.25 to 4.x does). It accepts what protobuf's generated parser accepts (any field order,
+ * unknown fields skipped) and refuses what it refuses, a missing required field included; a known field with
+ * another wire type, which protobuf would keep as an unknown field and so drop, is refused too. Each user record's
+ * data is copied once out of {@code data}.
  */
 public final class AggregateDecoder {
 
@@ -100,48 +102,45 @@ public final class AggregateDecoder {
 
     private static boolean endsMidField(byte[] data, int length) {
         try {
-            AggregatedRecord.parseFrom(CodedInputStream.newInstance(data, AggregationFormat.MAGIC_LENGTH, length));
+            AggregateBody.parse(data, AggregationFormat.MAGIC_LENGTH, length);
             return false;
-        } catch (IOException e) {
-            return e.getMessage() != null && e.getMessage().contains("input ended unexpectedly");
+        } catch (AggregateBody.InvalidBodyException e) {
+            return e.truncated();
         }
     }
 
-    private static AggregatedRecord parse(byte[] data, int bodyLength) {
-        CodedInputStream input = CodedInputStream.newInstance(data, AggregationFormat.MAGIC_LENGTH, bodyLength);
-        input.enableAliasing(true); // data fields alias the input until copied out below
+    private static AggregateBody parse(byte[] data, int bodyLength) {
         try {
-            return AggregatedRecord.parseFrom(input);
-        } catch (IOException e) {
+            return AggregateBody.parse(data, AggregationFormat.MAGIC_LENGTH, bodyLength);
+        } catch (AggregateBody.InvalidBodyException e) {
             throw new MalformedAggregateException(Reason.INVALID_PROTOBUF,
                     "digest matches but the body is not a valid AggregatedRecord: " + e.getMessage(), e);
         }
     }
 
-    private static List<DecodedRecord> userRecords(AggregatedRecord aggregate) {
-        int pkCount = aggregate.getPartitionKeyTableCount();
-        int ehkCount = aggregate.getExplicitHashKeyTableCount();
-        List<DecodedRecord> out = new ArrayList<>(aggregate.getRecordsCount());
-        for (int i = 0; i < aggregate.getRecordsCount(); i++) {
-            Record record = aggregate.getRecords(i);
-            long pkIndex = record.getPartitionKeyIndex();
+    private static List<DecodedRecord> userRecords(AggregateBody aggregate) {
+        int pkCount = aggregate.partitionKeyTable.size();
+        int ehkCount = aggregate.explicitHashKeyTable.size();
+        List<DecodedRecord> out = new ArrayList<>(aggregate.recordCount);
+        for (int i = 0; i < aggregate.recordCount; i++) {
+            long pkIndex = aggregate.partitionKeyIndexes[i];
             if (pkIndex < 0 || pkIndex >= pkCount) {
                 throw new MalformedAggregateException(Reason.PARTITION_KEY_INDEX_OUT_OF_RANGE, "record " + i
                         + " has partition_key_index " + Long.toUnsignedString(pkIndex) + " but the table has "
                         + pkCount + " entries");
             }
             String explicitHashKey = null;
-            if (record.hasExplicitHashKeyIndex()) {
-                long ehkIndex = record.getExplicitHashKeyIndex();
+            if (aggregate.hasExplicitHashKeyIndex[i]) {
+                long ehkIndex = aggregate.explicitHashKeyIndexes[i];
                 if (ehkIndex < 0 || ehkIndex >= ehkCount) {
                     throw new MalformedAggregateException(Reason.EXPLICIT_HASH_KEY_INDEX_OUT_OF_RANGE, "record " + i
                             + " has explicit_hash_key_index " + Long.toUnsignedString(ehkIndex)
                             + " but the table has " + ehkCount + " entries");
                 }
-                explicitHashKey = aggregate.getExplicitHashKeyTable((int) ehkIndex);
+                explicitHashKey = aggregate.explicitHashKeyTable.get((int) ehkIndex);
             }
-            out.add(new DecodedRecord(i, aggregate.getPartitionKeyTable((int) pkIndex), explicitHashKey,
-                    record.getData().toByteArray(), true));
+            out.add(new DecodedRecord(i, aggregate.partitionKeyTable.get((int) pkIndex), explicitHashKey,
+                    aggregate.data[i], true));
         }
         return out;
     }

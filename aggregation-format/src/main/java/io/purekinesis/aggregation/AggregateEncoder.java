@@ -1,7 +1,6 @@
 package io.purekinesis.aggregation;
 
 import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.WireFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.DigestException;
@@ -23,14 +22,7 @@ import java.util.Objects;
  */
 public final class AggregateEncoder {
 
-    private static final int PARTITION_KEY_TABLE_FIELD = 1;
-    private static final int EXPLICIT_HASH_KEY_TABLE_FIELD = 2;
-    private static final int RECORDS_FIELD = 3;
-    private static final int RECORD_PARTITION_KEY_INDEX_FIELD = 1;
-    private static final int RECORD_EXPLICIT_HASH_KEY_INDEX_FIELD = 2;
-    private static final int RECORD_DATA_FIELD = 3;
-    /** Every field number here is below 16, so every tag is one byte. */
-    private static final int TAG_SIZE = 1;
+    private static final int TAG_SIZE = AggregatedRecordFields.TAG_SIZE;
 
     private final KeyTable partitionKeys = new KeyTable();
     private final KeyTable explicitHashKeys = new KeyTable();
@@ -102,16 +94,17 @@ public final class AggregateEncoder {
         AggregationFormat.writeMagic(out);
         CodedOutputStream body = CodedOutputStream.newInstance(out, AggregationFormat.MAGIC_LENGTH, protobufSize);
         try {
-            partitionKeys.writeTo(body, PARTITION_KEY_TABLE_FIELD);
-            explicitHashKeys.writeTo(body, EXPLICIT_HASH_KEY_TABLE_FIELD);
+            partitionKeys.writeTo(body, AggregatedRecordFields.PARTITION_KEY_TABLE);
+            explicitHashKeys.writeTo(body, AggregatedRecordFields.EXPLICIT_HASH_KEY_TABLE);
             for (int i = 0; i < records.count; i++) {
-                body.writeTag(RECORDS_FIELD, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                body.writeTag(AggregatedRecordFields.RECORDS, AggregatedRecordFields.WIRETYPE_LENGTH_DELIMITED);
                 body.writeUInt32NoTag(records.messageSizes[i]);
-                body.writeUInt64(RECORD_PARTITION_KEY_INDEX_FIELD, records.partitionKeyIndexes[i]);
+                body.writeUInt64(AggregatedRecordFields.RECORD_PARTITION_KEY_INDEX, records.partitionKeyIndexes[i]);
                 if (records.explicitHashKeyIndexes[i] >= 0) {
-                    body.writeUInt64(RECORD_EXPLICIT_HASH_KEY_INDEX_FIELD, records.explicitHashKeyIndexes[i]);
+                    body.writeUInt64(AggregatedRecordFields.RECORD_EXPLICIT_HASH_KEY_INDEX,
+                            records.explicitHashKeyIndexes[i]);
                 }
-                body.writeByteArray(RECORD_DATA_FIELD, records.data[i]);
+                body.writeByteArray(AggregatedRecordFields.RECORD_DATA, records.data[i]);
             }
             body.checkNoSpaceLeft();
             MessageDigest md5 = HashKeys.md5Digest();

@@ -1,5 +1,9 @@
 package io.purekinesis.aggregation;
 
+import static io.purekinesis.aggregation.WireBytes.aggregate;
+import static io.purekinesis.aggregation.WireBytes.field;
+import static io.purekinesis.aggregation.WireBytes.record;
+import static io.purekinesis.aggregation.WireBytes.varintField;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,10 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.ByteString;
 import io.purekinesis.aggregation.MalformedAggregateException.Reason;
-import io.purekinesis.aggregation.internal.proto.AggregatedRecordProto.AggregatedRecord;
-import io.purekinesis.aggregation.internal.proto.AggregatedRecordProto.Record;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -79,44 +80,41 @@ class AggregateDecoderTest {
     void garbageAfterTheMagicWithAMatchingDigestIsInvalidProtobuf() {
         byte[] garbage = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, 0x00, 0x13};
         MalformedAggregateException e = assertThrows(MalformedAggregateException.class,
-                () -> AggregateDecoder.decode(wrap(garbage), "pk", null));
+                () -> AggregateDecoder.decode(aggregate(garbage), "pk", null));
         assertEquals(Reason.INVALID_PROTOBUF, e.reason());
     }
 
     @Test
     void aRecordMissingItsRequiredDataIsInvalidProtobuf() {
-        byte[] body = AggregatedRecord.newBuilder().addPartitionKeyTable("k")
-                .addRecords(Record.newBuilder().setPartitionKeyIndex(0).buildPartial()).buildPartial().toByteArray();
-        assertEquals(Reason.INVALID_PROTOBUF, assertThrows(MalformedAggregateException.class,
-                () -> AggregateDecoder.decode(wrap(body), "pk", null)).reason());
+        byte[] blob = aggregate(field(1, "k"), field(3, varintField(1, 0)));
+        MalformedAggregateException e = assertThrows(MalformedAggregateException.class,
+                () -> AggregateDecoder.decode(blob, "pk", null));
+        assertEquals(Reason.INVALID_PROTOBUF, e.reason());
+        assertTrue(e.getMessage().contains("missing required field records[0].data"), e.getMessage());
     }
 
     @Test
     void aPartitionKeyIndexOutsideTheTableIsNamed() {
-        byte[] body = AggregatedRecord.newBuilder().addPartitionKeyTable("k")
-                .addRecords(record(0).setData(ByteString.copyFromUtf8("ok")))
-                .addRecords(record(5).setData(ByteString.copyFromUtf8("bad"))).build().toByteArray();
+        byte[] blob = aggregate(field(1, "k"), field(3, record(0, null, "ok")), field(3, record(5, null, "bad")));
         MalformedAggregateException e = assertThrows(MalformedAggregateException.class,
-                () -> AggregateDecoder.decode(wrap(body), "pk", null));
+                () -> AggregateDecoder.decode(blob, "pk", null));
         assertEquals(Reason.PARTITION_KEY_INDEX_OUT_OF_RANGE, e.reason());
         assertTrue(e.getMessage().contains("record 1 has partition_key_index 5 but the table has 1"), e.getMessage());
     }
 
     @Test
     void anExplicitHashKeyIndexOutsideTheTableIsNamed() {
-        byte[] body = AggregatedRecord.newBuilder().addPartitionKeyTable("k")
-                .addRecords(record(0).setExplicitHashKeyIndex(0).setData(ByteString.EMPTY)).build().toByteArray();
+        byte[] blob = aggregate(field(1, "k"), field(3, record(0, 0L, "")));
         MalformedAggregateException e = assertThrows(MalformedAggregateException.class,
-                () -> AggregateDecoder.decode(wrap(body), "pk", null));
+                () -> AggregateDecoder.decode(blob, "pk", null));
         assertEquals(Reason.EXPLICIT_HASH_KEY_INDEX_OUT_OF_RANGE, e.reason());
     }
 
     @Test
     void aHugeUnsignedIndexIsOutOfRangeNotANegativeArrayIndex() {
-        byte[] body = AggregatedRecord.newBuilder().addPartitionKeyTable("k")
-                .addRecords(record(-1).setData(ByteString.EMPTY)).build().toByteArray();
+        byte[] blob = aggregate(field(1, "k"), field(3, record(-1L, null, "")));
         MalformedAggregateException e = assertThrows(MalformedAggregateException.class,
-                () -> AggregateDecoder.decode(wrap(body), "pk", null));
+                () -> AggregateDecoder.decode(blob, "pk", null));
         assertEquals(Reason.PARTITION_KEY_INDEX_OUT_OF_RANGE, e.reason());
         assertTrue(e.getMessage().contains("18446744073709551615"), e.getMessage());
     }
@@ -135,19 +133,14 @@ class AggregateDecoderTest {
 
     @Test
     void lenientModeStillRejectsAnAggregateWhoseDigestMatches() {
-        byte[] body = AggregatedRecord.newBuilder().addPartitionKeyTable("k")
-                .addRecords(record(3).setData(ByteString.EMPTY)).build().toByteArray();
+        byte[] blob = aggregate(field(1, "k"), field(3, record(3, null, "")));
         assertEquals(Reason.PARTITION_KEY_INDEX_OUT_OF_RANGE, assertThrows(MalformedAggregateException.class,
-                () -> AggregateDecoder.decode(wrap(body), "pk", null, AggregateDecoder.Mode.LENIENT)).reason());
+                () -> AggregateDecoder.decode(blob, "pk", null, AggregateDecoder.Mode.LENIENT)).reason());
     }
 
     @Test
     void anEmptyAggregateHasNoUserRecords() {
         assertEquals(List.of(), AggregateDecoder.decode(new AggregateEncoder().toByteArray(), "pk", null));
-    }
-
-    private static Record.Builder record(long partitionKeyIndex) {
-        return Record.newBuilder().setPartitionKeyIndex(partitionKeyIndex);
     }
 
     private static byte[] sampleAggregate() {
@@ -156,14 +149,5 @@ class AggregateDecoderTest {
             encoder.add("key-" + (i % 3), null, ("payload number " + i).getBytes(StandardCharsets.UTF_8));
         }
         return encoder.toByteArray();
-    }
-
-    /** Frames an arbitrary body as an aggregate with a correct digest. */
-    static byte[] wrap(byte[] body) {
-        byte[] out = new byte[body.length + AggregationFormat.OVERHEAD];
-        System.arraycopy(AggregationFormat.magic(), 0, out, 0, 4);
-        System.arraycopy(body, 0, out, 4, body.length);
-        System.arraycopy(HashKeys.md5(body), 0, out, 4 + body.length, 16);
-        return out;
     }
 }

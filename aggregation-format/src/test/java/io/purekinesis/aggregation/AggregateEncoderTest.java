@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.purekinesis.aggregation.internal.proto.AggregatedRecordProto.AggregatedRecord;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.DynamicMessage;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -56,21 +57,40 @@ class AggregateEncoderTest {
     }
 
     @Test
-    void bytesAreWhatTheGeneratedProtobufCodeWrites() throws Exception {
+    void bytesAreWhatProtobufItselfWrites() throws Exception {
         AggregateEncoder encoder = new AggregateEncoder();
         encoder.add("k1", null, new byte[] {1, 2, 3});
         encoder.add("k2", "12345", new byte[0]);
         encoder.add("k1", "12345", new byte[300]);
+        byte[] body = WireBytes.body(encoder.toByteArray());
+        DynamicMessage parsed = ProtobufReference.parse(body);
+        assertArrayEquals(parsed.toByteArray(), body, "protobuf-java re-serializes the message to the same bytes");
+        Descriptor aggregate = ProtobufReference.message("AggregatedRecord");
+        assertEquals(List.of("k1", "k2"), parsed.getField(aggregate.findFieldByName("partition_key_table")));
+        assertEquals(List.of("12345"), parsed.getField(aggregate.findFieldByName("explicit_hash_key_table")));
+        DynamicMessage first = (DynamicMessage) parsed.getRepeatedField(aggregate.findFieldByName("records"), 0);
+        Descriptor record = ProtobufReference.message("Record");
+        assertFalse(first.hasField(record.findFieldByName("explicit_hash_key_index")));
+        assertTrue(first.hasField(record.findFieldByName("partition_key_index")));
+    }
+
+    @Test
+    void bytesAreTheFormatSpelledOut() {
+        AggregateEncoder encoder = new AggregateEncoder();
+        encoder.add("k1", null, new byte[] {1, 2, 3});
+        encoder.add("k2", "12345", new byte[0]);
+        byte[] expectedBody = {
+            0x0A, 2, 'k', '1',                          // partition_key_table "k1" (field 1, length-delimited)
+            0x0A, 2, 'k', '2',                          // partition_key_table "k2"
+            0x12, 5, '1', '2', '3', '4', '5',           // explicit_hash_key_table "12345" (field 2)
+            0x1A, 7, 0x08, 0, 0x1A, 3, 1, 2, 3,         // records: partition_key_index 0, data 01 02 03
+            0x1A, 6, 0x08, 1, 0x10, 0, 0x1A, 0,         // records: partition_key_index 1, ehk index 0, empty data
+        };
         byte[] bytes = encoder.toByteArray();
-        AggregatedRecord parsed = AggregatedRecord.parseFrom(
-                Arrays.copyOfRange(bytes, AggregationFormat.MAGIC_LENGTH, bytes.length - AggregationFormat.DIGEST_LENGTH));
-        byte[] body = parsed.toByteArray();
-        assertArrayEquals(body, Arrays.copyOfRange(bytes, 4, bytes.length - 16));
-        assertEquals(List.of("k1", "k2"), parsed.getPartitionKeyTableList());
-        assertEquals(List.of("12345"), parsed.getExplicitHashKeyTableList());
-        assertFalse(parsed.getRecords(0).hasExplicitHashKeyIndex());
-        assertTrue(parsed.getRecords(0).hasPartitionKeyIndex());
-        assertTrue(parsed.getRecords(1).hasData());
+        assertArrayEquals(AggregationFormat.magic(), Arrays.copyOf(bytes, AggregationFormat.MAGIC_LENGTH));
+        assertArrayEquals(expectedBody, WireBytes.body(bytes));
+        assertArrayEquals(HashKeys.md5(expectedBody), Arrays.copyOfRange(bytes,
+                bytes.length - AggregationFormat.DIGEST_LENGTH, bytes.length));
     }
 
     @Test
