@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.producer.testing.ManualClock;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -112,13 +114,22 @@ class StreamFailuresTest extends FakeClientProducerTest {
     @Test
     void aStreamDeletedWhileProducingFailsItsRecordsAsNotFoundAndThenAtOnce() throws Exception {
         FakeKinesisClient fake = FakeKinesisClient.withShards(1);
-        producer = KinesisProducer.create(config(fake).recordMaxBufferedTime(Duration.ofMillis(1)).build());
-        producer.add(STREAM, "k", new byte[] {1}).get(20, TimeUnit.SECONDS);
+        // The producer remembers a missing stream for a while (1 s at first): on a busy machine real time could pass
+        // it between the two adds, so time stands still here and each add is flushed instead.
+        ManualClock clock = new ManualClock(1_000_000);
+        producer = KinesisProducer.create(config(fake).clock(clock).build());
+        CompletableFuture<RecordResult> first = producer.add(STREAM, "k", new byte[] {1});
+        producer.flush();
+        first.get(20, TimeUnit.SECONDS);
         fake.streamExists(false);
-        RecordFailedException e = failure(producer.add(STREAM, "k", new byte[] {2}));
+        CompletableFuture<RecordResult> second = producer.add(STREAM, "k", new byte[] {2});
+        producer.flush();
+        RecordFailedException e = failure(second);
         assertEquals(FailureReason.STREAM_NOT_FOUND, e.reason());
         int puts = fake.putRequests().size();
-        RecordFailedException again = failure(producer.add(STREAM, "k", new byte[] {3}));
+        CompletableFuture<RecordResult> third = producer.add(STREAM, "k", new byte[] {3});
+        producer.flush();
+        RecordFailedException again = failure(third);
         assertEquals(FailureReason.STREAM_NOT_FOUND, again.reason());
         assertEquals(puts, fake.putRequests().size(), "remembered: no call for a stream known to be gone");
     }

@@ -104,6 +104,10 @@ public final class ResultHandler {
                         permanent == null ? "retrying" : permanent, code, message);
             }
             String reported = reportedMessage(permanent, batch.stream(), code, message, failure);
+            if (permanent == FailureReason.STREAM_NOT_FOUND || permanent == FailureReason.NOT_AUTHORIZED) {
+                // Before the records fail: whoever sees them fail and adds again must find the stream remembered.
+                routing.streamFailed(batch.stream(), permanent, code, reported, RetryPolicy.unwrap(failure));
+            }
             for (KinesisEntry e : entries) {
                 e.addAttempt(new Attempt(started, took, false, code, message));
                 if (permanent == null) {
@@ -112,9 +116,6 @@ public final class ResultHandler {
                     completer.fail(e.stream(), e.records(), e.attempts(), permanent, code, reported,
                             RetryPolicy.unwrap(failure));
                 }
-            }
-            if (permanent == FailureReason.STREAM_NOT_FOUND || permanent == FailureReason.NOT_AUTHORIZED) {
-                routing.streamFailed(batch.stream(), permanent, code, reported, RetryPolicy.unwrap(failure));
             }
         } else {
             List<PutRecordsResultEntry> results = response.records();
