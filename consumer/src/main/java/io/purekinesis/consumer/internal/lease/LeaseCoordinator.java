@@ -1,9 +1,11 @@
 package io.purekinesis.consumer.internal.lease;
 
+import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.FailureReporter;
 import io.purekinesis.consumer.internal.Failures;
-import java.time.Clock;
+import io.purekinesis.consumer.internal.Time;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -70,7 +72,7 @@ public final class LeaseCoordinator {
     private final Duration scanInterval;
     private final int maxSteal;
     private final ConsumerMetrics metrics;
-    private final Clock clock;
+    private final Time time;
     private final Random random;
     private final ScheduledExecutorService scheduler;
     private final Listener listener;
@@ -83,28 +85,24 @@ public final class LeaseCoordinator {
     private volatile ScheduledFuture<?> renewTask;
     private volatile ScheduledFuture<?> scanTask;
 
-    public LeaseCoordinator(LeaseTable table, String workerId, Duration failoverTime, Duration renewalInterval,
-            Duration scanInterval, int maxSteal, ConsumerMetrics metrics, Clock clock, Random random,
-            ScheduledExecutorService scheduler, Listener listener) {
+    /** Takes its settings, metrics, time, random source and scheduler (the lease threads) from {@code context}. */
+    public LeaseCoordinator(LeaseTable table, ConsumerContext context, Listener listener) {
+        ConsumerConfig config = context.config();
         this.table = table;
-        this.workerId = workerId;
-        this.failoverTime = failoverTime;
-        this.renewalInterval = renewalInterval;
-        this.scanInterval = scanInterval;
-        this.maxSteal = maxSteal;
-        this.metrics = metrics;
-        this.clock = clock;
-        this.random = random;
-        this.scheduler = scheduler;
+        this.workerId = context.workerId();
+        this.failoverTime = config.failoverTime();
+        this.renewalInterval = config.leaseRenewalInterval();
+        this.scanInterval = config.leaseScanInterval();
+        this.maxSteal = config.maxLeasesToStealAtOneTime();
+        this.metrics = context.metrics();
+        this.time = context.time();
+        this.random = context.random();
+        this.scheduler = context.leaseScheduler();
         this.listener = listener;
         this.unusableRows = new UnusableRows(table.tableName(), metrics);
-        this.scanFailures = new FailureReporter(log, metrics);
-        this.renewFailures = new FailureReporter(log, metrics);
-        this.renewCycleFailures = new FailureReporter(log, metrics);
-    }
-
-    public String workerId() {
-        return workerId;
+        this.scanFailures = new FailureReporter(log, metrics, time);
+        this.renewFailures = new FailureReporter(log, metrics, time);
+        this.renewCycleFailures = new FailureReporter(log, metrics, time);
     }
 
     /** Starts renewing and scanning; the first scan runs at once. */
@@ -134,11 +132,6 @@ public final class LeaseCoordinator {
         return Set.copyOf(held.keySet());
     }
 
-    public Optional<Lease> heldLease(String leaseKey) {
-        Held h = held.get(leaseKey);
-        return h == null ? Optional.empty() : Optional.of(h.lease);
-    }
-
     /** Stops renewing one lease and releases it in the table (no-op if another worker owns it by now). */
     public CompletableFuture<Boolean> release(String leaseKey) {
         held.remove(leaseKey);
@@ -156,11 +149,6 @@ public final class LeaseCoordinator {
         });
     }
 
-    /** Forgets a lease without touching the table (after a handoff or a loss). */
-    public void forget(String leaseKey) {
-        held.remove(leaseKey);
-    }
-
     private Runnable guard(String what, FailureReporter failures, Runnable task) {
         return () -> {
             try {
@@ -174,7 +162,7 @@ public final class LeaseCoordinator {
 
     /** Adds an active held lease without a table write; for tests. */
     void holdForTest(Lease lease) {
-        Held h = new Held(lease, clock.millis());
+        Held h = new Held(lease, time.millis());
         h.active = true;
         held.put(lease.leaseKey(), h);
     }
@@ -186,7 +174,7 @@ public final class LeaseCoordinator {
      * a lease whose renewal is still in flight is not renewed again meanwhile.
      */
     void renewAll() {
-        long now = clock.millis();
+        long now = time.millis();
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Map.Entry<String, Held> e : held.entrySet()) {
             Held h = e.getValue();
@@ -218,7 +206,7 @@ public final class LeaseCoordinator {
     private CompletableFuture<Void> renew(String key, Held h, long sent) {
         Lease before = h.lease;
         return table.renew(before).handle((result, e) -> {
-            long now = clock.millis();
+            long now = time.millis();
             if (held.get(key) != h) {
                 return CompletableFuture.<Void>completedFuture(null); // released or replaced meanwhile
             }
@@ -322,7 +310,7 @@ public final class LeaseCoordinator {
             // says otherwise; as "unowned" we would take it a second time and start a second consumer
             leases.add(!l.isOwned() && held.containsKey(l.leaseKey()) ? withOwner(l, workerId) : l);
         }
-        long now = clock.millis();
+        long now = time.millis();
         Map<String, Observed> seen = new HashMap<>();
         for (Lease l : leases) {
             Observed o = observed.get(l.leaseKey());
@@ -340,7 +328,7 @@ public final class LeaseCoordinator {
             return o != null && o.changedSinceFirstSeen();
         }, workerId, maxSteal, random);
         for (Lease l : plan.take()) {
-            long sent = clock.millis();
+            long sent = time.millis();
             Optional<Lease> taken = table.take(l, workerId).join();
             if (taken.isPresent()) {
                 log.info("Took lease {} (previous owner {}, counter {})", l.leaseKey(), l.leaseOwner(),
@@ -359,7 +347,7 @@ public final class LeaseCoordinator {
             }
         }
         for (Lease l : plan.steal()) {
-            long sent = clock.millis();
+            long sent = time.millis();
             Optional<Lease> stolen = table.steal(l, workerId).join();
             if (stolen.isPresent()) {
                 log.info("Stole lease {} from {} (target {} leases per worker, {} workers); waiting for its handoff",

@@ -20,6 +20,7 @@ import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.LeaseTableException;
 import io.purekinesis.consumer.internal.AwsCalls;
 import io.purekinesis.consumer.internal.Failures;
+import io.purekinesis.consumer.internal.Time;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -97,10 +98,11 @@ public final class LeaseTable {
     /**
      * Creates the table (PAY_PER_REQUEST, hash key leaseKey) if missing and waits until it is ACTIVE.
      *
+     * @param time what the wait for ACTIVE is measured and spent on
      * @throws LeaseTableException when the table exists with another key schema
      */
-    public void ensureTable(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+    public void ensureTable(Duration timeout, Time time) throws InterruptedException {
+        long deadline = time.nanoTime() + timeout.toNanos();
         boolean created = false;
         while (true) {
             Optional<TableDescription> table = describe();
@@ -124,11 +126,11 @@ public final class LeaseTable {
             } else if (status.isPresent() && status.get() == TableStatus.ACTIVE) {
                 return;
             }
-            if (System.nanoTime() > deadline) {
+            if (time.nanoTime() - deadline > 0) {
                 throw new IllegalStateException("lease table " + tableName + " not ACTIVE after " + timeout
                         + " (status " + status.map(Object::toString).orElse("missing") + ")");
             }
-            Thread.sleep(TABLE_POLL_INTERVAL.toMillis());
+            time.sleep(TABLE_POLL_INTERVAL);
         }
     }
 
