@@ -132,7 +132,7 @@ final class IntegrationSupport {
                 ExtendedSequenceNumber marker = ExtendedSequenceNumber.of(m.getValue(), 0);
                 boolean checkpointed = recorder.lastCheckpoint.entrySet().stream()
                         .anyMatch(e -> e.getKey().endsWith("/" + shard)
-                                && io.purekinesis.consumer.internal.checkpoint.Positions.compare(e.getValue(),
+                                && io.purekinesis.consumer.internal.Positions.compare(e.getValue(),
                                         marker) >= 0);
                 if (!recorder.deliveries.containsKey(dataByShard.get(shard)) || !checkpointed) {
                     return false;

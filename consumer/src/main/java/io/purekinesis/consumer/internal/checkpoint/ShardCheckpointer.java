@@ -8,6 +8,7 @@ import io.purekinesis.consumer.InvalidCheckpointException;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.LeaseLostException;
 import io.purekinesis.consumer.internal.Failures;
+import io.purekinesis.consumer.internal.Positions;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import java.time.Duration;

@@ -3,7 +3,6 @@ package io.purekinesis.consumer.internal.startup;
 import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.KinesisConsumerException;
 import io.purekinesis.consumer.internal.Failures;
-import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 
@@ -40,7 +39,7 @@ final class StartFailures {
             m.append(". Stream ").append(config.streamName()).append(" does not exist ").append(kinesisLocation())
                     .append(": check streamName, and region / kinesisEndpoint (or those of the kinesisClient you "
                             + "pass)");
-        } else if (Failures.isTransient(sdk) && sdk instanceof SdkClientException) {
+        } else if (Failures.isConnectionProblem(sdk)) {
             m.append(". Check the endpoints (kinesisEndpoint, dynamoDbEndpoint), the region and the network");
         }
         return new KinesisConsumerException(m.toString(), cause);

@@ -16,6 +16,7 @@ import io.purekinesis.consumer.InvalidCheckpointException;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.LeaseLostException;
 import io.purekinesis.consumer.internal.ManualScheduler;
+import io.purekinesis.consumer.internal.Positions;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import java.time.Instant;
 import java.util.Map;
