@@ -4,6 +4,7 @@ import io.purekinesis.consumer.internal.ClientHolder;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.dispatch.Dispatcher;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
 import io.purekinesis.consumer.internal.shardsync.PeriodicShardSync;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import io.purekinesis.consumer.internal.startup.StartupCheck;
@@ -76,7 +77,8 @@ public final class KinesisConsumer implements AutoCloseable {
         LeaseTable table = new LeaseTable(dynamo.client(), config.leaseTableName());
         ShardSyncer shardSyncer = new ShardSyncer(kinesis.client(), config.streamName(), table,
                 config.initialPosition(), config.completedLeaseCleanupDelay(), context.time());
-        this.startupCheck = new StartupCheck(context, kinesis.client(), table, shardSyncer);
+        this.startupCheck = new StartupCheck(context, kinesis.client(), new LeaseTableSetup(dynamo.client(),
+                config.leaseTableName(), context.time()), table, shardSyncer);
         this.shardSync = new PeriodicShardSync(shardSyncer, context);
         this.dispatcher = new Dispatcher(context, factory, kinesis.client(), table, shardSyncer);
     }

@@ -8,6 +8,7 @@ import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.lease.LeaseScan;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
 import io.purekinesis.consumer.internal.lease.StreamIdentity;
 import io.purekinesis.consumer.internal.lease.UnusableRows;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
@@ -38,15 +39,17 @@ public final class StartupCheck {
     private final ConsumerConfig config;
     private final Time time;
     private final Backoff backoff;
+    private final LeaseTableSetup tableSetup;
     private final LeaseTable table;
     private final ShardSyncer shardSyncer;
     private final StartFailures failures;
 
-    public StartupCheck(ConsumerContext context, KinesisAsyncClient kinesis, LeaseTable table,
-            ShardSyncer shardSyncer) {
+    public StartupCheck(ConsumerContext context, KinesisAsyncClient kinesis, LeaseTableSetup tableSetup,
+            LeaseTable table, ShardSyncer shardSyncer) {
         this.config = context.config();
         this.time = context.time();
         this.backoff = Backoff.of(BACKOFF_BASE, BACKOFF_MAX, context.random()::nextDouble);
+        this.tableSetup = tableSetup;
         this.table = table;
         this.shardSyncer = shardSyncer;
         this.failures = new StartFailures(config, table.tableName(), kinesis);
@@ -95,7 +98,7 @@ public final class StartupCheck {
     private void once() throws InterruptedException {
         // the stream before the table: a wrong stream name leaves no empty table behind
         StreamIdentity stream = shardSyncer.describeStream();
-        table.ensureTable(TABLE_READY_TIMEOUT, time);
+        tableSetup.ensure(TABLE_READY_TIMEOUT);
         table.bindStream(stream);
         LeaseScan scan = table.scan().join();
         UnusableRows.refuseIfAny(table.tableName(), config.streamName(), scan);

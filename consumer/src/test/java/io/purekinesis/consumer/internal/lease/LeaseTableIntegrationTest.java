@@ -42,7 +42,7 @@ class LeaseTableIntegrationTest {
 
     private static LeaseTable table(DynamoDbAsyncClient dynamo) throws InterruptedException {
         LeaseTable table = new LeaseTable(dynamo, Streams.uniqueStreamName("leases"));
-        table.ensureTable(Duration.ofSeconds(30), REAL_TIME);
+        new LeaseTableSetup(dynamo, table.tableName(), REAL_TIME).ensure(Duration.ofSeconds(30));
         return table;
     }
 
@@ -58,7 +58,7 @@ class LeaseTableIntegrationTest {
     @Test
     void leaseLifecycleWithRealConditions(DynamoDbAsyncClient dynamo) throws Exception {
         LeaseTable table = table(dynamo);
-        table.ensureTable(Duration.ofSeconds(5), REAL_TIME); // idempotent
+        new LeaseTableSetup(dynamo, table.tableName(), REAL_TIME).ensure(Duration.ofSeconds(5)); // idempotent
         assertTrue(table.createIfAbsent(newLease(SHARD0)).join());
         assertFalse(table.createIfAbsent(newLease(SHARD0)).join(), "second create loses");
 

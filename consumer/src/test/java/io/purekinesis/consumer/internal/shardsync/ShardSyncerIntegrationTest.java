@@ -16,6 +16,7 @@ import io.purekinesis.consumer.internal.MonotonicClock;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;
 import java.time.Duration;
@@ -73,7 +74,8 @@ class ShardSyncerIntegrationTest {
     private static LeaseTable table(DynamoDbAsyncClient dynamo) throws InterruptedException {
         LeaseTable table = new LeaseTable(dynamo, Streams.uniqueStreamName("sync"));
         // DynamoDB Local is real: the wait for a new table to become ACTIVE takes real time
-        table.ensureTable(Duration.ofSeconds(30), Time.of(new MonotonicClock()));
+        new LeaseTableSetup(dynamo, table.tableName(), Time.of(new MonotonicClock()))
+                .ensure(Duration.ofSeconds(30));
         return table;
     }
 
