@@ -5,10 +5,10 @@ import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.HashKey128;
 import io.purekinesis.producer.internal.SafeMetrics;
-import io.purekinesis.producer.internal.StreamPipeline;
-import io.purekinesis.producer.internal.StreamRegistry;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
+import io.purekinesis.producer.internal.pipeline.StreamPipeline;
+import io.purekinesis.producer.internal.pipeline.StreamRegistry;
 import io.purekinesis.producer.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
 import io.purekinesis.producer.internal.send.KinesisClientHolder;
@@ -62,7 +62,7 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
  * ARN of another region is refused at {@code add}, one of another account once the producer learned the stream's
  * ARN (one DescribeStreamSummary per stream added by ARN). One producer writes to one account's streams. Streams
  * found missing or refusing the producer are remembered for a while (bounded, expiring) and their records fail at
- * once; at most {@value io.purekinesis.producer.internal.StreamRegistry#MAX_SHARD_MAP_LOADS} shard-map loads are
+ * once; at most {@value io.purekinesis.producer.internal.pipeline.StreamRegistry#MAX_SHARD_MAP_LOADS} shard-map loads are
  * in flight, refreshes of working streams first; a stream idle for {@link ProducerConfig#streamIdleTimeout()} is
  * let go. So the state kept per stream follows the streams in use.
  *
@@ -131,7 +131,8 @@ public final class KinesisProducer implements AutoCloseable {
                 "purekinesis-producer-" + name + "-callback-overflow");
         this.shardMapLoader = new ShardMapLoader(client.client());
         Sender[] senderRef = new Sender[1];
-        this.streams = new StreamRegistry(config, shardMapLoader, completer, () -> senderRef[0].wakeup(),
+        this.streams = new StreamRegistry(new StreamPipeline.Shared(config, shardMapLoader, completer, metrics,
+                () -> senderRef[0].wakeup(), Sender.deadlineWakeupsNeeded(config.recordMaxBufferedTime().toMillis())),
                 clientRegion(client.client()));
         ResultHandler resultHandler = new ResultHandler(config.clock(),
                 new Backoff(config.retryBaseDelay(), config.retryMaxDelay(), config.random().orElse(null)),
@@ -243,7 +244,7 @@ public final class KinesisProducer implements AutoCloseable {
                 long now = config.clock().millis();
                 record = new UserRecord(partitionKey, explicitHashKey, data, hashHi, hashLo,
                         now + ttlMillis, (int) size);
-                append(spelling, record, now);
+                streams.append(spelling, record, now);
             } catch (RuntimeException | Error e) {
                 // The caller gets the exception, not a future: the record must not hold budget (nor, if it was
                 // queued before the failure, ever complete a future nobody has).
@@ -299,36 +300,6 @@ public final class KinesisProducer implements AutoCloseable {
                             + "it could", e.requestedBytes(), e.limitBytes(), e.availableBytes());
                 }
             }
-        }
-    }
-
-    /**
-     * Hands the record to its stream's pipeline, resolving the stream again if the pipeline was released
-     * meanwhile; a stream remembered as missing or refusing fails the record at once, through its future.
-     *
-     * @throws IllegalArgumentException when the record's ARN is not the stream's (another account)
-     */
-    private void append(StreamRegistry.Spelling spelling, UserRecord record, long now) {
-        while (true) {
-            Object target = streams.target(spelling, now);
-            if (target instanceof StreamRegistry.Refusal refusal) {
-                completer.fail(refusal.stream(), List.of(record), List.of(), refusal.reason(), refusal.errorCode(),
-                        refusal.message(), refusal.cause());
-                return;
-            }
-            StreamPipeline pipeline = (StreamPipeline) target;
-            int outcome = pipeline.append(record, spelling.arn());
-            if (outcome == StreamPipeline.WAKE) {
-                sender.wakeup();
-                return;
-            }
-            if (outcome == StreamPipeline.QUIET) {
-                return;
-            }
-            if (outcome == StreamPipeline.WRONG_ARN) {
-                throw new IllegalArgumentException(pipeline.wrongArnMessage(spelling.arn()));
-            }
-            Thread.onSpinWait(); // released or failed just now: resolve again
         }
     }
 

@@ -7,7 +7,7 @@ import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.HashKeys;
-import io.purekinesis.producer.internal.StreamPipeline;
+import io.purekinesis.producer.internal.pipeline.StreamPipeline;
 import io.purekinesis.producer.testing.FakeKinesisClient;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;

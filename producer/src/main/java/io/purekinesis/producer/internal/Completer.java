@@ -55,11 +55,6 @@ public final class Completer {
     private volatile boolean callbackFailureLogged;
     private volatile Thread loopThread;
 
-    public Completer(Executor executor, MemoryBudget budget, DeadLetterHandler deadLetterHandler,
-            ProducerMetrics metrics) {
-        this(executor, budget, deadLetterHandler, metrics, "purekinesis-producer-callback-overflow");
-    }
-
     /**
      * @param overflowThreadName names the thread that runs completions the executor rejects (a bounded user
      *     executor, or ours after close): never the calling thread, which may be the sender loop

@@ -36,6 +36,7 @@ public final class StreamCollector {
     private final int ratePercent;
     private final boolean strictOrdering;
     private final boolean wakeOnFirstEntry;
+    private final RoutingFeedback routing;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, ShardQueue> byShard = new HashMap<>();
     private final List<ShardQueue> shards = new ArrayList<>();
@@ -51,13 +52,6 @@ public final class StreamCollector {
     /** Retries of calls to closed shards, for the pipeline to re-route (each holds its shard). */
     private final List<KinesisEntry> orphans = new ArrayList<>(0);
     private volatile boolean hasOrphans;
-
-    /** {@link #offer}: queued, the sender should wake. */
-    public static final int WAKE = 1;
-    /** {@link #offer}: queued. */
-    public static final int QUIET = 0;
-    /** {@link #offer}: the entry's shard is closed; nothing was queued. */
-    public static final int REFUSED = -1;
 
     static final class ShardQueue {
         final String shardId;
@@ -90,14 +84,14 @@ public final class StreamCollector {
         public long nextWakeMillis = Long.MAX_VALUE;
     }
 
-    public StreamCollector(String stream, int maxCount, long maxSize, int ratePercent, boolean strictOrdering) {
-        this(stream, maxCount, maxSize, ratePercent, strictOrdering, true);
-    }
-
-    /** @param wakeOnFirstEntry whether a first queued entry (a new deadline) asks to wake the sender */
+    /**
+     * @param wakeOnFirstEntry whether a first queued entry (a new deadline) asks to wake the sender
+     * @param routing the stream's receiver of what answers say about routing, carried by every batch
+     */
     public StreamCollector(String stream, int maxCount, long maxSize, int ratePercent, boolean strictOrdering,
-            boolean wakeOnFirstEntry) {
+            boolean wakeOnFirstEntry, RoutingFeedback routing) {
         this.wakeOnFirstEntry = wakeOnFirstEntry;
+        this.routing = routing;
         this.stream = stream;
         this.maxCount = maxCount;
         this.maxSize = maxSize;
@@ -118,7 +112,7 @@ public final class StreamCollector {
     public boolean enqueue(KinesisEntry entry) {
         lock.lock();
         try {
-            ShardQueue q = queue(entry.shardId(), 0);
+            ShardQueue q = queue(entry.shardId());
             q.fresh.addLast(entry);
             freshCount++;
             freshBytes += entry.sizeBytes();
@@ -130,22 +124,22 @@ public final class StreamCollector {
     }
 
     /**
-     * {@link #enqueue}, unless the entry's shard is closed ({@link #closeShards}): then {@link #REFUSED} and the
-     * caller predicts the record again with the newer shard map.
+     * {@link #enqueue}, unless the entry's shard is closed ({@link #closeShards}): then
+     * {@link Offered#SHARD_CLOSED} and the caller predicts the record again with the newer shard map.
      */
-    public int offer(KinesisEntry entry) {
+    public Offered offer(KinesisEntry entry) {
         lock.lock();
         try {
-            ShardQueue q = queue(entry.shardId(), 0);
+            ShardQueue q = queue(entry.shardId());
             if (q.closed) {
-                return REFUSED;
+                return Offered.SHARD_CLOSED;
             }
             q.fresh.addLast(entry);
             freshCount++;
             freshBytes += entry.sizeBytes();
             queuedTotal++;
             return (freshCount == 1 && wakeOnFirstEntry) || freshCount >= maxCount || freshBytes >= maxSize
-                    ? WAKE : QUIET;
+                    ? Offered.WAKE : Offered.QUIET;
         } finally {
             lock.unlock();
         }
@@ -192,7 +186,7 @@ public final class StreamCollector {
                     }
                 }
                 if (!waitFor.isEmpty()) {
-                    ShardQueue c = queue(child.getKey(), 0);
+                    ShardQueue c = queue(child.getKey());
                     if (c.parents != null) {
                         waitFor.addAll(c.parents);
                     }
@@ -209,7 +203,7 @@ public final class StreamCollector {
     public void hold(String shardId) {
         lock.lock();
         try {
-            queue(shardId, 0).holds++;
+            queue(shardId).holds++;
         } finally {
             lock.unlock();
         }
@@ -252,7 +246,7 @@ public final class StreamCollector {
             for (int i = entries.size() - 1; i >= 0; i--) {
                 KinesisEntry e = entries.get(i);
                 e.notBeforeMillis(0);
-                queue(e.shardId(), 0).retries.addFirst(e);
+                queue(e.shardId()).retries.addFirst(e);
             }
             return true;
         } finally {
@@ -286,7 +280,7 @@ public final class StreamCollector {
                 return retries.isEmpty();
             }
             for (KinesisEntry e : retries) {
-                ShardQueue q = queue(e.shardId(), 0);
+                ShardQueue q = queue(e.shardId());
                 if (q.closed) {
                     // Sent with an older map: re-routed with the current one, ahead of the shard's children.
                     q.holds++;
@@ -410,7 +404,7 @@ public final class StreamCollector {
                 touched.add(q);
             }
         }
-        return entries.isEmpty() ? null : new PutBatch(stream, entries, bytes, touched);
+        return entries.isEmpty() ? null : new PutBatch(stream, entries, bytes, touched, this, routing);
     }
 
     private static boolean waitsForParents(ShardQueue q) {
@@ -527,11 +521,11 @@ public final class StreamCollector {
         }
     }
 
-    private ShardQueue queue(String shardId, long nowMillis) {
+    private ShardQueue queue(String shardId) {
         String key = shardId == null ? "" : shardId;
         ShardQueue q = byShard.get(key);
         if (q == null) {
-            q = new ShardQueue(key, new ShardRateLimiter(ratePercent, nowMillis));
+            q = new ShardQueue(key, new ShardRateLimiter(ratePercent, 0));
             q.closed = !closedShards.isEmpty() && closedShards.contains(key);
             byShard.put(key, q);
             shards.add(q);
