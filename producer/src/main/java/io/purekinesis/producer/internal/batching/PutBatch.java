@@ -13,11 +13,11 @@ public final class PutBatch {
     private final String stream;
     private final List<KinesisEntry> entries;
     private final long sizeBytes;
-    final List<StreamCollector.ShardQueue> shards;
+    final List<ShardQueue> shards;
     private final StreamCollector collector;
     private final RoutingFeedback routing;
 
-    PutBatch(String stream, List<KinesisEntry> entries, long sizeBytes, List<StreamCollector.ShardQueue> shards,
+    PutBatch(String stream, List<KinesisEntry> entries, long sizeBytes, List<ShardQueue> shards,
             StreamCollector collector, RoutingFeedback routing) {
         this.stream = stream;
         this.entries = entries;
