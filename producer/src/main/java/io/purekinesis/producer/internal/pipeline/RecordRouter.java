@@ -1,6 +1,5 @@
 package io.purekinesis.producer.internal.pipeline;
 
-import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.producer.ProducerConfig;
 import io.purekinesis.producer.internal.EntrySettings;
 import io.purekinesis.producer.internal.KinesisEntry;
@@ -10,14 +9,11 @@ import io.purekinesis.producer.internal.batching.Offered;
 import io.purekinesis.producer.internal.batching.StreamCollector;
 import io.purekinesis.producer.internal.shardmap.ShardMap;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * Routes one stream's user records: predicts each record's shard with the published {@link ShardMap} and hands it
  * to that shard's {@link ShardAggregator} (plain, straight to the collector, when aggregation is off or no shard is
  * predicted). Records added before any shard map is known, or by an ARN not verified yet (and everything added
- * after them, to keep order), wait here unrouted until a load routes them ({@link #mapLoaded}).
+ * after them, to keep order), wait ({@link WaitingRecords}) until a load routes them ({@link #mapLoaded}).
  *
  * <p>The routing lock orders the slow paths: an adder that must wait, the routing of waiting records after a load,
  * and a reshard ({@link #mapLoaded} with closed shards), which takes back everything unsent for the closed shards
@@ -50,11 +46,9 @@ final class RecordRouter {
     private final ConcurrentHashMap<String, ShardAggregator> aggregators = new ConcurrentHashMap<>();
     /** Shards that left the shard map: no aggregator is made for them again. */
     private final Set<String> closedShards = ConcurrentHashMap.newKeySet();
-    private final ConcurrentLinkedQueue<UserRecord> unrouted = new ConcurrentLinkedQueue<>();
-    /** Records added by an ARN not yet verified, with that ARN (identity keys: UserRecord is a future). */
-    private final ConcurrentHashMap<UserRecord, String> addressed = new ConcurrentHashMap<>();
     private final Object routingLock = new Object();
-    /** New records wait in {@link #unrouted} (behind records of an unverified ARN) until the next load. */
+    private final WaitingRecords waiting = new WaitingRecords(routingLock);
+    /** New records wait (behind records of an unverified ARN) until the next load. */
     private volatile boolean holdNew;
     /** The stream's ARN, learned once by DescribeStreamSummary when an ARN spelling needs it. */
     private volatile String verifiedArn;
@@ -90,16 +84,15 @@ final class RecordRouter {
                 map = shardMap;
                 if (arn != null && verifiedArn == null) {
                     // Until the stream's ARN is known this record, and everything after it, waits.
-                    addressed.put(record, arn);
                     holdNew = true;
-                    unrouted.add(record);
+                    waiting.add(record, arn);
                     return AppendOutcome.WAKE;
                 }
                 if (arn != null && !arn.equals(verifiedArn)) {
                     return AppendOutcome.WRONG_ARN;
                 }
                 if (map == null || holdNew) {
-                    unrouted.add(record);
+                    waiting.add(record, null);
                     return AppendOutcome.WAKE;
                 }
             }
@@ -175,22 +168,19 @@ final class RecordRouter {
                 verifiedArn = arn;
             }
             ShardMap routing = previous == null ? map : shardMap;
-            for (UserRecord r; (r = unrouted.peek()) != null; ) {
-                String by = addressed.isEmpty() ? null : addressed.get(r);
+            for (UserRecord r; (r = waiting.peek()) != null; ) {
+                String by = waiting.arnOf(r);
                 if (by != null && verifiedArn == null) {
                     break; // added by an ARN during a load that did not verify one: the next load will
                 }
-                unrouted.poll();
-                if (by != null) {
-                    addressed.remove(r);
-                }
+                waiting.removeHead();
                 if (by != null && !by.equals(verifiedArn)) {
                     wrongArn.add(new Misaddressed(r, by));
                 } else {
                     route(r, routing);
                 }
             }
-            holdNew = !unrouted.isEmpty();
+            holdNew = !waiting.isEmpty();
             shardMap = routing;
         }
         return wrongArn;
@@ -223,7 +213,7 @@ final class RecordRouter {
             collector.dropIdleShards(open);
             return;
         }
-        Map<String, List<String>> parentsOf = parentsOf(previous, map, closed);
+        Map<String, List<String>> parentsOf = map.parentsOf(previous, closed);
         synchronized (routingLock) {
             closedShards.addAll(closed);
             List<UserRecord> unsealed = new ArrayList<>();
@@ -258,79 +248,25 @@ final class RecordRouter {
         collector.dropIdleShards(open);
     }
 
-    /** Each new shard of {@code map}, with the closed shards of {@code previous} whose ranges overlap it. */
-    private static Map<String, List<String>> parentsOf(ShardMap previous, ShardMap map, Set<String> closed) {
-        Set<String> before = new HashSet<>(previous.shardIds());
-        Map<String, List<String>> parentsOf = new HashMap<>();
-        for (String child : map.shardIds()) {
-            if (before.contains(child)) {
-                continue;
-            }
-            HashKeyRange c = map.rangeOf(child);
-            List<String> parents = new ArrayList<>(2);
-            for (String p : closed) {
-                HashKeyRange r = previous.rangeOf(p);
-                if (r == null || overlaps(r, c)) {
-                    parents.add(p);
-                }
-            }
-            parentsOf.put(child, parents);
-        }
-        return parentsOf;
-    }
-
-    private static boolean overlaps(HashKeyRange a, HashKeyRange b) {
-        return a.startingHashKey().compareTo(b.endingHashKey()) <= 0
-                && b.startingHashKey().compareTo(a.endingHashKey()) <= 0;
-    }
-
     /** Takes every waiting record out (the stream failed for good). */
     List<UserRecord> takeWaiting() {
-        List<UserRecord> taken = new ArrayList<>();
         synchronized (routingLock) {
-            for (UserRecord r; (r = unrouted.poll()) != null; ) {
-                taken.add(r);
-            }
-            addressed.clear();
             holdNew = false;
+            return waiting.takeAll();
         }
-        return taken;
     }
 
     /** Takes the waiting records that were added by an ARN out (in order), keeping the others. */
     List<UserRecord> takeAddressed() {
-        List<UserRecord> taken = new ArrayList<>();
         synchronized (routingLock) {
-            for (Iterator<UserRecord> it = unrouted.iterator(); it.hasNext(); ) {
-                UserRecord r = it.next();
-                if (addressed.remove(r) != null) {
-                    it.remove();
-                    taken.add(r);
-                }
-            }
             holdNew = false;
+            return waiting.takeAddressed();
         }
-        return taken;
     }
 
     /** Takes the waiting records whose TTL passed out. */
     List<UserRecord> takeExpired(long now) {
-        UserRecord head = unrouted.peek();
-        if (head == null || head.expiryMillis() > now) {
-            return List.of(); // FIFO with one TTL: nothing behind the head expired either
-        }
-        List<UserRecord> expired = new ArrayList<>();
-        synchronized (routingLock) {
-            for (Iterator<UserRecord> it = unrouted.iterator(); it.hasNext(); ) {
-                UserRecord r = it.next();
-                if (r.expiryMillis() <= now) {
-                    it.remove();
-                    addressed.remove(r);
-                    expired.add(r);
-                }
-            }
-        }
-        return expired;
+        return waiting.takeExpired(now);
     }
 
     /** Sender thread: seals aggregates whose buffered time passed (all when {@code force}). @return next deadline */
@@ -345,13 +281,7 @@ final class RecordRouter {
 
     /** Close: removes every record not yet sealed into an entry (waiting ones first, in order). */
     List<UserRecord> drainForClose() {
-        List<UserRecord> loose = new ArrayList<>();
-        synchronized (routingLock) {
-            for (UserRecord r; (r = unrouted.poll()) != null; ) {
-                loose.add(r);
-            }
-            addressed.clear();
-        }
+        List<UserRecord> loose = waiting.takeAll();
         for (ShardAggregator a : aggregators.values()) {
             loose.addAll(a.drainRecords());
         }
@@ -360,12 +290,12 @@ final class RecordRouter {
 
     /** Records wait for a shard map or for the stream's ARN. */
     boolean hasWaiting() {
-        return !unrouted.isEmpty();
+        return !waiting.isEmpty();
     }
 
     /** Nothing waits here and no aggregate is open. */
     boolean isEmpty() {
-        if (!unrouted.isEmpty()) {
+        if (!waiting.isEmpty()) {
             return false;
         }
         for (ShardAggregator a : aggregators.values()) {
