@@ -94,6 +94,63 @@ final class IntegrationSupport {
         }
     }
 
+    /**
+     * One marker record per open shard (data {@code marker-<tag>#<shardId>}), put after everything the test wrote
+     * before; by shard, the marker's data and sequence number. Kinesis keeps a shard's order, and the consumer
+     * delivers it in order, so a marker delivered and checkpointed proves its shard was read past everything before
+     * it: what was not delivered by then never will be, and nothing up to it is read again by any worker (every
+     * worker resumes from the checkpoint). Tests wait for that positive event instead of sleeping before they
+     * assert that nothing more arrived.
+     */
+    static Markers putMarkers(KinesisAsyncClient kinesis, String stream, String tag) {
+        Map<String, String> data = new java.util.TreeMap<>();
+        Map<String, String> sequence = new java.util.TreeMap<>();
+        for (Shard shard : shards(kinesis, stream)) {
+            if (shard.sequenceNumberRange().endingSequenceNumber() != null) {
+                continue; // closed: explicit hash keys route to its open descendants
+            }
+            String d = "marker-" + tag + "#" + shard.shardId();
+            String seq = kinesis.putRecord(b -> b.streamName(stream).partitionKey("marker")
+                    .explicitHashKey(shard.hashKeyRange().startingHashKey()).data(SdkBytes.fromUtf8String(d)))
+                    .join().sequenceNumber();
+            data.put(shard.shardId(), d);
+            sequence.put(shard.shardId(), seq);
+        }
+        return new Markers(data, sequence);
+    }
+
+    /** Marker records by shard: their data and sequence numbers. */
+    record Markers(Map<String, String> dataByShard, Map<String, String> sequenceByShard) {
+        Set<String> data() {
+            return Set.copyOf(dataByShard.values());
+        }
+
+        /** Every marker delivered, and some worker's checkpoint of its shard at or past it. */
+        boolean deliveredAndCheckpointed(Recorder recorder) {
+            for (Map.Entry<String, String> m : sequenceByShard.entrySet()) {
+                String shard = m.getKey();
+                ExtendedSequenceNumber marker = ExtendedSequenceNumber.of(m.getValue(), 0);
+                boolean checkpointed = recorder.lastCheckpoint.entrySet().stream()
+                        .anyMatch(e -> e.getKey().endsWith("/" + shard)
+                                && io.purekinesis.consumer.internal.checkpoint.Positions.compare(e.getValue(),
+                                        marker) >= 0);
+                if (!recorder.deliveries.containsKey(dataByShard.get(shard)) || !checkpointed) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Puts a marker into every open shard and waits until each is delivered and checkpointed; returns them. */
+    static Markers putMarkersAndAwait(KinesisAsyncClient kinesis, String stream, String tag, Recorder recorder,
+            Duration timeout) throws InterruptedException {
+        Markers markers = putMarkers(kinesis, stream, tag);
+        await("marker records " + markers.data() + " delivered and checkpointed", timeout,
+                () -> markers.deliveredAndCheckpointed(recorder));
+        return markers;
+    }
+
     static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {

@@ -93,7 +93,7 @@ class KinesisConsumerTest {
     @Test
     void userClientsAreNeverClosed() throws Exception {
         KinesisConsumer c = consumer();
-        c.shutdown().get(5, TimeUnit.SECONDS);
+        c.shutdown().get(30, TimeUnit.SECONDS);
         c.close();
         verify(kinesis, never()).close();
         verify(dynamo, never()).close();
@@ -136,7 +136,7 @@ class KinesisConsumerTest {
         // three failed stream checks, a good one before the DynamoDB failure, then the good one of the last attempt
         assertEquals(5, summaries.get());
         assertTrue(describes.get() >= 2);
-        c.shutdown().get(5, TimeUnit.SECONDS);
+        c.shutdown().get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -223,18 +223,18 @@ class KinesisConsumerTest {
                 .contains("already running"));
         CompletableFuture<Void> first = running.shutdown();
         assertSame(first, running.shutdown(), "a second shutdown is the same shutdown");
-        first.get(10, TimeUnit.SECONDS);
+        first.get(30, TimeUnit.SECONDS);
         String afterShutdown = assertThrows(IllegalStateException.class, running::start).getMessage();
         assertTrue(afterShutdown.contains("was shut down") && afterShutdown.contains("runs once"), afterShutdown);
         assertFalse(afterShutdown.contains("already started"), afterShutdown);
 
         KinesisConsumer closed = consumer();
         closed.start();
-        assertTrue(closed.close(java.time.Duration.ofSeconds(10)));
+        assertTrue(closed.close(java.time.Duration.ofSeconds(30)));
         assertTrue(assertThrows(IllegalStateException.class, closed::start).getMessage().contains("was closed"));
 
         KinesisConsumer never = consumer();
-        never.shutdown().get(5, TimeUnit.SECONDS);
+        never.shutdown().get(30, TimeUnit.SECONDS);
         String beforeStart = assertThrows(IllegalStateException.class, never::start).getMessage();
         assertTrue(beforeStart.contains("before it was started"), beforeStart);
     }

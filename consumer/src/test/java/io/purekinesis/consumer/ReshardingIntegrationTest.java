@@ -36,12 +36,12 @@ class ReshardingIntegrationTest {
                 recorder.factory("w1"));
         consumer.start();
         try {
-            await("parent records", Duration.ofSeconds(20), () -> recorder.distinct() == 20);
+            await("parent records", Duration.ofSeconds(60), () -> recorder.distinct() == 20);
             Shard parent = IntegrationSupport.shards(kinesis, stream).get(0);
             BigInteger middle = new BigInteger(parent.hashKeyRange().endingHashKey()).shiftRight(1);
             kinesis.splitShard(b -> b.streamName(stream).shardToSplit(parent.shardId())
                     .newStartingHashKey(middle.toString())).join();
-            await("stream active after split", Duration.ofSeconds(20), () -> kinesis.describeStreamSummary(
+            await("stream active after split", Duration.ofSeconds(60), () -> kinesis.describeStreamSummary(
                     b -> b.streamName(stream)).join().streamDescriptionSummary().streamStatus() == StreamStatus.ACTIVE);
             List<Shard> shards = IntegrationSupport.shards(kinesis, stream);
             assertEquals(3, shards.size());

@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -26,6 +27,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.Shard;
@@ -107,12 +112,33 @@ class ResumeAcrossLineageIntegrationTest {
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
+    /** Each of the leases at SHARD_END, or already deleted. */
+    private static boolean finished(DynamoDbAsyncClient dynamo, String table, Set<String> keys) {
+        return new LeaseTable(dynamo, table).scanAll().join().stream().filter(lease -> keys.contains(lease.leaseKey()))
+                .allMatch(lease -> ExtendedSequenceNumber.SHARD_END.equals(lease.checkpoint()));
+    }
+
     private static int firstIndex(List<String> order, List<String> records) {
         return records.stream().mapToInt(order::indexOf).min().orElseThrow();
     }
 
     private static int lastIndex(List<String> order, List<String> records) {
         return records.stream().mapToInt(order::indexOf).max().orElseThrow();
+    }
+
+    /**
+     * Counts the ListShards calls that succeeded: a shard sync lists the stream's shards first (one page here), and
+     * the next sync starts only after the one before ended, so these count shard syncs.
+     */
+    static final class ShardListings implements ExecutionInterceptor {
+        final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+            if ("ListShards".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))) {
+                count.incrementAndGet();
+            }
+        }
     }
 
     @Test
@@ -122,29 +148,36 @@ class ResumeAcrossLineageIntegrationTest {
         Lineage l = lineage(kinesis);
         String app = Streams.uniqueStreamName("app-th");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
-        KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, l.stream(), "w1")
-                .shardSyncInterval(Duration.ofSeconds(1)).completedLeaseCleanupDelay(Duration.ZERO).build(),
-                recorder.factory("w1"));
-        consumer.start();
-        try {
-            await("all 40 records", Duration.ofSeconds(90), () -> recorder.distinct() == 40);
-            List<String> order = List.copyOf(recorder.order);
-            for (String shard : List.of(l.p(), l.c1(), l.c2(), l.m())) {
-                assertTrue(order.containsAll(l.records(shard)), shard);
+        ShardListings listings = new ShardListings();
+        try (KinesisAsyncClient counted = endpoints.kinesisClientBuilder()
+                .overrideConfiguration(o -> o.addExecutionInterceptor(listings)).build()) {
+            KinesisConsumer consumer = new KinesisConsumer(config(endpoints, counted, dynamo, app, l.stream(), "w1")
+                    .shardSyncInterval(Duration.ofSeconds(1)).completedLeaseCleanupDelay(Duration.ZERO).build(),
+                    recorder.factory("w1"));
+            consumer.start();
+            try {
+                await("all 40 records", Duration.ofSeconds(90), () -> recorder.distinct() == 40);
+                List<String> order = List.copyOf(recorder.order);
+                for (String shard : List.of(l.p(), l.c1(), l.c2(), l.m())) {
+                    assertTrue(order.containsAll(l.records(shard)), shard);
+                }
+                assertTrue(lastIndex(order, l.records(l.p())) < firstIndex(order, l.records(l.c1())), "P before C1");
+                assertTrue(lastIndex(order, l.records(l.p())) < firstIndex(order, l.records(l.c2())), "P before C2");
+                assertTrue(lastIndex(order, l.records(l.c1())) < firstIndex(order, l.records(l.m())), "C1 before M");
+                assertTrue(lastIndex(order, l.records(l.c2())) < firstIndex(order, l.records(l.m())), "C2 before M");
+                await("finished leases cleaned up", Duration.ofSeconds(30),
+                        () -> leaseKeys(dynamo, app).equals(Set.of(l.m())));
+                // three more shard syncs: the finished shards, still listed, stay unleased. The syncs whose listing
+                // ends after this point decide on the table as it is now; the fourth such listing ends the third
+                int listed = listings.count.get();
+                await("three more shard syncs", Duration.ofSeconds(60), () -> listings.count.get() >= listed + 4);
+                assertEquals(Set.of(l.m()), leaseKeys(dynamo, app));
+                assertEquals(List.of(), recorder.duplicates());
+                System.out.printf("TRIM_HORIZON over P -> C1,C2 -> M: %d records, %d deliveries, leases left %s%n",
+                        recorder.distinct(), recorder.totalDeliveries(), leaseKeys(dynamo, app));
+            } finally {
+                consumer.shutdown().get(30, TimeUnit.SECONDS);
             }
-            assertTrue(lastIndex(order, l.records(l.p())) < firstIndex(order, l.records(l.c1())), "P before C1");
-            assertTrue(lastIndex(order, l.records(l.p())) < firstIndex(order, l.records(l.c2())), "P before C2");
-            assertTrue(lastIndex(order, l.records(l.c1())) < firstIndex(order, l.records(l.m())), "C1 before M");
-            assertTrue(lastIndex(order, l.records(l.c2())) < firstIndex(order, l.records(l.m())), "C2 before M");
-            await("finished leases cleaned up", Duration.ofSeconds(30),
-                    () -> leaseKeys(dynamo, app).equals(Set.of(l.m())));
-            Thread.sleep(3_000); // three more shard syncs: the finished shards, still listed, stay unleased
-            assertEquals(Set.of(l.m()), leaseKeys(dynamo, app));
-            assertEquals(List.of(), recorder.duplicates());
-            System.out.printf("TRIM_HORIZON over P -> C1,C2 -> M: %d records, %d deliveries, leases left %s%n",
-                    recorder.distinct(), recorder.totalDeliveries(), leaseKeys(dynamo, app));
-        } finally {
-            consumer.shutdown().get(30, TimeUnit.SECONDS);
         }
     }
 
@@ -161,7 +194,10 @@ class ResumeAcrossLineageIntegrationTest {
         consumer.start();
         try {
             await("M's records", Duration.ofSeconds(60), () -> recorder.distinct() >= 10);
-            Thread.sleep(2_000); // nothing older may follow
+            // nothing older may follow: P, C1 and C2 end with a SHARD_END checkpoint, written in shardEnded after
+            // their last delivery, and a finished lease is never read again
+            await("P, C1 and C2 finished", Duration.ofSeconds(30),
+                    () -> finished(dynamo, app, Set.of(l.p(), l.c1(), l.c2())));
             assertEquals(new TreeSet<>(l.records(l.m())), new TreeSet<>(recorder.deliveries.keySet()));
         } finally {
             consumer.shutdown().get(30, TimeUnit.SECONDS);
@@ -199,8 +235,11 @@ class ResumeAcrossLineageIntegrationTest {
                         .explicitHashKey(m.hashKeyRange().startingHashKey()).data(SdkBytes.fromUtf8String(data)))
                         .join();
             }
-            await("the new records", Duration.ofSeconds(30), () -> recorder.distinct() >= 5);
-            Thread.sleep(1_000);
+            // M is read in order: once a marker put after the new records is delivered, anything of M before them
+            // that was going to be delivered has been
+            Set<String> markers = IntegrationSupport.putMarkersAndAwait(kinesis, l.stream(), "latest", recorder,
+                    Duration.ofSeconds(30)).data();
+            fresh.addAll(markers);
             assertEquals(new TreeSet<>(fresh), new TreeSet<>(recorder.deliveries.keySet()));
             assertEquals(Set.of(l.m()), leaseKeys(dynamo, app), "closed shards stay unleased");
         } finally {

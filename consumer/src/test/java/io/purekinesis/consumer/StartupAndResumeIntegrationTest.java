@@ -35,7 +35,7 @@ class StartupAndResumeIntegrationTest {
         long start = System.nanoTime();
         try {
             consumer.start();
-            await("first record", Duration.ofSeconds(20), () -> recorder.firstDeliveryNanos.get() != 0);
+            await("first record", Duration.ofSeconds(60), () -> recorder.firstDeliveryNanos.get() != 0);
             long millis = (recorder.firstDeliveryNanos.get() - start) / 1_000_000;
             System.out.printf("fresh lease table: first record delivered %d ms after start()%n", millis);
             assertTrue(millis < 10_000, "first record after " + millis + " ms");
@@ -103,7 +103,7 @@ class StartupAndResumeIntegrationTest {
                 () -> first);
         c1.start();
         try {
-            await("checkpoint at sub-sequence 4", Duration.ofSeconds(20), () -> first.checkpointed);
+            await("checkpoint at sub-sequence 4", Duration.ofSeconds(60), () -> first.checkpointed);
         } finally {
             c1.shutdown().get(30, TimeUnit.SECONDS);
         }
@@ -114,7 +114,7 @@ class StartupAndResumeIntegrationTest {
                 () -> second);
         c2.start();
         try {
-            await("records after the checkpoint", Duration.ofSeconds(20), () -> second.delivered.size() >= 6);
+            await("records after the checkpoint", Duration.ofSeconds(60), () -> second.delivered.size() >= 6);
         } finally {
             c2.shutdown().get(30, TimeUnit.SECONDS);
         }

@@ -36,6 +36,20 @@ class WorkerJoinIntegrationTest {
     private static final int PER_SHARD = 40;
     private static final Duration FAILOVER = Duration.ofSeconds(6);
 
+    private static ConsumerMetrics countingStealsAndScans(AtomicInteger steals, AtomicInteger scans) {
+        return new ConsumerMetrics() {
+            @Override
+            public void leaseStolen(String shardId, String fromWorker) {
+                steals.incrementAndGet();
+            }
+
+            @Override
+            public void leasesHeld(int leases) {
+                scans.incrementAndGet();
+            }
+        };
+    }
+
     @Test
     void joiningWorkerGetsItsFairShareWithinAFewRenewalIntervalsWithoutDuplicates(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
@@ -45,18 +59,17 @@ class WorkerJoinIntegrationTest {
         String app = Streams.uniqueStreamName("app-join");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         AtomicInteger steals = new AtomicInteger();
-        ConsumerMetrics countSteals = new ConsumerMetrics() {
-            @Override
-            public void leaseStolen(String shardId, String fromWorker) {
-                steals.incrementAndGet();
-            }
-        };
+        // per worker: each lease scan (where steals are decided) ends with a leasesHeld report
+        AtomicInteger w1Scans = new AtomicInteger();
+        AtomicInteger w2Scans = new AtomicInteger();
         // a longer failover time than the other tests: on a loaded machine a late renewal must not let a lease
         // expire and move, which the no-thrashing check below would take for the balancer moving it
         KinesisConsumer w1 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1")
-                .failoverTime(FAILOVER).metrics(countSteals).build(), recorder.factory("w1"));
+                .failoverTime(FAILOVER).metrics(countingStealsAndScans(steals, w1Scans)).build(),
+                recorder.factory("w1"));
         KinesisConsumer w2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2")
-                .failoverTime(FAILOVER).metrics(countSteals).build(), recorder.factory("w2"));
+                .failoverTime(FAILOVER).metrics(countingStealsAndScans(steals, w2Scans)).build(),
+                recorder.factory("w2"));
         Duration renewal = w2.config().leaseRenewalInterval();
         try {
             w1.start();
@@ -90,10 +103,14 @@ class WorkerJoinIntegrationTest {
             assertTrue(stealsWhenFair <= SHARDS / 2, "w2 stole more than its share: " + stealsWhenFair);
 
             await("every record processed", Duration.ofSeconds(60), () -> recorder.distinct() == expected.size());
-            // no thrashing: several scan intervals later nothing was stolen back and forth
+            // no thrashing: after four more lease scans of each worker nothing was stolen back and forth (the
+            // fifth scan to end may have begun before the split was read below)
             Set<String> w1Shards = w1.activeShards();
             Set<String> w2Shards = w2.activeShards();
-            Thread.sleep(renewal.toMillis() * 4);
+            int w1From = w1Scans.get();
+            int w2From = w2Scans.get();
+            await("four more lease scans of each worker", renewal.multipliedBy(30),
+                    () -> w1Scans.get() >= w1From + 5 && w2Scans.get() >= w2From + 5);
             assertEquals(stealsWhenFair, steals.get(), "leases moved again after the split was fair");
             assertEquals(w1Shards, w1.activeShards());
             assertEquals(w2Shards, w2.activeShards());

@@ -255,7 +255,7 @@ class BadInputProducerTest {
         List<FailedRecord> undelivered = p.close(Duration.ofSeconds(30));
         assertTrue(undelivered.isEmpty(), undelivered.toString());
         for (CompletableFuture<RecordResult> f : before) {
-            assertFalse(f.get(1, TimeUnit.SECONDS).sequenceNumber().isEmpty());
+            assertFalse(f.get(30, TimeUnit.SECONDS).sequenceNumber().isEmpty());
         }
         closedRecords.addAndGet(before.size());
         ProducerClosedException e = assertThrows(ProducerClosedException.class,

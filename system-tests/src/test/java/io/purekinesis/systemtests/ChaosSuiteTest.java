@@ -13,11 +13,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 
 /**
  * The chaos suite: a producer and two or three workers on the local endpoints under one fault class per test (and
@@ -153,7 +159,9 @@ class ChaosSuiteTest {
     /**
      * The Kinesis emulator stops and restarts with its data persisted, while the producer and two workers run.
      * Calls are held off (503) around the stop: the emulator saves every persist interval, so a write acknowledged
-     * after its last save would be lost by the emulator, not by us. While it is down, calls meet refused connections.
+     * after its last save would be lost by the emulator, not by us. The stop waits until the gate refuses calls and
+     * every call sent before it closed has its answer ({@link InFlightCalls}), then keeps what was acknowledged
+     * ({@code LocalKinesis.stop} waits for saves after it begins). While it is down, calls meet refused connections.
      */
     @Test
     void kinesisEmulatorRestart(@TempDir Path dir) {
@@ -164,16 +172,19 @@ class ChaosSuiteTest {
                     .fail(Fault.SERVICE_UNAVAILABLE, FaultInjector.ANY_OPERATION, When.always())
                     .build();
             gate.enabled(false);
-            try (Workload w = Workload.builder(own).name("kinesis-restart").kinesisFaults(gate).build()) {
+            InFlightCalls inFlight = new InFlightCalls();
+            try (Workload w = Workload.builder(own).name("kinesis-restart").kinesisFaults(gate).kinesisFaults(inFlight)
+                    .build()) {
                 w.startWorker("w1");
                 w.startWorker("w2");
                 w.startProducer();
                 assertTrue(Workload.await(() -> w.ledger().deliveryCount() > 300, PROCESSING_DEADLINE));
                 gate.enabled(true);
-                sleep(Duration.ofMillis(1_500));
+                assertTrue(Workload.await(() -> gate.injected(Fault.SERVICE_UNAVAILABLE) > 0 && inFlight.count() == 0,
+                        PROCESSING_DEADLINE), "calls sent before the gate closed still unanswered: " + inFlight.count());
                 own.kinesis().stop();
                 gate.enabled(false);
-                sleep(Duration.ofSeconds(2));
+                sleep(Duration.ofSeconds(2)); // the outage's length only: nothing is asserted about it
                 own.kinesis().restart();
                 long afterRestart = w.added();
                 assertTrue(Workload.await(() -> w.added() > afterRestart + 800, PROCESSING_DEADLINE));
@@ -201,7 +212,7 @@ class ChaosSuiteTest {
                 w.startProducer();
                 assertTrue(Workload.await(() -> w.ledger().deliveryCount() > 300, PROCESSING_DEADLINE));
                 own.dynamoDb().stop();
-                sleep(Duration.ofSeconds(3));
+                sleep(Duration.ofSeconds(3)); // the outage's length only: nothing is asserted about it
                 own.dynamoDb().restart();
                 long afterRestart = w.added();
                 assertTrue(Workload.await(() -> w.added() > afterRestart + 800, PROCESSING_DEADLINE));
@@ -331,6 +342,48 @@ class ChaosSuiteTest {
             }
         });
         System.out.println(s);
+    }
+
+    /**
+     * Counts the calls sent (past every interceptor before this one, such as a closed gate) that have no answer yet.
+     * A flag in the execution's attributes marks a counted attempt, so it is uncounted once, whichever hook sees it
+     * end (an answer, or the failure of the whole execution).
+     */
+    private static final class InFlightCalls implements ExecutionInterceptor {
+        private static final ExecutionAttribute<AtomicBoolean> SENT = new ExecutionAttribute<>("chaos-in-flight");
+        private final AtomicInteger count = new AtomicInteger();
+
+        int count() {
+            return count.get();
+        }
+
+        @Override
+        public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+            AtomicBoolean sent = attributes.getAttribute(SENT);
+            if (sent == null) {
+                attributes.putAttribute(SENT, new AtomicBoolean(true));
+                count.incrementAndGet();
+            } else if (sent.compareAndSet(false, true)) {
+                count.incrementAndGet();
+            }
+        }
+
+        @Override
+        public void afterTransmission(Context.AfterTransmission context, ExecutionAttributes attributes) {
+            ended(attributes);
+        }
+
+        @Override
+        public void onExecutionFailure(Context.FailedExecution context, ExecutionAttributes attributes) {
+            ended(attributes);
+        }
+
+        private void ended(ExecutionAttributes attributes) {
+            AtomicBoolean sent = attributes.getAttribute(SENT);
+            if (sent != null && sent.compareAndSet(true, false)) {
+                count.decrementAndGet();
+            }
+        }
     }
 
     private static void sleep(Duration d) {

@@ -143,6 +143,11 @@ public final class Ledger {
         return acknowledged.size();
     }
 
+    /** Acknowledged records stored in this shard so far. */
+    public long acknowledgedIn(String shardId) {
+        return acknowledged.values().stream().filter(r -> r.shardId().equals(shardId)).count();
+    }
+
     public long deliveryCount() {
         return deliveryCount.get();
     }

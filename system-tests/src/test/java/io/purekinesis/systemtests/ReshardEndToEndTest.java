@@ -32,7 +32,10 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
  */
 class ReshardEndToEndTest {
 
+    /** The least time between two reshards, so the workers lag behind what the producer stored meanwhile. */
     private static final Duration PHASE = Duration.ofSeconds(6);
+    /** Records the producer must have stored in each new shard before the next reshard: their children had data. */
+    private static final int PER_NEW_SHARD = 100;
 
     @Test
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -63,10 +66,11 @@ class ReshardEndToEndTest {
             BigInteger start = new BigInteger(first.hashKeyRange().startingHashKey());
             BigInteger end = new BigInteger(first.hashKeyRange().endingHashKey());
             String middle = start.add(end).shiftRight(1).toString();
+            Set<String> before = shardIds(kinesis, w.stream());
             kinesis.splitShard(b -> b.streamName(w.stream()).shardToSplit(first.shardId())
                     .newStartingHashKey(middle)).join();
             awaitActive(kinesis, w.stream());
-            Thread.sleep(PHASE.toMillis());
+            before = awaitPhase(w, kinesis, before);
 
             List<Shard> children = openShards(kinesis, w.stream()).stream()
                     .filter(s -> first.shardId().equals(s.parentShardId())).collect(Collectors.toList());
@@ -74,12 +78,12 @@ class ReshardEndToEndTest {
             kinesis.mergeShards(b -> b.streamName(w.stream()).shardToMerge(children.get(0).shardId())
                     .adjacentShardToMerge(children.get(1).shardId())).join();
             awaitActive(kinesis, w.stream());
-            Thread.sleep(PHASE.toMillis());
+            before = awaitPhase(w, kinesis, before);
 
             kinesis.updateShardCount(b -> b.streamName(w.stream()).targetShardCount(4)
                     .scalingType(ScalingType.UNIFORM_SCALING)).join();
             awaitActive(kinesis, w.stream());
-            Thread.sleep(PHASE.toMillis());
+            awaitPhase(w, kinesis, before);
 
             w.stopProducer();
             assertTrue(w.awaitAllProcessed(Duration.ofSeconds(180)),
@@ -129,6 +133,33 @@ class ReshardEndToEndTest {
             }
         }
         return out;
+    }
+
+    /**
+     * Lets a reshard's phase run: at least {@link #PHASE}, and until the producer stored {@link #PER_NEW_SHARD}
+     * records in each shard the reshard created (a busy machine produces more slowly; the phase then lasts longer
+     * instead of covering less). @return every shard id of the stream now
+     */
+    private static Set<String> awaitPhase(Workload w, KinesisAsyncClient kinesis, Set<String> before)
+            throws InterruptedException {
+        long start = System.nanoTime();
+        Set<String> now = shardIds(kinesis, w.stream());
+        Set<String> created = new TreeSet<>(now);
+        created.removeAll(before);
+        assertTrue(!created.isEmpty(), "the reshard created no shard: " + now);
+        assertTrue(Workload.await(() -> created.stream().allMatch(s -> w.ledger().acknowledgedIn(s) >= PER_NEW_SHARD),
+                Duration.ofSeconds(120)), "records stored in the new shards " + created + ": "
+                + created.stream().map(s -> s + "=" + w.ledger().acknowledgedIn(s)).toList());
+        long left = PHASE.toMillis() - (System.nanoTime() - start) / 1_000_000;
+        if (left > 0) {
+            Thread.sleep(left); // pacing only: the workers fall behind the producer; nothing is asserted about it
+        }
+        return now;
+    }
+
+    private static Set<String> shardIds(KinesisAsyncClient kinesis, String stream) {
+        return kinesis.listShards(b -> b.streamName(stream)).join().shards().stream().map(Shard::shardId)
+                .collect(Collectors.toCollection(TreeSet::new));
     }
 
     private static List<Shard> openShards(KinesisAsyncClient kinesis, String stream) {

@@ -63,6 +63,12 @@ class StalledEndpointConsumerTest {
     /** Generous for a loaded machine: a renewal slower than this drops a lease even while DynamoDB is reachable. */
     private static final Duration FAILOVER = Duration.ofSeconds(5);
     private static final Duration PAST_FAILOVER = FAILOVER.plusSeconds(2);
+    /** How long an outage may take to show its effect (calls failing, leases dropped) on a busy machine. */
+    private static final Duration OUTAGE_DEADLINE = Duration.ofSeconds(60);
+    /** Kinesis calls reset by the proxy that show the worker met the outage (it polls every 200 ms, and retries). */
+    private static final int RESETS_MET = 3;
+    /** GetRecords polls after the last delivery in which a duplicated fetch chain would have delivered again. */
+    private static final int POLLS_AFTER_DELIVERY = 15;
     private static final int PER_PHASE = 100;
 
     @Test
@@ -91,14 +97,20 @@ class StalledEndpointConsumerTest {
                 List<String> all = new ArrayList<>(put(direct, stream, "before", PER_PHASE));
                 await("records before the outage delivered", Duration.ofSeconds(60),
                         () -> tracker.deliveredAll(all));
-                await("both leases held", Duration.ofSeconds(30), () -> worker.heldLeases().size() == 2);
+                await("both leases held", Duration.ofSeconds(60), () -> worker.heldLeases().size() == 2);
 
-                // 1. Kinesis unreachable for longer than the failover time; the lease table stays reachable.
+                // 1. Kinesis unreachable for longer than the failover time; the lease table stays reachable. The
+                // outage lasts until the worker has met it (its calls reset) as well as past the failover time, so
+                // "leases held throughout" means something however slow the machine is.
+                long resetsBefore = kinesisProxy.resetConnections();
                 kinesisProxy.mode(Mode.RESET);
                 long outage1 = System.nanoTime();
                 all.addAll(put(direct, stream, "kinesis-down", PER_PHASE));
                 int minHeld = Integer.MAX_VALUE;
-                while (System.nanoTime() - outage1 < PAST_FAILOVER.toNanos()) {
+                while (System.nanoTime() - outage1 < PAST_FAILOVER.toNanos()
+                        || kinesisProxy.resetConnections() - resetsBefore < RESETS_MET) {
+                    assertTrue(System.nanoTime() - outage1 < OUTAGE_DEADLINE.toNanos(), "the worker made only "
+                            + (kinesisProxy.resetConnections() - resetsBefore) + " Kinesis calls in the outage");
                     minHeld = Math.min(minHeld, worker.heldLeases().size());
                     Thread.sleep(50);
                 }
@@ -126,8 +138,7 @@ class StalledEndpointConsumerTest {
                 dynamoProxy.mode(Mode.BLACKHOLE);
                 long outage2 = System.nanoTime();
                 all.addAll(put(direct, stream, "both-stalled", PER_PHASE));
-                await("the worker dropped its leases", FAILOVER.multipliedBy(4),
-                        () -> worker.heldLeases().isEmpty());
+                await("the worker dropped its leases", OUTAGE_DEADLINE, () -> worker.heldLeases().isEmpty());
                 long droppedAfter = (System.nanoTime() - outage2) / 1_000_000;
                 while (System.nanoTime() - outage2 < PAST_FAILOVER.toNanos()) {
                     Thread.sleep(50);
@@ -138,7 +149,7 @@ class StalledEndpointConsumerTest {
                 long outage2Millis = (healed2 - outage2) / 1_000_000;
                 await("records of the full stall delivered", Duration.ofSeconds(90), () -> tracker.deliveredAll(all));
                 long resume2Millis = (System.nanoTime() - healed2) / 1_000_000;
-                await("leases taken back", Duration.ofSeconds(30), () -> worker.heldLeases().size() == 2);
+                await("leases taken back", Duration.ofSeconds(60), () -> worker.heldLeases().size() == 2);
                 assertTrue(tracker.leaseLost.get() >= 1, "no processor was told it lost its lease");
                 assertTrue(tracker.violations.isEmpty(), tracker.violations.toString());
                 List<String> duplicates = tracker.duplicates();
@@ -242,13 +253,17 @@ class StalledEndpointConsumerTest {
                         "no GetShardIterator in the outage");
                 int iteratorAttempts = calls.getOrDefault("GetShardIterator", new AtomicInteger()).get();
                 await("records put before delivered", Duration.ofSeconds(60), () -> tracker.deliveredAll(all));
-                Thread.sleep(1_000);
                 calls.clear();
                 long windowStart = System.nanoTime();
                 all.addAll(put(direct, stream, "after", PER_PHASE / 2));
                 await("records put after delivered", Duration.ofSeconds(60), () -> tracker.deliveredAll(all));
-                Thread.sleep(3_000);
-                int getRecords = calls.getOrDefault("GetRecords", new AtomicInteger()).get();
+                // The window ends on a count, not after a sleep: POLLS_AFTER_DELIVERY more polls of the shard, in
+                // which a second fetch chain would have delivered the records again. A busy machine only makes the
+                // window longer, so the rate bound below only gets easier.
+                int atDelivery = getRecordsCalls(calls);
+                await("GetRecords polls after the last delivery", Duration.ofSeconds(60),
+                        () -> getRecordsCalls(calls) >= atDelivery + POLLS_AFTER_DELIVERY);
+                int getRecords = getRecordsCalls(calls);
                 double windowSeconds = (System.nanoTime() - windowStart) / 1e9;
                 System.out.printf("STALL consumer 3 (GetShardIterator failing for %d ms while taking the lease):"
                         + " %d GetShardIterator attempts (%d resets injected), then %d GetRecords calls in the %.1f s"
@@ -268,6 +283,10 @@ class StalledEndpointConsumerTest {
                 worker.shutdown().get(60, TimeUnit.SECONDS);
             }
         }
+    }
+
+    private static int getRecordsCalls(Map<String, AtomicInteger> calls) {
+        return calls.getOrDefault("GetRecords", new AtomicInteger()).get();
     }
 
     /** Puts {@code count} records straight into the stream (not through the worker's proxies); @return their data */

@@ -39,7 +39,7 @@ class StreamsTest {
 
         kinesis.updateShardCount(b -> b.streamName(stream).targetShardCount(2)
                 .scalingType(ScalingType.UNIFORM_SCALING)).join();
-        Streams.waitForActive(kinesis, stream, Duration.ofSeconds(10));
+        Streams.waitForActive(kinesis, stream, Duration.ofSeconds(60));
         put(kinesis, stream, "after", 5);
 
         List<ShardRecord> records = Streams.readAll(kinesis, stream);

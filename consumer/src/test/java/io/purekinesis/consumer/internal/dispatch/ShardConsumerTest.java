@@ -1,6 +1,7 @@
 package io.purekinesis.consumer.internal.dispatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
@@ -61,6 +62,8 @@ import software.amazon.awssdk.services.kinesis.model.Record;
 class ShardConsumerTest {
 
     private static final String SHARD = "shardId-000000000000";
+    /** How long a test waits for something that takes milliseconds: generous, for a loaded machine. */
+    private static final long PATIENCE_SECONDS = 30;
 
     private final List<String> endedShards = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
@@ -211,9 +214,9 @@ class ShardConsumerTest {
     }
 
     private static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
         while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "condition not met within 10 s");
+            assertTrue(System.nanoTime() < deadline, "condition not met within " + PATIENCE_SECONDS + " s");
             Thread.sleep(5);
         }
     }
@@ -262,9 +265,11 @@ class ShardConsumerTest {
                         "leaseCounter", AttributeValue.builder().n("7").build())).build()));
         TestAccess.renewAll(coordinator);
 
-        assertEquals(Outcome.LEASE_LOST, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals(Outcome.LEASE_LOST, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         int delivered = processor.records.size();
-        Thread.sleep(200);
+        // the processor is only called on the consumer's thread: once that thread has ended, nothing more can come
+        t.join(TimeUnit.SECONDS.toMillis(PATIENCE_SECONDS));
+        assertFalse(t.isAlive(), "the consumer's thread still runs after done()");
         assertEquals(delivered, processor.records.size(), "no delivery after the loss");
         assertEquals("leaseLost", processor.calls.get(processor.calls.size() - 1));
         assertEquals(1, processor.calls.stream().filter("leaseLost"::equals).count());
@@ -297,7 +302,7 @@ class ShardConsumerTest {
         new Thread(consumer).start();
         await(() -> processor.records.size() >= 6);
         consumer.leaseLost();
-        consumer.done().get(5, TimeUnit.SECONDS);
+        consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
         assertEquals(List.of("initialize TRIM_HORIZON", "fail", "fail", "process 2"), processor.calls.subList(0, 4));
         assertContiguous(processor.records);
     }
@@ -310,7 +315,7 @@ class ShardConsumerTest {
         List<String> failed = new CopyOnWriteArrayList<>();
         ShardConsumer consumer = consumer(processor, ProcessorFailurePolicy.STOP_SHARD, 3, new ArrayList<>(), failed);
         new Thread(consumer).start();
-        assertEquals(Outcome.FAILED, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals(Outcome.FAILED, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         assertEquals(3, processor.calls.stream().filter("fail"::equals).count());
         assertTrue(processor.records.isEmpty());
         assertEquals(List.of(SHARD), failed);
@@ -327,7 +332,7 @@ class ShardConsumerTest {
         new Thread(consumer).start();
         await(() -> processor.records.size() >= 4);
         consumer.leaseLost();
-        consumer.done().get(5, TimeUnit.SECONDS);
+        consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
         assertEquals(1, deadLetters.size());
         assertEquals("1000", deadLetters.get(0).get(0).sequenceNumber());
         assertEquals("1002", processor.records.get(0).sequenceNumber());
@@ -342,7 +347,7 @@ class ShardConsumerTest {
         new Thread(consumer).start();
         await(() -> processor.records.size() >= 4);
         consumer.requestShutdown(Outcome.SHUTDOWN);
-        assertEquals(Outcome.SHUTDOWN, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals(Outcome.SHUTDOWN, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         assertEquals("shutdownRequested", processor.calls.get(processor.calls.size() - 1));
     }
 
@@ -353,7 +358,7 @@ class ShardConsumerTest {
         Recording processor = new Recording();
         ShardConsumer consumer = consumer(processor);
         new Thread(consumer).start();
-        assertEquals(Outcome.SHARD_END, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals(Outcome.SHARD_END, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         assertEquals(6, processor.records.size());
         assertEquals("shardEnded", processor.calls.get(processor.calls.size() - 1));
         assertEquals(List.of("shardId-000000000009"), childLeasesCreated);
@@ -368,7 +373,7 @@ class ShardConsumerTest {
         processor.checkpointAtEnd = false;
         ShardConsumer consumer = consumer(processor);
         new Thread(consumer).start();
-        assertEquals(Outcome.FAILED, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals(Outcome.FAILED, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
     }
 
     @Test
@@ -379,7 +384,7 @@ class ShardConsumerTest {
         new Thread(consumer).start();
         await(() -> processor.records.size() >= 2);
         consumer.halt();
-        assertEquals(Outcome.HALTED, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals(Outcome.HALTED, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         assertTrue(processor.calls.stream().noneMatch(c -> c.equals("leaseLost") || c.equals("shutdownRequested")));
     }
 
@@ -397,7 +402,7 @@ class ShardConsumerTest {
         await(() -> processor.calls.contains("fail"));
         int processed = processor.records.size();
         consumer.requestShutdown(Outcome.SHUTDOWN);
-        assertEquals(Outcome.SHUTDOWN, consumer.done().get(5, TimeUnit.SECONDS));
+        assertEquals(Outcome.SHUTDOWN, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         KinesisUserRecord lastProcessed = processor.records.get(processed - 1);
         assertEquals(lastProcessed.extendedSequenceNumber(), TestAccessCheckpoint.lastCheckpoint(consumer));
     }
@@ -428,7 +433,7 @@ class ShardConsumerTest {
                     }
                 });
         new Thread(self[0]).start();
-        assertEquals(Outcome.LEASE_LOST, self[0].done().get(5, TimeUnit.SECONDS));
+        assertEquals(Outcome.LEASE_LOST, self[0].done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         assertEquals(List.of("initialize TRIM_HORIZON", "leaseLost"), processor.calls);
     }
 
@@ -446,7 +451,7 @@ class ShardConsumerTest {
         ShardConsumer c = consumer(processor, ProcessorFailurePolicy.STOP_SHARD, 3, new ArrayList<>(), failedShards);
         Thread t = new Thread(c);
         t.start();
-        assertEquals(Outcome.FAILED, c.done().get(10, TimeUnit.SECONDS));
+        assertEquals(Outcome.FAILED, c.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         assertEquals(List.of("initialize", "initialize", "initialize"), processor.calls, "3 attempts, nothing else");
         assertEquals(List.of(SHARD), failedShards);
         assertEquals(List.of(Outcome.FAILED), finished);
@@ -491,7 +496,7 @@ class ShardConsumerTest {
         } finally {
             release.countDown();
             c.requestShutdown(Outcome.SHUTDOWN);
-            c.done().get(10, TimeUnit.SECONDS);
+            c.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
         }
         assertEquals(null, c.runningCall());
     }

@@ -1,6 +1,8 @@
 package io.purekinesis.consumer.internal.fetch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
@@ -40,6 +42,9 @@ import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 
 class ShardFetcherTest {
 
+    /** How long a test waits for something that takes milliseconds: generous, for a loaded machine. */
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
+
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1);
     private final KinesisAsyncClient kinesis = mock(KinesisAsyncClient.class);
     private final List<GetShardIteratorRequest> iteratorRequests = new CopyOnWriteArrayList<>();
@@ -63,13 +68,14 @@ class ShardFetcherTest {
 
     private static List<KinesisUserRecord> drain(ShardFetcher f, int count) throws InterruptedException {
         List<KinesisUserRecord> out = new ArrayList<>();
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (out.size() < count && System.nanoTime() < deadline) {
             RecordBatch b = f.poll(Duration.ofMillis(50));
             if (b != null) {
                 out.addAll(b.records());
             }
         }
+        assertTrue(out.size() >= count, "only " + out.size() + " of " + count + " records within " + PATIENCE);
         return out;
     }
 
@@ -130,7 +136,7 @@ class ShardFetcherTest {
                         .nextShardIterator(null).build()));
         ShardFetcher f = fetcher(ExtendedSequenceNumber.of("500", 1));
         f.start();
-        RecordBatch batch = f.poll(Duration.ofSeconds(5));
+        RecordBatch batch = f.poll(PATIENCE);
         assertEquals("AT_SEQUENCE_NUMBER", iteratorRequests.get(0).shardIteratorTypeAsString());
         assertEquals("500", iteratorRequests.get(0).startingSequenceNumber());
         assertEquals(List.of(2L, 3L, 0L), batch.records().stream().map(KinesisUserRecord::subSequenceNumber).toList());
@@ -149,7 +155,7 @@ class ShardFetcherTest {
                 Duration.ofMillis(200), Duration.ofMillis(10), 3, scheduler, ConsumerMetrics.NOOP,
                 Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
         f.start();
-        assertTrue(f.poll(Duration.ofSeconds(5)).shardEnd());
+        assertTrue(f.poll(PATIENCE).shardEnd());
         return iteratorRequests.get(0);
     }
 
@@ -184,25 +190,23 @@ class ShardFetcherTest {
                     .nextShardIterator("it").millisBehindLatest(0L).build());
         });
         // room for 10 batches, but only 1,000 bytes: after two 600-byte batches it must stop reading
+        ManualScheduler manual = new ManualScheduler();
         ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
                 ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(1),
-                Duration.ofMillis(10), 10, 1_000, scheduler, ConsumerMetrics.NOOP,
+                Duration.ofMillis(10), 10, 1_000, manual, ConsumerMetrics.NOOP,
                 Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
         f.start();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (calls.get() < 2 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        Thread.sleep(300); // at 1 ms between reads, an unbounded prefetch makes many more calls meanwhile
+        // every answer is there at once: the chain reads until the bound stops it, then parks (an unbounded
+        // prefetch never parks and fails runUntilIdle)
+        manual.runUntilIdle();
+        assertFalse(f.isStopped(), "parked, not stopped");
         assertEquals(2, calls.get(), "GetRecords calls while 1,200 bytes were queued with a 1,000-byte bound");
-        assertEquals("1000", f.poll(Duration.ofSeconds(1)).records().get(0).sequenceNumber());
-        // 600 bytes queued now: reading resumes
-        while (calls.get() < 3 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        assertEquals("1000", next(f).records().get(0).sequenceNumber());
+        // 600 bytes queued now: reading resumes, and stops again at the bound
+        manual.runUntilIdle();
         assertEquals(3, calls.get());
-        assertEquals("1001", f.poll(Duration.ofSeconds(1)).records().get(0).sequenceNumber());
-        assertEquals("1002", f.poll(Duration.ofSeconds(5)).records().get(0).sequenceNumber());
+        assertEquals("1001", next(f).records().get(0).sequenceNumber());
+        assertEquals("1002", next(f).records().get(0).sequenceNumber());
         f.stop();
     }
 
@@ -263,7 +267,7 @@ class ShardFetcherTest {
                 ConsumerMetrics.NOOP, Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble),
                 clock);
         f.start();
-        RecordBatch batch = f.poll(Duration.ofSeconds(5));
+        RecordBatch batch = f.poll(PATIENCE);
         assertTrue(batch != null && batch.shardEnd());
         assertEquals("1000", batch.records().get(0).sequenceNumber());
         assertEquals(2, iteratorRequests.size());
@@ -306,21 +310,20 @@ class ShardFetcherTest {
                     .nextShardIterator("it").millisBehindLatest(0L).build());
         });
         // 100 data bytes per response, but 10 records of >= 120 bytes of heap each: one response fills 1,000 bytes
+        ManualScheduler manual = new ManualScheduler();
         ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
                 ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(1),
-                Duration.ofMillis(10), 100, 1_000, scheduler, ConsumerMetrics.NOOP,
+                Duration.ofMillis(10), 100, 1_000, manual, ConsumerMetrics.NOOP,
                 Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
         f.start();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (calls.get() < 1 && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        Thread.sleep(300);
+        manual.runUntilIdle(); // parked at the bound: nothing more is read until a batch is taken
+        assertFalse(f.isStopped(), "parked, not stopped");
         assertEquals(1, calls.get(), "GetRecords calls while 10 records (100 data bytes) were queued");
-        RecordBatch first = f.poll(Duration.ofSeconds(1));
+        RecordBatch first = next(f);
         assertEquals(100, first.bytes());
         assertEquals(10 * (10 + 2 * 1 + 2 * 4 + Deaggregator.PER_RECORD_OVERHEAD_BYTES), first.footprintBytes());
-        assertEquals("1010", f.poll(Duration.ofSeconds(5)).records().get(0).sequenceNumber());
+        manual.runUntilIdle();
+        assertEquals("1010", next(f).records().get(0).sequenceNumber());
         f.stop();
     }
 
@@ -337,7 +340,7 @@ class ShardFetcherTest {
         ShardFetcher f = fetcher(ExtendedSequenceNumber.of("1000", 0));
         f.start();
         RecordBatch end = null;
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (end == null && System.nanoTime() < deadline) {
             end = f.poll(Duration.ofMillis(50));
         }
@@ -358,7 +361,7 @@ class ShardFetcherTest {
         });
         ShardFetcher f = fetcher(ExtendedSequenceNumber.TRIM_HORIZON);
         f.start();
-        long deadline = System.nanoTime() + 10_000_000_000L;
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (describes.get() < 2 && System.nanoTime() < deadline) {
             assertEquals(null, f.poll(Duration.ofMillis(20)));
         }
@@ -376,23 +379,37 @@ class ShardFetcherTest {
                     : CompletableFuture.completedFuture(GetShardIteratorResponse.builder().shardIterator("it")
                             .build());
         });
-        AtomicInteger reads = new AtomicInteger();
+        // reads stay unanswered until the test answers them: one task chain has exactly one read in flight at a
+        // time, a second chain would have two (or ask for a third iterator)
+        List<CompletableFuture<GetRecordsResponse>> reads = new CopyOnWriteArrayList<>();
         when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
-            reads.incrementAndGet();
-            return CompletableFuture.completedFuture(GetRecordsResponse.builder().nextShardIterator("it")
-                    .millisBehindLatest(0L).build());
+            CompletableFuture<GetRecordsResponse> read = new CompletableFuture<>();
+            reads.add(read);
+            return read;
         });
-        // empty reads 300 ms apart: one task chain reads about 4 times in a second, a second chain doubles that
+        ManualScheduler manual = new ManualScheduler();
         ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
                 ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(200),
-                Duration.ofMillis(300), 3, scheduler, ConsumerMetrics.NOOP,
+                Duration.ofMillis(300), 3, manual, ConsumerMetrics.NOOP,
                 Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
-        long started = System.nanoTime();
         f.start();
-        Thread.sleep(1_500);
-        f.stop();
-        int allowed = (int) ((System.nanoTime() - started) / 300_000_000L) + 1;
+        manual.runUntilIdle(); // the failed GetShardIterator, its retry, the first read
         assertEquals(2, iteratorRequests.size(), "one retry");
-        assertTrue(reads.get() >= 1 && reads.get() <= allowed, "reads: " + reads.get() + ", allowed " + allowed);
+        assertEquals(1, reads.size(), "reads in flight after the retry");
+        for (int answered = 1; answered <= 5; answered++) {
+            reads.get(answered - 1).complete(GetRecordsResponse.builder().nextShardIterator("it")
+                    .millisBehindLatest(0L).build());
+            manual.runUntilIdle(); // the answer is handled, the next read sent after the idle time
+            assertEquals(answered + 1, reads.size(), "reads sent after " + answered + " answered");
+        }
+        assertEquals(2, iteratorRequests.size(), "one retry");
+        f.stop();
+    }
+
+    /** The batch already queued; fails instead of waiting when there is none. */
+    private static RecordBatch next(ShardFetcher f) throws InterruptedException {
+        RecordBatch b = f.poll(Duration.ZERO);
+        assertNotNull(b, "no batch queued");
+        return b;
     }
 }
