@@ -9,7 +9,7 @@ import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.HashKeys;
-import io.purekinesis.producer.internal.StreamPipeline;
+import io.purekinesis.producer.internal.pipeline.StreamPipeline;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.LocalKinesis;
 import io.purekinesis.testkit.Streams;

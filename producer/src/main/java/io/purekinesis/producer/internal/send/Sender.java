@@ -156,6 +156,11 @@ public final class Sender implements Runnable {
         return maxBufferedMillis < 2 * MAX_PARK_MILLIS;
     }
 
+    /** PutRecords calls sent whose answer is not fully handled yet (diagnostics and tests). */
+    public int inFlightRequests() {
+        return callsInFlight.get();
+    }
+
     /** Passes of the loop so far (diagnostics and tests). */
     public long passes() {
         return passes;
