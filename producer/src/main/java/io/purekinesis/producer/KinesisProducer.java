@@ -1,18 +1,20 @@
 package io.purekinesis.producer;
 
-import io.purekinesis.aggregation.AggregationFormat;
 import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.producer.internal.AddBackpressure;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.HashKey128;
+import io.purekinesis.producer.internal.PartitionKeys;
 import io.purekinesis.producer.internal.SafeMetrics;
-import io.purekinesis.producer.internal.StreamPipeline;
-import io.purekinesis.producer.internal.StreamRegistry;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
+import io.purekinesis.producer.internal.pipeline.StreamPipeline;
+import io.purekinesis.producer.internal.pipeline.StreamRegistry;
 import io.purekinesis.producer.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
 import io.purekinesis.producer.internal.send.KinesisClientHolder;
 import io.purekinesis.producer.internal.send.Sender;
+import io.purekinesis.producer.internal.send.Shutdown;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -29,10 +31,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
-import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
 
 /**
  * Puts user records into Kinesis streams: validates each record in {@code add}, predicts its shard, packs records
@@ -62,7 +60,7 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
  * ARN of another region is refused at {@code add}, one of another account once the producer learned the stream's
  * ARN (one DescribeStreamSummary per stream added by ARN). One producer writes to one account's streams. Streams
  * found missing or refusing the producer are remembered for a while (bounded, expiring) and their records fail at
- * once; at most {@value io.purekinesis.producer.internal.StreamRegistry#MAX_SHARD_MAP_LOADS} shard-map loads are
+ * once; at most {@value io.purekinesis.producer.internal.pipeline.StreamRegistry#MAX_SHARD_MAP_LOADS} shard-map loads are
  * in flight, refreshes of working streams first; a stream idle for {@link ProducerConfig#streamIdleTimeout()} is
  * let go. So the state kept per stream follows the streams in use.
  *
@@ -76,24 +74,18 @@ public final class KinesisProducer implements AutoCloseable {
     private static final AtomicInteger IDS = new AtomicInteger();
     /** Kinesis: a partition key has 1 to 256 Unicode (UTF-16) code units. */
     public static final int MAX_PARTITION_KEY_LENGTH = 256;
-    /** Longest wait past close's deadline for adds already under way (they no longer block then). */
-    private static final long ADD_DRAIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
-    /** How often a close called from a callback runs the completions queued behind it. */
-    private static final long OWN_THREAD_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final ProducerConfig config;
     private final String name;
-    private final KinesisClientHolder client;
     private final MemoryBudget budget;
-    private final ExecutorService ownedCallbackExecutor;
+    private final AddBackpressure backpressure;
     private final Completer completer;
     private final Sender sender;
     private final StreamRegistry streams;
-    private final ShardMapLoader shardMapLoader;
+    private final Shutdown shutdown;
     private final LongAdder activeAdds = new LongAdder();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final long ttlMillis;
-    private final long addTimeoutNanos;
     private volatile boolean closed;
     /** How close was called (set before {@link #closed}), for the message of adds refused afterwards. */
     private volatile String closedBy;
@@ -101,19 +93,16 @@ public final class KinesisProducer implements AutoCloseable {
     /** Creates a producer and starts its sender thread. */
     public static KinesisProducer create(ProducerConfig config) {
         Objects.requireNonNull(config, "config");
-        KinesisClientHolder holder = config.kinesisClient().map(KinesisClientHolder::shared)
-                .orElseGet(() -> KinesisClientHolder.owned(buildClient(config)));
-        return new KinesisProducer(config, holder);
+        return new KinesisProducer(config, KinesisClientHolder.forConfig(config));
     }
 
     /** Every collaborator comes from the config and the client holder; tests pass a fake client. */
     KinesisProducer(ProducerConfig config, KinesisClientHolder client) {
         this.config = config;
         this.name = config.producerName().orElseGet(() -> Integer.toString(IDS.incrementAndGet()));
-        this.client = client;
         this.budget = new MemoryBudget(config.maxOutstandingBytes(), config.maxOutstandingRecords());
         this.ttlMillis = config.recordTtl().toMillis();
-        this.addTimeoutNanos = config.backpressure() == BackpressureMode.BLOCK ? config.addTimeout().toNanos() : 0;
+        ExecutorService ownedCallbackExecutor;
         Executor callbackExecutor;
         if (config.callbackExecutor().isPresent()) {
             ownedCallbackExecutor = null;
@@ -129,40 +118,20 @@ public final class KinesisProducer implements AutoCloseable {
         SafeMetrics metrics = new SafeMetrics(config.metrics());
         this.completer = new Completer(callbackExecutor, budget, config.deadLetterHandler(), metrics,
                 "purekinesis-producer-" + name + "-callback-overflow");
-        this.shardMapLoader = new ShardMapLoader(client.client());
+        this.backpressure = new AddBackpressure(config, budget, completer);
         Sender[] senderRef = new Sender[1];
-        this.streams = new StreamRegistry(config, shardMapLoader, completer, () -> senderRef[0].wakeup(),
-                clientRegion(client.client()));
+        this.streams = new StreamRegistry(new StreamPipeline.Shared(config, new ShardMapLoader(client.client()),
+                completer, metrics, () -> senderRef[0].wakeup(),
+                Sender.deadlineWakeupsNeeded(config.recordMaxBufferedTime().toMillis())), client.region());
         ResultHandler resultHandler = new ResultHandler(config.clock(),
                 new Backoff(config.retryBaseDelay(), config.retryMaxDelay(), config.random().orElse(null)),
                 config.maxAttempts().orElse(0), completer, metrics);
         this.sender = new Sender(config, client.client(), resultHandler, completer, budget, metrics, streams);
         senderRef[0] = sender;
+        this.shutdown = new Shutdown(name, budget, completer, sender, client, ownedCallbackExecutor, activeAdds);
         completer.loopThread(sender.start("purekinesis-producer-" + name + "-sender"));
         LOG.info("Kinesis producer {} started", name);
         LOG.debug("Kinesis producer {} settings: {}", name, config);
-    }
-
-    /** The client's region, for refusing ARNs of other regions at add; null when the client cannot say. */
-    private static String clientRegion(KinesisAsyncClient client) {
-        try {
-            Region region = client.serviceClientConfiguration().region();
-            return region == null ? null : region.id();
-        } catch (RuntimeException e) {
-            LOG.debug("The Kinesis client does not tell its region ({}): stream ARNs are not checked against it",
-                    e.toString());
-            return null;
-        }
-    }
-
-    private static KinesisAsyncClient buildClient(ProducerConfig config) {
-        KinesisAsyncClientBuilder builder = KinesisAsyncClient.builder()
-                .httpClientBuilder(NettyNioAsyncHttpClient.builder()
-                        .maxConcurrency(Math.max(50, config.maxConcurrentRequests() * 2)));
-        config.region().ifPresent(builder::region);
-        config.endpointOverride().ifPresent(builder::endpointOverride);
-        config.credentialsProvider().ifPresent(builder::credentialsProvider);
-        return builder.build();
     }
 
     /** Same as {@link #add(String, String, String, byte[])} without an explicit hash key. */
@@ -218,7 +187,7 @@ public final class KinesisProducer implements AutoCloseable {
             }
             // Validated once per spelling (a cache, no regex on the hot path); an ARN of another region throws.
             StreamRegistry.Spelling spelling = streams.spelling(stream);
-            int keyBytes = validatePartitionKey(partitionKey);
+            int keyBytes = PartitionKeys.utf8Length(partitionKey);
             if (data == null) {
                 throw new NullPointerException("data must not be null");
             }
@@ -237,13 +206,13 @@ public final class KinesisProducer implements AutoCloseable {
             if (size > ProducerConfig.MAX_RECORD_SIZE_BYTES) {
                 throw new RecordTooLargeException(size, ProducerConfig.MAX_RECORD_SIZE_BYTES);
             }
-            reserve((int) size);
+            backpressure.reserve((int) size);
             UserRecord record = null;
             try {
                 long now = config.clock().millis();
                 record = new UserRecord(partitionKey, explicitHashKey, data, hashHi, hashLo,
                         now + ttlMillis, (int) size);
-                append(spelling, record, now);
+                streams.append(spelling, record, now);
             } catch (RuntimeException | Error e) {
                 // The caller gets the exception, not a future: the record must not hold budget (nor, if it was
                 // queued before the failure, ever complete a future nobody has).
@@ -263,101 +232,6 @@ public final class KinesisProducer implements AutoCloseable {
         } finally {
             activeAdds.decrement();
         }
-    }
-
-    /**
-     * Takes room for a record. An add from a future callback or the dead-letter handler that must wait for room
-     * does not just wait: the room comes back when completions run, and those queued on this very thread (the
-     * producer's one callback thread) could never run while it waits. So it runs them itself between short waits.
-     */
-    private void reserve(int size) {
-        if (addTimeoutNanos == 0 || completer.completingOnThisThread() == 0) {
-            try {
-                budget.reserve(size, addTimeoutNanos);
-            } catch (BufferFullException e) {
-                int waiting = completer.pendingTasks();
-                if (waiting == 0) {
-                    throw e;
-                }
-                // Room comes back when completions run: say so when they are what is holding it.
-                throw new BufferFullException(e.getMessage() + "; " + waiting + " completion tasks are waiting "
-                        + "for the callback executor (a slow or blocked future callback or dead-letter handler "
-                        + "holds their room)", e.requestedBytes(), e.limitBytes(), e.availableBytes());
-            }
-            return;
-        }
-        long deadline = System.nanoTime() + addTimeoutNanos;
-        while (true) {
-            long remaining = deadline - System.nanoTime();
-            try {
-                budget.reserve(size, Math.max(0, Math.min(remaining, OWN_THREAD_POLL_NANOS)));
-                return;
-            } catch (BufferFullException e) {
-                if (completer.runPending() == 0 && remaining <= 0) {
-                    throw new BufferFullException(e.getMessage() + "; this add ran on a callback thread for "
-                            + TimeUnit.NANOSECONDS.toMillis(addTimeoutNanos) + " ms (addTimeout), completing what "
-                            + "it could", e.requestedBytes(), e.limitBytes(), e.availableBytes());
-                }
-            }
-        }
-    }
-
-    /**
-     * Hands the record to its stream's pipeline, resolving the stream again if the pipeline was released
-     * meanwhile; a stream remembered as missing or refusing fails the record at once, through its future.
-     *
-     * @throws IllegalArgumentException when the record's ARN is not the stream's (another account)
-     */
-    private void append(StreamRegistry.Spelling spelling, UserRecord record, long now) {
-        while (true) {
-            Object target = streams.target(spelling, now);
-            if (target instanceof StreamRegistry.Refusal refusal) {
-                completer.fail(refusal.stream(), List.of(record), List.of(), refusal.reason(), refusal.errorCode(),
-                        refusal.message(), refusal.cause());
-                return;
-            }
-            StreamPipeline pipeline = (StreamPipeline) target;
-            int outcome = pipeline.append(record, spelling.arn());
-            if (outcome == StreamPipeline.WAKE) {
-                sender.wakeup();
-                return;
-            }
-            if (outcome == StreamPipeline.QUIET) {
-                return;
-            }
-            if (outcome == StreamPipeline.WRONG_ARN) {
-                throw new IllegalArgumentException(pipeline.wrongArnMessage(spelling.arn()));
-            }
-            Thread.onSpinWait(); // released or failed just now: resolve again
-        }
-    }
-
-    /**
-     * Checks the key and returns its UTF-8 length. An unpaired surrogate is refused: Kinesis (and any UTF-8
-     * encoder) would store it as '?', so distinct keys would collide and the key read back would differ.
-     */
-    private static int validatePartitionKey(String partitionKey) {
-        if (partitionKey == null) {
-            throw new IllegalArgumentException("partitionKey must not be null");
-        }
-        int length = partitionKey.length();
-        if (length == 0 || length > MAX_PARTITION_KEY_LENGTH) {
-            throw new IllegalArgumentException("partitionKey must have 1 to " + MAX_PARTITION_KEY_LENGTH
-                    + " UTF-16 code units, had " + length);
-        }
-        for (int i = 0; i < length; i++) {
-            char c = partitionKey.charAt(i);
-            if (Character.isSurrogate(c)) {
-                if (!Character.isHighSurrogate(c) || i + 1 == length
-                        || !Character.isLowSurrogate(partitionKey.charAt(i + 1))) {
-                    throw new IllegalArgumentException(String.format("partitionKey has an unpaired surrogate U+%04X "
-                            + "at index %d (of %d UTF-16 code units): it is not valid Unicode and would be stored "
-                            + "as '?'", (int) c, i, length));
-                }
-                i++;
-            }
-        }
-        return AggregationFormat.utf8Length(partitionKey);
     }
 
     /** Sends everything buffered now, without waiting for its buffered time. Does not wait for the results. */
@@ -449,103 +323,9 @@ public final class KinesisProducer implements AutoCloseable {
         long ownCompleting = completer.completingOnThisThread();
         closedBy = describeCloseCall(ownCompleting > 0);
         closed = true;
-        budget.close("producer " + name + " is closed: " + closedBy);
-        List<FailedRecord> undelivered = List.of();
-        boolean interrupted = false;
-        try {
-            while (activeAdds.sum() > 0 && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
-            sender.flush();
-            boolean drained = awaitDrained(deadline, ownCompleting);
-            sender.stop(Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-            if (!drained) {
-                awaitAddsEnded();
-                undelivered = sender.abortAll();
-                LOG.warn("Producer {} closed with {} records undelivered; they were dead-lettered", name,
-                        undelivered.size());
-            }
-        } catch (InterruptedException e) {
-            interrupted = true;
-            try {
-                sender.stop(0);
-            } catch (InterruptedException ignored) {
-                // already interrupted
-            }
-            awaitAddsEnded();
-            undelivered = sender.abortAll();
-        } finally {
-            interrupted |= finishCompletions(deadline, ownCompleting);
-            if (ownedCallbackExecutor != null) {
-                ownedCallbackExecutor.shutdown();
-                // Not from our own callback thread: it would wait for the very task that is running this close.
-                if (ownCompleting == 0) {
-                    try {
-                        ownedCallbackExecutor.awaitTermination(
-                                Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
-                                TimeUnit.MILLISECONDS);
-                    } catch (InterruptedException e) {
-                        interrupted = true;
-                    }
-                }
-            }
-            try {
-                client.close();
-            } catch (RuntimeException e) {
-                LOG.warn("Closing the Kinesis client failed", e);
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        List<FailedRecord> undelivered = shutdown.run(deadline, ownCompleting, closedBy);
         LOG.info("Kinesis producer {} closed ({})", name, closedBy);
         return undelivered;
-    }
-
-    /**
-     * Waits until every record is completed or the deadline passes. From inside a completion the thread runs the
-     * completions queued for the callback executor itself (only it could, with the producer's one callback thread)
-     * and does not count its own.
-     */
-    private boolean awaitDrained(long deadline, long ownCompleting) throws InterruptedException {
-        if (ownCompleting == 0) {
-            return budget.awaitEmpty(Math.max(0, deadline - System.nanoTime()));
-        }
-        while (true) {
-            completer.runPending();
-            long remaining = deadline - System.nanoTime();
-            if (budget.awaitEmpty(Math.max(0, Math.min(remaining, OWN_THREAD_POLL_NANOS)), ownCompleting)) {
-                return true;
-            }
-            if (remaining <= 0) {
-                return false;
-            }
-        }
-    }
-
-    /**
-     * Every record close or anything before it decided must have its future completed and its dead letter
-     * handled before close returns. The callback executor gets until the deadline (a little longer for the
-     * failures close just made); what it has not run then (stopped, saturated or discarding, or it is this very
-     * thread) runs here.
-     *
-     * @return true when interrupted
-     */
-    private boolean finishCompletions(long deadline, long ownCompleting) {
-        boolean interrupted = false;
-        if (ownCompleting == 0) {
-            try {
-                budget.awaitEmpty(Math.max(ADD_DRAIN_GRACE_NANOS, deadline - System.nanoTime()));
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        int ran = completer.runPending();
-        if (ran > 0 && ownCompleting == 0) {
-            LOG.warn("Producer {}: the callback executor did not run {} completion tasks by close's deadline; ran "
-                    + "them on the closing thread", name, ran);
-        }
-        return interrupted;
     }
 
     /** Where close was called from, for the exceptions of later adds: thread, time and the caller's frame. */
@@ -557,17 +337,5 @@ public final class KinesisProducer implements AutoCloseable {
                 .orElse("unknown"));
         return "close() was called at " + java.time.Instant.now() + " on thread '" + Thread.currentThread().getName()
                 + "' from " + caller + (fromCallback ? " (inside a future callback or the dead-letter handler)" : "");
-    }
-
-    /**
-     * Before aborting: an {@code add} that passed the closed check before close began may still be appending its
-     * record (the deadline may have passed while waiting for it). Once the budget is closed no add blocks, so this
-     * ends within microseconds; without it such a record could land in an aborted pipeline and never complete.
-     */
-    private void awaitAddsEnded() {
-        long giveUp = System.nanoTime() + ADD_DRAIN_GRACE_NANOS;
-        while (activeAdds.sum() > 0 && System.nanoTime() < giveUp) {
-            Thread.onSpinWait();
-        }
     }
 }

@@ -152,7 +152,7 @@ class AggregationAndLimitsTest {
         futures.add(producer.add(STREAM, "small-3", new byte[100]));
         futures.add(producer.add(STREAM, "small-4", new byte[100]));
         producer.flush();
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.SECONDS);
+        Await.get(CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])));
         RecordResult bigResult = futures.get(2).get();
         assertFalse(bigResult.aggregated());
         FakeKinesisClient.Stored stored = fake.stored().stream()
@@ -206,7 +206,7 @@ class AggregationAndLimitsTest {
         producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake)
                 .recordMaxBufferedTime(Duration.ofMillis(50)).build());
         long start = System.nanoTime();
-        producer.add(STREAM, "k", new byte[5]).get(5, TimeUnit.SECONDS);
+        Await.get(producer.add(STREAM, "k", new byte[5]));
         assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) >= 40);
     }
 }

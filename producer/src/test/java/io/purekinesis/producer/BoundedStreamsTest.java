@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.purekinesis.producer.internal.StreamRegistry;
+import io.purekinesis.producer.internal.pipeline.StreamRegistry;
 import io.purekinesis.producer.internal.shardmap.FailedStreams;
 import io.purekinesis.producer.testing.FakeKinesisClient;
 import io.purekinesis.producer.testing.ManualClock;

@@ -46,7 +46,7 @@ class CloseFromCallbackTest {
         assertTrue(outcome.nanos() < LONG.toNanos() / 2, "close returned in " + outcome.nanos() / 1_000_000
                 + " ms: it did not wait its timeout for itself");
         assertEquals(List.of(), outcome.returned(), "everything was stored");
-        r2.get(10, TimeUnit.SECONDS);
+        Await.get(r2);
         assertEquals(0, producer.outstandingRecords());
         ProducerClosedException e = assertThrows(ProducerClosedException.class,
                 () -> producer.add("a", "k3", new byte[] {3}));
@@ -121,9 +121,9 @@ class CloseFromCallbackTest {
             producer.flush();
             long nanos = addNanos.get(50, TimeUnit.SECONDS);
             assertTrue(nanos < LONG.toNanos() / 2, "the add waited " + nanos / 1_000_000 + " ms");
-            r2.get(10, TimeUnit.SECONDS);
+            Await.get(r2);
             producer.flush();
-            assertTrue(r3.get(10, TimeUnit.SECONDS).get(10, TimeUnit.SECONDS).sequenceNumber() != null);
+            assertTrue(Await.get(Await.get(r3)).sequenceNumber() != null);
         } finally {
             producer.close(Duration.ofSeconds(5));
         }

@@ -25,7 +25,7 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
  * completions whose executor rejects them: the returned list is exactly the records close failed, every record
  * ends once, and callbacks never run on the sender thread.
  */
-@Timeout(30)
+@Timeout(120)
 class CloseRaceTest {
 
     private static final String STREAM = "close-race";
@@ -33,7 +33,7 @@ class CloseRaceTest {
     private final List<FailedRecord> deadLetters = new CopyOnWriteArrayList<>();
 
     private static Throwable failure(CompletableFuture<?> f) {
-        return assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS)).getCause();
+        return assertThrows(ExecutionException.class, () -> Await.get(f)).getCause();
     }
 
     /**
@@ -54,7 +54,7 @@ class CloseRaceTest {
                     public void putRecordsCall(String stream, int entries, int failedEntries, long millis) {
                         handling.countDown();
                         try {
-                            release.await(10, TimeUnit.SECONDS);
+                            release.await(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS);
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                         }
@@ -62,22 +62,23 @@ class CloseRaceTest {
                 }).build());
         CompletableFuture<RecordResult> f = producer.add(STREAM, "k", "x".getBytes(UTF_8));
         producer.flush();
-        while (fake.putRequests().isEmpty()) {
-            Thread.sleep(1);
-        }
+        Await.until("the PutRecords call", () -> !fake.putRequests().isEmpty());
         Thread sdk = new Thread(() -> answer.complete(
                 fake.respond(fake.putRequests().get(0), i -> "ProvisionedThroughputExceededException")));
         sdk.start();
-        assertTrue(handling.await(5, TimeUnit.SECONDS));
+        assertTrue(handling.await(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS));
 
         List<FailedRecord> undelivered = producer.close(Duration.ofMillis(100));
         release.countDown();
-        sdk.join();
+        sdk.join(Await.DEADLINE.toMillis());
+        assertFalse(sdk.isAlive(), "the handling close raced with has ended");
 
         assertEquals(FailureReason.PRODUCER_CLOSED,
                 assertInstanceOf(RecordFailedException.class, failure(f)).reason());
         assertEquals(1, undelivered.size(), "close returns the record it failed");
-        Thread.sleep(50);
+        // Every completion decided so far (also any the late handling made) has run: a second dead letter would be
+        // in the list by now.
+        assertTrue(producer.flushSync(Await.DEADLINE), "completions still running");
         assertEquals(1, deadLetters.size());
         assertEquals(0, producer.outstandingRecords());
         assertEquals(0, producer.outstandingBytes());
@@ -95,24 +96,27 @@ class CloseRaceTest {
         fake.then(request -> {
             inCall.countDown();
             try {
-                release.await(10, TimeUnit.SECONDS);
+                release.await(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             return CompletableFuture.completedFuture(fake.respond(request, i -> "InternalFailure"));
         });
         KinesisProducer producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake)
-                .deadLetterHandler(deadLetters::add).recordMaxBufferedTime(Duration.ofHours(1))
-                .aggregationEnabled(false).build());
+                .producerName("close-race-blocked").deadLetterHandler(deadLetters::add)
+                .recordMaxBufferedTime(Duration.ofHours(1)).aggregationEnabled(false).build());
         CompletableFuture<RecordResult> f = producer.add(STREAM, "k", "x".getBytes(UTF_8));
         producer.flush();
-        assertTrue(inCall.await(5, TimeUnit.SECONDS));
+        assertTrue(inCall.await(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS));
 
         List<FailedRecord> undelivered = producer.close(Duration.ofMillis(50));
         assertEquals(FailureReason.PRODUCER_CLOSED,
                 assertInstanceOf(RecordFailedException.class, failure(f)).reason());
         release.countDown();
-        Thread.sleep(100);
+        // The sender thread handles the call's late answer, then ends; then every completion decided until then
+        // (a second failure of the record would be one) has run.
+        Await.senderEnded("close-race-blocked");
+        assertTrue(producer.flushSync(Await.DEADLINE), "completions still running");
 
         assertEquals(1, undelivered.size(), "close returns the record it failed");
         assertEquals(1, deadLetters.size());
@@ -136,7 +140,7 @@ class CloseRaceTest {
                 if (Thread.currentThread() == adder[0]) {
                     inClock.countDown();
                     try {
-                        release.await(10, TimeUnit.SECONDS);
+                        release.await(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
@@ -173,16 +177,17 @@ class CloseRaceTest {
             }
         });
         adder[0].start();
-        assertTrue(inClock.await(5, TimeUnit.SECONDS));
+        assertTrue(inClock.await(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS));
 
         List<FailedRecord> undelivered = producer.close(Duration.ZERO);
         release.countDown();
-        Object result = outcome.get(5, TimeUnit.SECONDS);
+        Object result = Await.get(outcome); // the late add has ended: whatever it decided is decided
 
         assertEquals(1, undelivered.size());
         assertEquals("warm-up", undelivered.get(0).partitionKey());
         assertInstanceOf(ProducerClosedException.class, result, "refused like an add after close: " + result);
-        Thread.sleep(100);
+        // Every completion decided so far has run: had the late add's record been failed too, it would be here.
+        assertTrue(producer.flushSync(Await.DEADLINE), "completions still running, or a record left outstanding");
         assertEquals(1, deadLetters.size(), "only the record close failed is dead-lettered");
         assertEquals(0, producer.outstandingRecords());
         assertEquals(0, producer.outstandingBytes());
@@ -200,8 +205,8 @@ class CloseRaceTest {
         try {
             CompletableFuture<String> f = producer.add(STREAM, "k", "x".getBytes(UTF_8))
                     .handle((r, e) -> Thread.currentThread().getName());
-            String futureThread = f.get(5, TimeUnit.SECONDS);
-            assertTrue(producer.flushSync(Duration.ofSeconds(5)));
+            String futureThread = Await.get(f);
+            assertTrue(producer.flushSync(Await.DEADLINE));
             assertEquals(1, threads.size());
             assertFalse(threads.get(0).endsWith("-sender"), "dead letter ran on " + threads.get(0));
             assertFalse(futureThread.endsWith("-sender"), "future completed on " + futureThread);
@@ -224,7 +229,7 @@ class CloseRaceTest {
             CompletableFuture<RecordResult> f = producer.add(STREAM, "k", "x".getBytes(UTF_8));
             assertEquals(FailureReason.STREAM_NOT_FOUND,
                     assertInstanceOf(RecordFailedException.class, failure(f)).reason());
-            assertTrue(producer.flushSync(Duration.ofSeconds(5)));
+            assertTrue(producer.flushSync(Await.DEADLINE));
             assertEquals(1, threads.size());
             assertFalse(threads.get(0).endsWith("-sender"), "ran on " + threads.get(0));
         } finally {

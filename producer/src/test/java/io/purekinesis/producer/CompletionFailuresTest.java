@@ -23,7 +23,7 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
  * aggregate, the dead-letter handler, dependent callbacks, the metrics listener, the callback executor. Each test
  * checks the future, the dead letter, the budget and close's return value.
  */
-@Timeout(60)
+@Timeout(120)
 class CompletionFailuresTest extends FakeClientProducerTest {
 
     private static final String STREAM = "completion";
@@ -73,7 +73,7 @@ class CompletionFailuresTest extends FakeClientProducerTest {
             assertTrue(e.getMessage().contains("could not be restored from its aggregated record"), e.getMessage());
             assertTrue(e.getCause() != null, "the restore failure is the cause");
         }
-        assertTrue(producer.flushSync(Duration.ofSeconds(10)));
+        assertTrue(producer.flushSync(Await.DEADLINE));
         assertEquals(3, deadLetters.size());
         for (FailedRecord f : deadLetters) {
             assertNull(f.data(), "no data could be given");
@@ -104,7 +104,7 @@ class CompletionFailuresTest extends FakeClientProducerTest {
         for (CompletableFuture<RecordResult> f : futures) {
             assertInstanceOf(RecordFailedException.class, failure(f));
         }
-        assertTrue(producer.flushSync(Duration.ofSeconds(10)));
+        assertTrue(producer.flushSync(Await.DEADLINE));
         assertEquals(3, handled.get(), "the handler was called for every record");
         assertEquals(0, producer.outstandingRecords());
         for (CompletableFuture<?> d : dependents) {
@@ -122,10 +122,10 @@ class CompletionFailuresTest extends FakeClientProducerTest {
         };
         producer = KinesisProducer.create(config(fake).aggregationEnabled(false).callbackExecutor(broken).build());
         List<CompletableFuture<RecordResult>> futures = addThree();
-        assertEquals("shardId-000000000000", futures.get(0).get(20, TimeUnit.SECONDS).shardId());
+        assertEquals("shardId-000000000000", Await.get(futures.get(0)).shardId());
         assertInstanceOf(RecordFailedException.class, failure(futures.get(1)));
-        futures.get(2).get(20, TimeUnit.SECONDS);
-        assertTrue(producer.flushSync(Duration.ofSeconds(10)));
+        Await.get(futures.get(2));
+        assertTrue(producer.flushSync(Await.DEADLINE));
         assertEquals(1, deadLetters.size());
         assertEquals(0, producer.outstandingRecords());
         assertEquals(List.of(), closePromptly());
@@ -139,14 +139,13 @@ class CompletionFailuresTest extends FakeClientProducerTest {
         producer = KinesisProducer.create(config(fake).aggregationEnabled(false).callbackExecutor(discarding)
                 .build());
         List<CompletableFuture<RecordResult>> futures = addThree();
-        while (fake.putRequests().isEmpty()) {
-            Thread.sleep(5);
-        }
+        Await.until("the PutRecords call", () -> !fake.putRequests().isEmpty());
+        Await.callsHandled(producer, 0); // its answer is handled: every record is decided before close
         List<FailedRecord> returned = producer.close(Duration.ofMillis(500));
         assertEquals(List.of(), returned, "decided before close: completed by close, reported then");
-        futures.get(0).get(1, TimeUnit.SECONDS);
+        Await.get(futures.get(0));
         assertInstanceOf(RecordFailedException.class, failure(futures.get(1)));
-        futures.get(2).get(1, TimeUnit.SECONDS);
+        Await.get(futures.get(2));
         assertEquals(1, deadLetters.size());
         assertEquals(0, producer.outstandingRecords());
     }
@@ -169,13 +168,12 @@ class CompletionFailuresTest extends FakeClientProducerTest {
                 }
             });
             producer.flush();
-            assertTrue(blocked.await(20, TimeUnit.SECONDS));
+            assertTrue(blocked.await(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS));
             // Another stream: its own completion task, queued behind the blocked callback.
             CompletableFuture<RecordResult> second = producer.add("b", "k", new byte[] {2});
             producer.flush();
-            while (fake.putRequests().size() < 2) {
-                Thread.sleep(5);
-            }
+            Await.until("the second PutRecords call", () -> fake.putRequests().size() >= 2);
+            Await.callsHandled(producer, 0); // its answer is handled: its completion is queued
             // The room is held by the completion that cannot run: an add refused for room says so.
             BufferFullException full = assertThrows(BufferFullException.class,
                     () -> producer.add("c", "k", new byte[] {3}));
@@ -206,11 +204,11 @@ class CompletionFailuresTest extends FakeClientProducerTest {
         };
         producer = KinesisProducer.create(config(fake).metrics(broken).build());
         for (CompletableFuture<RecordResult> f : addThree()) {
-            f.get(20, TimeUnit.SECONDS);
+            Await.get(f);
         }
-        assertEquals(3, producer.add(STREAM, "again", new byte[] {1}).thenApply(r -> 3).thenCombine(
-                CompletableFuture.runAsync(producer::flush), (a, b) -> a).get(20, TimeUnit.SECONDS));
-        assertTrue(producer.flushSync(Duration.ofSeconds(10)));
+        assertEquals(3, (int) Await.get(producer.add(STREAM, "again", new byte[] {1}).thenApply(r -> 3).thenCombine(
+                CompletableFuture.runAsync(producer::flush), (a, b) -> a)));
+        assertTrue(producer.flushSync(Await.DEADLINE));
         assertEquals(0, producer.outstandingRecords());
         assertEquals(List.of(), closePromptly());
     }

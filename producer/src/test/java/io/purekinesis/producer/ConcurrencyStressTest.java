@@ -44,7 +44,7 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
  * PRODUCER_CLOSED; a successful record was really stored; no callback ran on the sender thread; the budget is
  * back to zero.
  */
-@Timeout(30)
+@Timeout(120)
 class ConcurrencyStressTest {
 
     private static final String STREAM = "stress";
@@ -131,7 +131,7 @@ class ConcurrencyStressTest {
                 .aggregationMaxSize(400).collectionMaxCount(50).recordMaxBufferedTime(Duration.ofMillis(3))
                 .retryBaseDelay(Duration.ofMillis(1)).retryMaxDelay(Duration.ofMillis(20))
                 .requestTimeout(Duration.ofMillis(150)).maxOutstandingRecords(3000)
-                .backpressure(BackpressureMode.BLOCK).addTimeout(Duration.ofSeconds(10))
+                .backpressure(BackpressureMode.BLOCK).addTimeout(Duration.ofSeconds(30))
                 .deadLetterHandler(r -> {
                     callbackThreads.add(Thread.currentThread().getName());
                     deadLetters.incrementAndGet(ByteBuffer.wrap(r.data()).getInt());
@@ -171,33 +171,41 @@ class ConcurrencyStressTest {
             adders.add(adder);
             adder.start();
         }
-        assertTrue(halfway.await(20, TimeUnit.SECONDS));
+        assertTrue(halfway.await(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS), "half the adds done");
         long start = System.nanoTime();
         List<FailedRecord> undelivered = producer.close(Duration.ofMillis(300));
         long closeMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         for (Thread adder : adders) {
-            adder.join(10_000);
+            adder.join(Await.DEADLINE.toMillis());
+            assertFalse(adder.isAlive(), adder.getName() + " still adding after close");
         }
         assertTrue(adderErrors.isEmpty(), "adders failed: " + adderErrors);
-        assertTrue(closeMillis < 1500, "close took " + closeMillis + " ms");
+        // Close returns about its timeout later: generous for a busy machine, and still far below the addTimeout
+        // that a close waiting for the blocked adders (instead of waking them) would take.
+        assertTrue(closeMillis < 10_000, "close took " + closeMillis + " ms");
 
         // Every accepted future completes (close failed what it could not send); wait for the callbacks.
         for (int i = 0; i < n; i++) {
             CompletableFuture<RecordResult> f = futures.get(i);
             if (f != null) {
                 try {
-                    f.handle((r, e) -> null).get(5, TimeUnit.SECONDS);
+                    Await.get(f.handle((r, e) -> null));
                 } catch (java.util.concurrent.TimeoutException e) {
                     fail("future of record " + i + " never completed");
                 }
             }
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while ((producer.outstandingRecords() != 0 || producer.outstandingBytes() != 0)
-                && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        Thread.sleep(20); // let late duplicate callbacks, if there were any, show up
+        // Late duplicate completions, if there were any, would come from answers handled after close: wait until
+        // every answer has been handled (the sender thread ended, so no call is made any more; the fake's SDK
+        // threads ran every answer they were given; the sender counts no call in flight, so the request timeout
+        // ended the rest), then until every completion decided by then has run.
+        Await.senderEnded("stress-" + seed);
+        client.sdkThreads.shutdown(); // scheduled answers still run
+        assertTrue(client.sdkThreads.awaitTermination(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS),
+                "the fake's scheduled answers");
+        Await.callsHandled(producer, 0);
+        assertTrue(producer.flushSync(Await.DEADLINE), "completions still running or records outstanding: "
+                + producer.outstandingRecords());
 
         Set<Integer> stored = new HashSet<>();
         for (FakeKinesisClient.Stored s : client.fake.stored()) {

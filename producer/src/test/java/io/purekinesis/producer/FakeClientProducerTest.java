@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 
 /** What the tests of a producer on a {@link FakeKinesisClient} share: dead letters kept, fast retries, closed after. */
@@ -34,6 +33,6 @@ abstract class FakeClientProducerTest {
     /** The future's failure, waited for generously. */
     protected static RecordFailedException failure(CompletableFuture<?> f) {
         return assertInstanceOf(RecordFailedException.class,
-                assertThrows(ExecutionException.class, () -> f.get(20, TimeUnit.SECONDS)).getCause());
+                assertThrows(ExecutionException.class, () -> Await.get(f)).getCause());
     }
 }

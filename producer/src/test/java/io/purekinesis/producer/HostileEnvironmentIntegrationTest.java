@@ -117,7 +117,7 @@ class HostileEnvironmentIntegrationTest {
                     + stream + "'"), e.errorMessage());
             assertTrue(e.errorMessage().contains("ProducerConfig.credentialsProvider"), e.errorMessage());
             assertEquals(1, resolutions.get(), "one ListShards, not retried");
-            assertTrue(producer.flushSync(Duration.ofSeconds(10)));
+            assertTrue(producer.flushSync(Await.DEADLINE));
             assertEquals(1, deadLetters.size());
             assertEquals(FailureReason.NOT_AUTHORIZED, deadLetters.get(0).reason());
         }
@@ -131,15 +131,16 @@ class HostileEnvironmentIntegrationTest {
         }
         try (KinesisAsyncClient client = local.asyncClientBuilder()
                 .endpointOverride(URI.create("http://127.0.0.1:" + closedPort)).build();
+                // The TTL leaves a busy machine time for a first ListShards to fail before the record expires.
                 KinesisProducer producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(client)
-                        .recordTtl(Duration.ofSeconds(3)).requestTimeout(Duration.ofSeconds(1))
+                        .recordTtl(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(1))
                         .deadLetterHandler(deadLetters::add).build())) {
             RecordFailedException e = failure(producer.add("anywhere", "k", new byte[] {1}));
             assertEquals(FailureReason.TTL_EXPIRED, e.reason());
             assertNotNull(e.errorCode(), "the last shard-map error's code");
             assertTrue(e.errorMessage().contains("last ListShards error"), e.errorMessage());
             assertNotNull(e.getCause(), "the last shard-map error");
-            assertTrue(producer.flushSync(Duration.ofSeconds(10)));
+            assertTrue(producer.flushSync(Await.DEADLINE));
             assertEquals(e.errorCode(), deadLetters.get(0).lastErrorCode());
             assertEquals(e.errorMessage(), deadLetters.get(0).lastErrorMessage());
         }
@@ -149,8 +150,9 @@ class HostileEnvironmentIntegrationTest {
     void anUntrustedTlsCertificateFailsTheRecordsWithTheHandshakeError(LocalKinesis local) throws Exception {
         // The emulator's TLS endpoint has a self-signed certificate: the default trust store refuses it.
         try (KinesisAsyncClient client = local.asyncClientBuilder().endpointOverride(local.tlsEndpoint()).build();
+                // The TTL leaves a busy machine time for a first TLS handshake to fail before the record expires.
                 KinesisProducer producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(client)
-                        .recordTtl(Duration.ofSeconds(3)).requestTimeout(Duration.ofSeconds(1))
+                        .recordTtl(Duration.ofSeconds(10)).requestTimeout(Duration.ofSeconds(1))
                         .deadLetterHandler(deadLetters::add).build())) {
             RecordFailedException e = failure(producer.add("anywhere", "k", new byte[] {1}));
             assertEquals(FailureReason.TTL_EXPIRED, e.reason());

@@ -9,6 +9,7 @@ import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.producer.internal.pipeline.StreamPipeline;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.LocalKinesis;
 import io.purekinesis.testkit.Streams;
@@ -133,9 +134,14 @@ class KinesisProducerIntegrationTest {
                 if (round == 15) {
                     kinesis.splitShard(b -> b.streamName(stream).shardToSplit("shardId-000000000000")
                             .newStartingHashKey(middle.toString())).join();
-                    Streams.waitForActive(kinesis, stream, Duration.ofSeconds(10));
+                    Streams.waitForActive(kinesis, stream, Duration.ofSeconds(60));
                 }
                 if (round == 40) {
+                    // Well after the split: the producer knows the children (its map has three open shards), so
+                    // every record from here on is predicted on them, however slowly this machine ran so far.
+                    StreamPipeline pipeline = producer.pipeline(stream);
+                    Await.until("the producer to load the shard map with the split's children",
+                            () -> pipeline.shardMap() != null && pipeline.shardMap().size() == 3);
                     afterSplitFrom = futures.size();
                 }
                 for (int j = 0; j < 200; j++) {
@@ -144,7 +150,7 @@ class KinesisProducerIntegrationTest {
                     keys.add(key);
                     futures.add(producer.add(stream, key, (index(i) + "-split").getBytes(UTF_8)));
                 }
-                Thread.sleep(50);
+                Thread.sleep(50); // pacing only: calls before, during and after the split
             }
             producer.flush();
             CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);

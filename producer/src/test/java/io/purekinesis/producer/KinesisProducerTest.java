@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.producer.testing.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +26,7 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 
-@Timeout(30)
+@Timeout(90)
 class KinesisProducerTest {
 
     private static final String STREAM = "test-stream";
@@ -62,7 +64,7 @@ class KinesisProducerTest {
     }
 
     private static Throwable failure(CompletableFuture<?> future) {
-        ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(10, TimeUnit.SECONDS));
+        ExecutionException e = assertThrows(ExecutionException.class, () -> Await.get(future));
         return e.getCause();
     }
 
@@ -74,7 +76,7 @@ class KinesisProducerTest {
 
         List<CompletableFuture<RecordResult>> futures = addKeys(10);
         producer.flush();
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.SECONDS);
+        Await.get(CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])));
 
         assertEquals(2, fake.putRequests().size());
         assertEquals(10, fake.putRequests().get(0).records().size());
@@ -114,8 +116,8 @@ class KinesisProducerTest {
         assertEquals("KMSDisabledException", e.errorCode());
         assertEquals(FailureReason.NON_RETRYABLE_ERROR, e.reason());
         assertEquals(1, e.attempts().size());
-        futures.get(0).get(5, TimeUnit.SECONDS);
-        futures.get(2).get(5, TimeUnit.SECONDS);
+        Await.get(futures.get(0));
+        Await.get(futures.get(2));
         producer.flushSync();
         assertEquals(1, fake.putRequests().size(), "nothing was retried");
         assertEquals(1, deadLetters.size());
@@ -153,7 +155,7 @@ class KinesisProducerTest {
         List<CompletableFuture<RecordResult>> futures = addKeys(5);
         producer.flush();
         for (CompletableFuture<RecordResult> f : futures) {
-            RecordResult r = f.get(10, TimeUnit.SECONDS);
+            RecordResult r = Await.get(f);
             assertEquals(3, r.attempts().size());
             assertEquals("InternalFailure", r.attempts().get(0).errorCode());
             assertEquals("ThrottlingException", r.attempts().get(1).errorCode());
@@ -174,7 +176,7 @@ class KinesisProducerTest {
                 .requestTimeout(Duration.ofMillis(200)).build());
         CompletableFuture<RecordResult> f = producer.add(STREAM, "k", data(1));
         producer.flush();
-        RecordResult r = f.get(10, TimeUnit.SECONDS);
+        RecordResult r = Await.get(f);
         assertEquals(2, r.attempts().size());
         assertEquals("TimeoutException", r.attempts().get(0).errorCode());
     }
@@ -185,12 +187,19 @@ class KinesisProducerTest {
         for (int i = 0; i < 1000; i++) {
             fake.thenFailEntries("ProvisionedThroughputExceededException", 0);
         }
-        producer = KinesisProducer.create(config(fake).aggregationEnabled(false)
+        // Time moves only when told: on a busy machine real time could pass the TTL before the retry was sent.
+        ManualClock clock = new ManualClock(1_000_000);
+        producer = KinesisProducer.create(config(fake).clock(clock).aggregationEnabled(false)
                 .recordTtl(Duration.ofMillis(300)).retryBaseDelay(Duration.ofMillis(20))
                 .retryMaxDelay(Duration.ofMillis(40)).build());
 
         CompletableFuture<RecordResult> f = producer.add(STREAM, "k", data(7));
         producer.flush();
+        Await.until("the first PutRecords call", () -> fake.putRequests().size() >= 1);
+        Await.callsHandled(producer, 0); // the throttled answer was handled: its retry waits for its backoff
+        clock.advance(Duration.ofMillis(50)); // past the longest backoff
+        Await.until("the retry", () -> fake.putRequests().size() >= 2);
+        clock.advance(Duration.ofMillis(300)); // past the TTL
         RecordExpiredException e = assertInstanceOf(RecordExpiredException.class, failure(f));
         assertEquals(FailureReason.TTL_EXPIRED, e.reason());
         assertTrue(e.attempts().size() >= 2, "attempts: " + e.attempts());
@@ -228,7 +237,8 @@ class KinesisProducerTest {
         producer.add(STREAM, "b", data(2));
         long start = System.nanoTime();
         BufferFullException e = assertThrows(BufferFullException.class, () -> producer.add(STREAM, "c", data(3)));
-        assertTrue(System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(100));
+        // At once: generous for a busy machine, far below the addTimeout (60 s by default) a blocking add would wait.
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10));
         assertEquals(ProducerConfig.DEFAULT_MAX_OUTSTANDING_BYTES, e.limitBytes());
         assertEquals(2, producer.outstandingRecords());
         assertEquals(data(3).length + 1, e.requestedBytes());
@@ -244,7 +254,7 @@ class KinesisProducerTest {
         long start = System.nanoTime();
         assertThrows(BufferFullException.class, () -> producer.add(STREAM, "b", data(2)));
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        assertTrue(waitedMillis >= 290 && waitedMillis < 3000, "waited " + waitedMillis);
+        assertTrue(waitedMillis >= 290 && waitedMillis < 10_000, "waited " + waitedMillis); // not the default 60 s
     }
 
     @Test
@@ -259,7 +269,7 @@ class KinesisProducerTest {
             return slow;
         });
         producer = KinesisProducer.create(config(fake).maxOutstandingRecords(1)
-                .recordMaxBufferedTime(Duration.ofMillis(1)).addTimeout(Duration.ofSeconds(10)).build());
+                .recordMaxBufferedTime(Duration.ofMillis(1)).addTimeout(Await.DEADLINE).build());
         CompletableFuture<RecordResult> first = producer.add(STREAM, "a", data(1));
         long start = System.nanoTime();
         CompletableFuture<RecordResult> second = producer.add(STREAM, "b", data(2));
@@ -267,8 +277,8 @@ class KinesisProducerTest {
         // the room comes back once the first record's outcome is decided, just before its future completes (so
         // that an add from a completion callback need not wait), hence get() rather than isDone()
         assertTrue(waitedMillis >= 100, "waited " + waitedMillis);
-        first.get(5, TimeUnit.SECONDS);
-        second.get(5, TimeUnit.SECONDS);
+        Await.get(first);
+        Await.get(second);
     }
 
     @Test
@@ -276,19 +286,22 @@ class KinesisProducerTest {
         FakeKinesisClient fake = FakeKinesisClient.withShards(1);
         fake.stallForever();
         producer = KinesisProducer.create(config(fake).maxOutstandingRecords(1)
-                .addTimeout(Duration.ofSeconds(20)).build());
+                .addTimeout(Duration.ofSeconds(60)).build());
         producer.add(STREAM, "a", data(1));
-        CompletableFuture<Throwable> blocked = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Throwable> blocked = new CompletableFuture<>();
+        Thread adder = new Thread(() -> {
             try {
                 producer.add(STREAM, "b", data(2));
-                return null;
+                blocked.complete(null);
             } catch (RuntimeException e) {
-                return e;
+                blocked.complete(e);
             }
-        });
-        Thread.sleep(200);
+        }, "blocked-adder");
+        adder.start();
+        // Blocked waiting for room, not merely started: close must wake it rather than refuse it at the door.
+        Await.parkedIn(adder, MemoryBudget.class.getName(), "reserve");
         producer.close(Duration.ofMillis(300));
-        assertInstanceOf(ProducerClosedException.class, blocked.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(ProducerClosedException.class, Await.get(blocked));
     }
 
     @Test
@@ -325,8 +338,8 @@ class KinesisProducerTest {
         CompletableFuture<RecordResult> exact = producer.add(STREAM, "k", new byte[1024 * 1024 - 1]);
 
         producer.flush();
-        before.get(10, TimeUnit.SECONDS);
-        exact.get(10, TimeUnit.SECONDS);
+        Await.get(before);
+        Await.get(exact);
         producer.flushSync();
         assertEquals(0, producer.outstandingRecords());
         assertTrue(deadLetters.isEmpty());
@@ -352,20 +365,30 @@ class KinesisProducerTest {
         // The first records fail on their PutRecords call; from then on the stream is remembered as missing and
         // its records fail at once, without a call (see StreamFailuresTest).
         FakeKinesisClient fake = FakeKinesisClient.withShards(2);
-        producer = KinesisProducer.create(config(fake).recordMaxBufferedTime(Duration.ofMillis(5))
+        // Time moves only when told, so each round meets the stream in a known state: first a PutRecords call that
+        // fails, then the stream remembered as missing, then (the memory expired) a shard-map load that fails.
+        ManualClock clock = new ManualClock(1_000_000);
+        producer = KinesisProducer.create(config(fake).clock(clock).recordMaxBufferedTime(Duration.ofMillis(5))
                 .shardMapRefreshInterval(Duration.ofMillis(100)).build());
-        producer.add(STREAM, "before", data(0)).get(5, TimeUnit.SECONDS);
+        CompletableFuture<RecordResult> before = producer.add(STREAM, "before", data(0));
+        producer.flush();
+        Await.get(before);
         fake.streamExists(false);
         for (int round = 0; round < 3; round++) {
+            if (round == 2) {
+                clock.advance(Duration.ofSeconds(2)); // past the memory of the missing stream
+            }
             List<CompletableFuture<RecordResult>> futures = addKeys(20);
+            producer.flush();
             for (CompletableFuture<RecordResult> f : futures) {
                 RecordFailedException e = assertInstanceOf(RecordFailedException.class, failure(f));
                 assertEquals(FailureReason.STREAM_NOT_FOUND, e.reason());
                 assertEquals("ResourceNotFoundException", e.errorCode());
                 assertTrue(e.attempts().size() <= 1, "not retried");
             }
-            Thread.sleep(150); // across a failed refresh of the shard map
         }
+        // A dead letter is handled after its future completes: wait for every completion to end.
+        assertTrue(producer.flushSync(Await.DEADLINE));
         assertEquals(60, deadLetters.size());
         assertEquals(0, producer.outstandingRecords());
     }
@@ -377,11 +400,12 @@ class KinesisProducerTest {
         producer = KinesisProducer.create(config(fake).recordMaxBufferedTime(Duration.ofMillis(5))
                 .requestTimeout(Duration.ofSeconds(60)).build());
         List<CompletableFuture<RecordResult>> futures = addKeys(20);
-        Thread.sleep(100); // some are in flight, some still buffered
+        Await.until("a PutRecords call in flight", () -> !fake.putRequests().isEmpty());
         long start = System.nanoTime();
         List<FailedRecord> undelivered = producer.close(Duration.ofMillis(500));
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        assertTrue(tookMillis < 2000, "close took " + tookMillis + " ms");
+        // About its timeout: generous for a busy machine, far below the requestTimeout (60 s) of the stalled calls.
+        assertTrue(tookMillis < 10_000, "close took " + tookMillis + " ms");
         assertEquals(20, undelivered.size());
         for (CompletableFuture<RecordResult> f : futures) {
             RecordFailedException e = assertInstanceOf(RecordFailedException.class, failure(f));
@@ -397,7 +421,7 @@ class KinesisProducerTest {
         FakeKinesisClient fake = FakeKinesisClient.withShards(2);
         producer = KinesisProducer.create(config(fake).build());
         List<CompletableFuture<RecordResult>> futures = addKeys(50);
-        assertTrue(producer.close(Duration.ofSeconds(5)).isEmpty());
+        assertTrue(producer.close(Await.DEADLINE).isEmpty());
         for (CompletableFuture<RecordResult> f : futures) {
             assertTrue(f.isDone() && !f.isCompletedExceptionally());
         }
@@ -415,7 +439,7 @@ class KinesisProducerTest {
             futures.add(producer.add(STREAM, "same-key", data(i)));
         }
         producer.flush();
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.SECONDS);
+        Await.get(CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])));
         List<String> storedOrder = fake.stored().stream().map(s -> new String(s.data(), UTF_8)).toList();
         assertEquals(List.of("record-0", "record-1", "record-2", "record-3", "record-4"), storedOrder);
         for (PutRecordsRequest request : fake.putRequests()) {
@@ -438,7 +462,7 @@ class KinesisProducerTest {
             futures.add(producer.add(STREAM, "same-key", data(i)));
         }
         producer.flush();
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.SECONDS);
+        Await.get(CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])));
         List<String> storedOrder = fake.stored().stream().map(s -> new String(s.data(), UTF_8)).toList();
         // Without failures add order is kept; the failed first record is stored after the ones behind it.
         assertEquals(List.of("record-1", "record-2", "record-3", "record-4", "record-0"), storedOrder);
@@ -458,7 +482,7 @@ class KinesisProducerTest {
         CompletableFuture<String> good = producer.add(STREAM, "b", data(2))
                 .thenApply(r -> Thread.currentThread().getName());
         producer.flush();
-        assertEquals("purekinesis-producer-cb-callback", good.get(5, TimeUnit.SECONDS));
+        assertEquals("purekinesis-producer-cb-callback", Await.get(good));
         failure(bad);
         producer.flushSync();
         assertEquals(List.of("purekinesis-producer-cb-callback"), threads);
@@ -497,7 +521,9 @@ class KinesisProducerTest {
                 .collectionMaxCount(1).build());
         addKeys(40);
         producer.flush();
-        Thread.sleep(300);
+        Await.until("two PutRecords calls in flight", () -> fake.putRequests().size() >= 2);
+        producer.flush();
+        Await.senderPasses(producer, 2); // passes that would send a third call if the limit did not hold
         assertEquals(2, fake.putRequests().size());
     }
 
@@ -511,7 +537,7 @@ class KinesisProducerTest {
         assertEquals(2, buffer.position(), "the caller's buffer is untouched");
         buffer.put(2, (byte) 'J');
         producer.flush();
-        f.get(5, TimeUnit.SECONDS);
+        Await.get(f);
         assertEquals("hello", new String(fake.stored().get(0).data(), UTF_8));
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.testing.FakeKinesisClient;
 import io.purekinesis.producer.testing.ManualClock;
@@ -17,7 +18,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +26,7 @@ import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 
 /** Injected clock, executor and metrics. */
-@Timeout(30)
+@Timeout(90)
 class ProducerSeamsTest {
 
     private static final String STREAM = "seams";
@@ -41,7 +41,7 @@ class ProducerSeamsTest {
     }
 
     private static Throwable failure(CompletableFuture<?> f) {
-        return assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS)).getCause();
+        return assertThrows(ExecutionException.class, () -> Await.get(f)).getCause();
     }
 
     @Test
@@ -51,24 +51,36 @@ class ProducerSeamsTest {
         for (int i = 0; i < 10_000; i++) {
             fake.thenFailEntries("ProvisionedThroughputExceededException", 0);
         }
-        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake).clock(clock)
-                .deadLetterHandler(deadLetters::add).aggregationEnabled(false).recordTtl(Duration.ofSeconds(10))
-                .retryBaseDelay(Duration.ofMillis(1)).retryMaxDelay(Duration.ofMillis(1)).build());
-        CompletableFuture<RecordResult> f = producer.add(STREAM, "k", new byte[] {1});
-        producer.flush();
-        // Real time passes, the manual clock does not: the retry waits for its backoff, nothing expires.
-        while (fake.putRequests().isEmpty()) {
-            Thread.sleep(5);
+        // One callback thread, first in first out: a marker task run through it after a decision was made proves
+        // that the decision's completion has run.
+        ExecutorService callbacks = Executors.newSingleThreadExecutor(r -> new Thread(r, "seams-callbacks"));
+        try {
+            producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake).clock(clock)
+                    .callbackExecutor(callbacks).deadLetterHandler(deadLetters::add).aggregationEnabled(false)
+                    .recordTtl(Duration.ofSeconds(10)).retryBaseDelay(Duration.ofMillis(1))
+                    .retryMaxDelay(Duration.ofMillis(1)).build());
+            CompletableFuture<RecordResult> f = producer.add(STREAM, "k", new byte[] {1});
+            producer.flush();
+            // Real time passes, the manual clock does not: the retry waits for its backoff, nothing expires.
+            Await.until("the first PutRecords call", () -> !fake.putRequests().isEmpty());
+            Await.callsHandled(producer, 0); // its throttled answer is handled: the retry is queued
+            Await.senderPasses(producer, 3); // passes that would expire the record if real time counted
+            Await.get(callbacks.submit(() -> { }));
+            assertFalse(f.isDone());
+            clock.advance(Duration.ofSeconds(11));
+            RecordExpiredException e = assertInstanceOf(RecordExpiredException.class, failure(f));
+            assertEquals(FailureReason.TTL_EXPIRED, e.reason());
+            Instant first = e.attempts().get(0).timestamp();
+            assertEquals(Instant.ofEpochMilli(1_000_000), first, "attempt timestamps come from the injected clock");
+            assertTrue(producer.flushSync(Await.DEADLINE));
+            assertEquals(1, deadLetters.size());
+        } finally {
+            if (producer != null) {
+                producer.close(Duration.ofSeconds(2));
+                producer = null;
+            }
+            callbacks.shutdownNow();
         }
-        Thread.sleep(200);
-        assertFalse(f.isDone());
-        clock.advance(Duration.ofSeconds(11));
-        RecordExpiredException e = assertInstanceOf(RecordExpiredException.class, failure(f));
-        assertEquals(FailureReason.TTL_EXPIRED, e.reason());
-        Instant first = e.attempts().get(0).timestamp();
-        assertEquals(Instant.ofEpochMilli(1_000_000), first, "attempt timestamps come from the injected clock");
-        producer.flushSync(Duration.ofSeconds(5));
-        assertEquals(1, deadLetters.size());
     }
 
     @Test
@@ -82,7 +94,7 @@ class ProducerSeamsTest {
             CompletableFuture<String> thread = producer.add(STREAM, "k", new byte[] {1})
                     .thenApply(r -> Thread.currentThread().getName());
             producer.flush();
-            assertEquals("my-callbacks", thread.get(5, TimeUnit.SECONDS));
+            assertEquals("my-callbacks", Await.get(thread));
             producer.close(Duration.ofSeconds(2));
             producer = null;
             assertFalse(executor.isShutdown(), "a supplied executor is not ours to shut down");
@@ -144,9 +156,9 @@ class ProducerSeamsTest {
         CompletableFuture<RecordResult> a = producer.add(STREAM, "a", new byte[] {1});
         CompletableFuture<RecordResult> b = producer.add(STREAM, "b", new byte[] {2});
         producer.flush();
-        b.get(5, TimeUnit.SECONDS);
+        Await.get(b);
         failure(a);
-        producer.close(Duration.ofSeconds(5)); // joins the sender, which ran the (synchronous) result handling
+        producer.close(Await.DEADLINE); // joins the sender, which ran the (synchronous) result handling
         producer = null;
         assertEquals(1, counts.get("userRecordsPut").get());
         assertEquals(1, counts.get("userRecordsFailed").get());

@@ -7,7 +7,7 @@ import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.HashKeys;
-import io.purekinesis.producer.internal.StreamPipeline;
+import io.purekinesis.producer.internal.pipeline.StreamPipeline;
 import io.purekinesis.producer.testing.FakeKinesisClient;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,7 +31,7 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * Per-key order across splits and merges, as a KCL-style consumer sees it: it reads a parent shard before its
  * children and keeps from each shard only the user records inside that shard's hash key range.
  */
-@Timeout(30)
+@Timeout(90)
 class ReshardOrderingTest {
 
     private static final String STREAM = "reshard-stream";
@@ -65,14 +63,14 @@ class ReshardOrderingTest {
         List<Held> held = holdNextCall(fake);
         add(interleave(low, high)); // first record in C1: the aggregate lands in C1
         producer.flush();
-        awaitTrue(() -> held.get(0).request != null);
+        Await.until("the held call 0 to be made", () -> held.get(0).request != null);
         fake.split(P, C1, C2);
         held.get(0).release(fake);
         // Newer records before the map is reloaded: the first one hashes into C2.
         add(interleave(high, low));
         producer.flush();
         StreamPipeline pipeline = producer.pipeline(STREAM);
-        awaitTrue(() -> pipeline.shardMap().size() == 2);
+        Await.until("the shard map to have 2 open shards", () -> pipeline.shardMap().size() == 2);
         // And right after it.
         add(interleave(high, low));
         producer.flush();
@@ -92,14 +90,14 @@ class ReshardOrderingTest {
         List<Held> held = holdNextCall(fake);
         add(interleave(low, high));
         producer.flush();
-        awaitTrue(() -> held.get(0).request != null);
+        Await.until("the held call 0 to be made", () -> held.get(0).request != null);
         fake.split(P, C1, C2);
         StreamPipeline pipeline = producer.pipeline(STREAM);
-        awaitTrue(() -> pipeline.shardMap().size() == 2);
+        Await.until("the shard map to have 2 open shards", () -> pipeline.shardMap().size() == 2);
         add(interleave(high, low));
         producer.flush();
         int calls = fake.putRequests().size();
-        Thread.sleep(300);
+        Await.senderPasses(producer, 2); // the flush was taken in: anything sendable now has been sent
         assertEquals(calls, fake.putRequests().size(), "the children wait for their parent's call");
         held.get(0).release(fake);
         add(interleave(high, low));
@@ -120,21 +118,22 @@ class ReshardOrderingTest {
         List<Held> held = holdNextCall(fake);
         add(low);
         producer.flush();
-        awaitTrue(() -> held.get(0).request != null);
+        Await.until("the held call 0 to be made", () -> held.get(0).request != null);
         held.addAll(holdNextCall(fake));
         add(high);
         producer.flush();
-        awaitTrue(() -> held.get(1).request != null);
+        Await.until("the held call 1 to be made", () -> held.get(1).request != null);
         fake.merge(P, P2, C1);
         StreamPipeline pipeline = producer.pipeline(STREAM);
-        awaitTrue(() -> pipeline.shardMap().size() == 1);
+        Await.until("the shard map to have 1 open shards", () -> pipeline.shardMap().size() == 1);
         add(interleave(high, low));
         producer.flush();
         int calls = fake.putRequests().size();
-        Thread.sleep(300);
+        Await.senderPasses(producer, 2); // the flush was taken in: anything sendable now has been sent
         assertEquals(calls, fake.putRequests().size(), "the child waits for both parents");
         held.get(0).release(fake);
-        Thread.sleep(300);
+        Await.callsHandled(producer, 1); // the first parent's answer is handled: its shard is free
+        Await.senderPasses(producer, 2);
         assertEquals(calls, fake.putRequests().size(), "the child still waits for the second parent");
         held.get(1).release(fake);
         add(interleave(low, high));
@@ -154,17 +153,17 @@ class ReshardOrderingTest {
         List<Held> held = holdNextCall(fake);
         add(List.of("blocker"));
         producer.flush();
-        awaitTrue(() -> held.get(0).request != null);
+        Await.until("the held call 0 to be made", () -> held.get(0).request != null);
         add(interleave(low, high)); // sealed and queued behind the call in flight
         producer.flush();
-        Thread.sleep(100);
+        Await.senderPasses(producer, 2); // the flush sealed and queued them
         add(interleave(high, low)); // still in the open aggregate
         fake.split(P, C1, C2);
         StreamPipeline pipeline = producer.pipeline(STREAM);
-        awaitTrue(() -> pipeline.shardMap().size() == 2);
+        Await.until("the shard map to have 2 open shards", () -> pipeline.shardMap().size() == 2);
         add(interleave(high, low));
         producer.flush();
-        Thread.sleep(200);
+        Await.senderPasses(producer, 2); // queued behind the parent's call before it ends
         held.get(0).release(fake);
         add(interleave(low, high));
         producer.flush();
@@ -183,13 +182,13 @@ class ReshardOrderingTest {
         List<Held> held = holdNextCall(fake);
         add(interleave(low, high));
         producer.flush();
-        awaitTrue(() -> held.get(0).request != null);
+        Await.until("the held call 0 to be made", () -> held.get(0).request != null);
         fake.split(P, C1, C2);
         StreamPipeline pipeline = producer.pipeline(STREAM);
-        awaitTrue(() -> pipeline.shardMap().size() == 2);
+        Await.until("the shard map to have 2 open shards", () -> pipeline.shardMap().size() == 2);
         add(interleave(high, low));
         producer.flush();
-        Thread.sleep(200);
+        Await.senderPasses(producer, 2); // queued behind the parent's call before it fails
         held.get(0).fail(fake, "ProvisionedThroughputExceededException");
         add(interleave(low, high));
         producer.flush();
@@ -228,7 +227,7 @@ class ReshardOrderingTest {
                 .recordMaxBufferedTime(Duration.ofHours(1)).shardMapRefreshInterval(refresh).build());
         producer.add(STREAM, "warm-up", new byte[1]);
         producer.flush();
-        assertTrue(producer.flushSync(Duration.ofSeconds(5)));
+        assertTrue(producer.flushSync(Await.DEADLINE));
         futures.clear();
     }
 
@@ -265,7 +264,7 @@ class ReshardOrderingTest {
     }
 
     private void awaitAll() throws Exception {
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+        Await.get(CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])));
     }
 
     private boolean anyResent() throws Exception {
@@ -275,14 +274,6 @@ class ReshardOrderingTest {
             }
         }
         return false;
-    }
-
-    private static void awaitTrue(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out");
-            Thread.sleep(5);
-        }
     }
 
     /**

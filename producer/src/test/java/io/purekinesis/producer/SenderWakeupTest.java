@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
  * buffered time) would keep the sender thread busy and the collector's lock hot. With the default buffered time
  * the loop's own cadence sees new aggregates in time; only full batches and finished calls wake it.
  */
-@Timeout(30)
+@Timeout(90)
 class SenderWakeupTest {
 
     @Test
@@ -21,7 +21,7 @@ class SenderWakeupTest {
         FakeKinesisClient fake = FakeKinesisClient.withShards(1000);
         try (KinesisProducer producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake)
                 .recordMaxBufferedTime(Duration.ofMillis(200)).build())) {
-            producer.add("wide", "warm-up", new byte[1]).get(5, TimeUnit.SECONDS);
+            Await.get(producer.add("wide", "warm-up", new byte[1]));
             long before = producer.sender().passes();
             long start = System.nanoTime();
             for (int i = 0; i < 20_000; i++) {
@@ -32,7 +32,7 @@ class SenderWakeupTest {
             }
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             long passes = producer.sender().passes() - before;
-            assertTrue(producer.flushSync(Duration.ofSeconds(10)));
+            assertTrue(producer.flushSync(Await.DEADLINE));
             // Cadence (one per 50 ms) plus a few per call: far below one per new aggregate (~10,000 here).
             long allowed = 2 * millis / 50 + 5 * fake.putRequests().size() + 50;
             assertTrue(passes <= allowed, passes + " sender passes in " + millis + " ms, "

@@ -7,8 +7,9 @@ import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.HashKeys;
-import io.purekinesis.producer.internal.StreamPipeline;
+import io.purekinesis.producer.internal.pipeline.StreamPipeline;
 import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.producer.testing.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,13 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
-@Timeout(30)
+@Timeout(90)
 class ShardMapRefreshTest {
 
     private static final String STREAM = "split-stream";
@@ -42,7 +42,7 @@ class ShardMapRefreshTest {
                 .recordMaxBufferedTime(Duration.ofHours(1)).build());
         producer.add(STREAM, "warm-up", new byte[1]);
         producer.flush();
-        producer.flushSync();
+        assertTrue(producer.flushSync(Await.DEADLINE));
         assertEquals(1, fake.listShardsRequests().size());
 
         fake.split("shardId-000000000000", "shardId-000000000001", "shardId-000000000002");
@@ -53,7 +53,7 @@ class ShardMapRefreshTest {
             futures.add(producer.add(STREAM, "key-" + i, new byte[] {(byte) i}));
         }
         producer.flush();
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
+        Await.get(CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])));
         assertTrue(fake.listShardsRequests().size() >= 2, "the map was reloaded");
 
         Map<String, HashKeyRange> ranges = new HashMap<>();
@@ -93,18 +93,27 @@ class ShardMapRefreshTest {
         }
         producer.flush();
         for (CompletableFuture<RecordResult> f : after) {
-            assertEquals(1, f.get(10, TimeUnit.SECONDS).attempts().size());
+            assertEquals(1, Await.get(f).attempts().size());
         }
         assertEquals(callsBefore + 1, fake.putRequests().size());
     }
 
+    /** On the injected clock: each refresh interval that passes brings one more ListShards call. */
     @Test
     void theMapIsRefreshedOnSchedule() throws Exception {
         FakeKinesisClient fake = FakeKinesisClient.withShards(2);
-        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake)
+        ManualClock clock = new ManualClock(1_000_000);
+        producer = KinesisProducer.create(ProducerConfig.builder().kinesisClient(fake).clock(clock)
                 .shardMapRefreshInterval(Duration.ofMillis(100)).build());
-        producer.add(STREAM, "k", new byte[1]).get(5, TimeUnit.SECONDS);
-        Thread.sleep(600);
+        CompletableFuture<RecordResult> f = producer.add(STREAM, "k", new byte[1]);
+        producer.flush();
+        Await.get(f);
+        for (int refresh = 1; refresh <= 2; refresh++) {
+            int calls = fake.listShardsRequests().size();
+            clock.advance(Duration.ofMillis(100));
+            Await.until("a refresh of the shard map", () -> fake.listShardsRequests().size() > calls);
+            Await.senderPasses(producer, 2); // the loaded map is taken in: the next interval starts now
+        }
         assertTrue(fake.listShardsRequests().size() >= 3, "ListShards calls: " + fake.listShardsRequests().size());
     }
 
@@ -121,13 +130,13 @@ class ShardMapRefreshTest {
         for (int i = 0; i < 100; i++) {
             producer.add(STREAM, "key-" + i, new byte[] {1});
         }
-        assertTrue(producer.flushSync(Duration.ofSeconds(5)));
+        assertTrue(producer.flushSync(Await.DEADLINE));
         StreamPipeline pipeline = producer.pipeline(STREAM);
         assertEquals(Set.of("shardId-000000000000", "shardId-000000000001"), pipeline.aggregatorShardIds());
 
         fake.split("shardId-000000000000", "shardId-000000000002", "shardId-000000000003");
         Set<String> open = Set.of("shardId-000000000001", "shardId-000000000002", "shardId-000000000003");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long deadline = System.nanoTime() + Await.DEADLINE.toNanos();
         int round = 0;
         while (!(open.containsAll(pipeline.aggregatorShardIds())
                 && open.containsAll(pipeline.collector().shardIds())) && System.nanoTime() < deadline) {
@@ -135,7 +144,7 @@ class ShardMapRefreshTest {
                 producer.add(STREAM, "key-" + round + "-" + i, new byte[] {1});
             }
             round++;
-            assertTrue(producer.flushSync(Duration.ofSeconds(5)));
+            assertTrue(producer.flushSync(Await.DEADLINE));
             Thread.sleep(50);
         }
         assertTrue(open.containsAll(pipeline.aggregatorShardIds()), "aggregators: " + pipeline.aggregatorShardIds());

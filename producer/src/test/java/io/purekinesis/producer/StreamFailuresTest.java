@@ -11,7 +11,6 @@ import io.purekinesis.producer.testing.ManualClock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
@@ -37,11 +36,9 @@ class StreamFailuresTest extends FakeClientProducerTest {
         throw new AssertionError("the chain resolved credentials");
     }
 
+    /** Waits until every decided record's completion (its dead letter too) has run, then counts dead letters. */
     private void awaitDeadLetters(int n) throws InterruptedException {
-        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (deadLetters.size() < n && System.nanoTime() < giveUp) {
-            Thread.sleep(5);
-        }
+        assertTrue(producer.flushSync(Await.DEADLINE), "completions still running");
         assertEquals(n, deadLetters.size());
     }
 
@@ -120,7 +117,7 @@ class StreamFailuresTest extends FakeClientProducerTest {
         producer = KinesisProducer.create(config(fake).clock(clock).build());
         CompletableFuture<RecordResult> first = producer.add(STREAM, "k", new byte[] {1});
         producer.flush();
-        first.get(20, TimeUnit.SECONDS);
+        Await.get(first);
         fake.streamExists(false);
         CompletableFuture<RecordResult> second = producer.add(STREAM, "k", new byte[] {2});
         producer.flush();
@@ -142,11 +139,11 @@ class StreamFailuresTest extends FakeClientProducerTest {
         assertEquals(FailureReason.STREAM_NOT_FOUND, failure(producer.add(STREAM, "k", new byte[] {1})).reason());
         fake.streamExists(true);
         // Blocked for a second after the first failure, then tried again.
-        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long giveUp = System.nanoTime() + Await.DEADLINE.toNanos();
         RecordResult stored = null;
         while (stored == null && System.nanoTime() < giveUp) {
             try {
-                stored = producer.add(STREAM, "k", new byte[] {2}).get(20, TimeUnit.SECONDS);
+                stored = Await.get(producer.add(STREAM, "k", new byte[] {2}));
             } catch (ExecutionException e) {
                 assertSame(FailureReason.STREAM_NOT_FOUND, ((RecordFailedException) e.getCause()).reason());
                 Thread.sleep(50);

@@ -95,7 +95,7 @@ class StreamIdentityTest {
         assertTrue(refused.getMessage().contains("999999999999"), refused.getMessage());
         producer.add(ARN, "k", new byte[] {4});
         producer.flush();
-        assertTrue(producer.flushSync(Duration.ofSeconds(10)));
+        assertTrue(producer.flushSync(Await.DEADLINE));
         assertEquals(0, producer.outstandingRecords());
     }
 
@@ -105,7 +105,7 @@ class StreamIdentityTest {
         producer = create(fake);
         producer.add(STREAM, "k", new byte[] {1});
         producer.flush();
-        assertTrue(producer.flushSync(Duration.ofSeconds(10)));
+        assertTrue(producer.flushSync(Await.DEADLINE));
         assertEquals(0, fake.describeRequests().size());
     }
 }

@@ -13,13 +13,7 @@ import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,29 +30,18 @@ import org.slf4j.LoggerFactory;
  * the executor is logged and affects no other record; a task the executor refuses or throws on runs on an
  * overflow thread; and a task the executor accepted but has not run (a saturated, stopped or discarding executor,
  * or the very thread calling {@code close}) is run by {@link #runPending()}, which close calls. The budget is
- * released by the task, so a stranded task would hold it: hence the pending set.
+ * released by the task, so a stranded task would hold it: hence {@link CompletionTasks} keeps every task until it
+ * starts.
  */
 public final class Completer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Completer.class);
 
-    private final Executor executor;
-    private final MemoryBudget budget;
     private final DeadLetterHandler deadLetterHandler;
     private final ProducerMetrics metrics;
-    private final Executor overflow;
-    /** Completion tasks submitted but not started: one per entry or group, so bounded by the budget. */
-    private final Set<Completion> pending = ConcurrentHashMap.newKeySet();
-    /** Records whose completion runs on this thread now (nested when a callback closes the producer). */
-    private final ThreadLocal<long[]> completingHere = ThreadLocal.withInitial(() -> new long[1]);
+    private final CompletionTasks tasks;
     private volatile boolean handlerFailureLogged;
     private volatile boolean callbackFailureLogged;
-    private volatile Thread loopThread;
-
-    public Completer(Executor executor, MemoryBudget budget, DeadLetterHandler deadLetterHandler,
-            ProducerMetrics metrics) {
-        this(executor, budget, deadLetterHandler, metrics, "purekinesis-producer-callback-overflow");
-    }
 
     /**
      * @param overflowThreadName names the thread that runs completions the executor rejects (a bounded user
@@ -66,20 +49,9 @@ public final class Completer {
      */
     public Completer(Executor executor, MemoryBudget budget, DeadLetterHandler deadLetterHandler,
             ProducerMetrics metrics, String overflowThreadName) {
-        this.executor = executor;
-        this.budget = budget;
         this.deadLetterHandler = deadLetterHandler;
         this.metrics = metrics;
-        // One daemon thread, started on the first rejection, ended after a second idle. Its queue holds at most
-        // one task per outstanding record group, which the memory budget bounds.
-        ThreadPoolExecutor overflow = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                r -> {
-                    Thread t = new Thread(r, overflowThreadName);
-                    t.setDaemon(true);
-                    return t;
-                });
-        overflow.allowCoreThreadTimeOut(true);
-        this.overflow = overflow;
+        this.tasks = new CompletionTasks(executor, budget, overflowThreadName);
     }
 
     /** Every record of {@code entry} was stored in {@code shardId} at {@code sequenceNumber}. */
@@ -99,7 +71,7 @@ public final class Completer {
             }
         } finally {
             if (!won.isEmpty()) {
-                submit(won, () -> {
+                tasks.submit(won, () -> {
                     List<Attempt> attempts = List.copyOf(entry.attempts());
                     for (int k = 0; k < won.size(); k++) {
                         UserRecord r = won.get(k);
@@ -124,7 +96,7 @@ public final class Completer {
         if (!record.markDone()) {
             return;
         }
-        submit(List.of(record), () -> {
+        tasks.submit(List.of(record), () -> {
             try {
                 record.releasePayload();
                 record.complete(new RecordResult(shardId, sequenceNumber, subSequenceNumber, entry.aggregated(),
@@ -195,7 +167,7 @@ public final class Completer {
                 exceptions.add(exception(reason, errorCode, errorMessage, shared, cause));
             }
             if (!won.isEmpty()) {
-                submit(won, () -> {
+                tasks.submit(won, () -> {
                     for (int i = 0; i < won.size(); i++) {
                         UserRecord r = won.get(i);
                         try {
@@ -253,17 +225,9 @@ public final class Completer {
         }
     }
 
-    private static long totalBytes(List<UserRecord> records) {
-        long bytes = 0;
-        for (int i = 0; i < records.size(); i++) {
-            bytes += records.get(i).sizeBytes();
-        }
-        return bytes;
-    }
-
     /** The sender loop's thread: user code must never run on it, whatever the executor does. */
     public void loopThread(Thread thread) {
-        this.loopThread = thread;
+        tasks.loopThread(thread);
     }
 
     /**
@@ -271,7 +235,7 @@ public final class Completer {
      * called from it): 0 elsewhere. Close uses it not to wait for completions only this thread could finish.
      */
     public long completingOnThisThread() {
-        return completingHere.get()[0];
+        return tasks.completingOnThisThread();
     }
 
     /**
@@ -282,70 +246,11 @@ public final class Completer {
      * @return how many tasks this call ran
      */
     public int runPending() {
-        int ran = 0;
-        for (Completion c : pending) {
-            if (c.runOnce()) {
-                ran++;
-            }
-        }
-        return ran;
+        return tasks.runPending();
     }
 
     /** Completion tasks submitted and not started (tests, diagnostics). */
     public int pendingTasks() {
-        return pending.size();
-    }
-
-    private void submit(List<UserRecord> records, Runnable body) {
-        Completion task = new Completion(records, body);
-        pending.add(task);
-        try {
-            // A direct or caller-runs executor would run the task right here, possibly on the sender loop.
-            executor.execute(() -> {
-                if (Thread.currentThread() == loopThread) {
-                    overflow.execute(task::runOnce);
-                } else {
-                    task.runOnce();
-                }
-            });
-        } catch (RuntimeException | Error e) {
-            // Rejected, or a broken executor: never run user code inline (the caller may be the sender loop or an
-            // SDK thread).
-            LOG.debug("Callback executor refused a completion ({}); running it on the overflow thread", e.toString());
-            overflow.execute(task::runOnce);
-        }
-    }
-
-    /** One submitted completion: runs at most once, wherever it is started first. */
-    private final class Completion {
-        private final List<UserRecord> records;
-        private final Runnable body;
-        private final AtomicBoolean started = new AtomicBoolean();
-
-        Completion(List<UserRecord> records, Runnable body) {
-            this.records = records;
-            this.body = body;
-        }
-
-        boolean runOnce() {
-            if (!started.compareAndSet(false, true)) {
-                return false;
-            }
-            pending.remove(this);
-            int n = records.size();
-            long[] here = completingHere.get();
-            here[0] += n;
-            budget.beginCompletion(totalBytes(records), n);
-            try {
-                body.run();
-            } catch (RuntimeException | Error e) {
-                LOG.error("Completing records failed", e);
-            } finally {
-                // Whatever happens above, a flush waiting for these completions is let go, once.
-                budget.endCompletion(n);
-                here[0] -= n;
-            }
-            return true;
-        }
+        return tasks.pendingTasks();
     }
 }

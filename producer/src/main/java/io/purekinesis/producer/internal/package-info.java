@@ -1,2 +1,2 @@
-/** Internal: the records and entries that flow through the pipeline, and per-stream wiring. Not API. */
+/** Internal: the records and entries that flow through the stages, their completion, and shared helpers. Not API. */
 package io.purekinesis.producer.internal;

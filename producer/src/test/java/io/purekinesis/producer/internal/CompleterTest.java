@@ -25,7 +25,7 @@ class CompleterTest {
     private final MemoryBudget budget = new MemoryBudget(1 << 20, 1000);
     private final List<FailedRecord> deadLettered = new ArrayList<>();
     private final Completer completer = new Completer(Runnable::run, budget, deadLettered::add,
-            new ProducerMetrics() { });
+            new ProducerMetrics() { }, "test-overflow");
 
     private UserRecord record(String key, byte[] data) {
         budget.reserve(data.length + key.length(), 0);

@@ -4,6 +4,7 @@ import io.purekinesis.aggregation.AggregateEncoder;
 import io.purekinesis.producer.internal.EntrySettings;
 import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.UserRecord;
+import io.purekinesis.producer.internal.batching.Offered;
 import io.purekinesis.producer.internal.batching.StreamCollector;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,12 +25,6 @@ public final class ShardAggregator {
     private final int maxCount;
     private final EntrySettings settings;
     private final boolean wakeOnNewAggregate;
-    /** {@link #offer}: the record was taken and the sender should wake. */
-    public static final int WAKE = 1;
-    /** {@link #offer}: the record was taken. */
-    public static final int QUIET = 0;
-    /** {@link #offer}: the aggregator is retired; the record was not taken. */
-    public static final int RETIRED = -1;
 
     private final ReentrantLock lock = new ReentrantLock();
     private boolean retired; // guarded by lock
@@ -37,10 +32,6 @@ public final class ShardAggregator {
     private List<UserRecord> records = new ArrayList<>();
     /** Send deadline of the open aggregate; Long.MAX_VALUE when empty. Written under the lock. */
     private volatile long deadlineMillis = Long.MAX_VALUE;
-
-    public ShardAggregator(String shardId, int maxSize, long maxCount, EntrySettings settings) {
-        this(shardId, maxSize, maxCount, settings, true);
-    }
 
     /** @param wakeOnNewAggregate whether a new aggregate (a new deadline) asks to wake the sender */
     public ShardAggregator(String shardId, int maxSize, long maxCount, EntrySettings settings,
@@ -63,24 +54,22 @@ public final class ShardAggregator {
      *     collector asked for it
      */
     public boolean append(UserRecord record, StreamCollector sink) {
-        int outcome = offer(record, sink);
-        if (outcome == RETIRED) {
+        Offered outcome = offer(record, sink);
+        if (outcome == Offered.SHARD_CLOSED) {
             throw new IllegalStateException("aggregator of closed shard " + shardId + " is retired");
         }
-        return outcome == WAKE;
+        return outcome == Offered.WAKE;
     }
 
     /**
-     * {@link #append}, or {@link #RETIRED} (record not taken) once the shard left the shard map: the caller routes
-     * the record again with the current map.
-     *
-     * @return {@link #WAKE}, {@link #QUIET} or {@link #RETIRED}
+     * {@link #append}, or {@link Offered#SHARD_CLOSED} (record not taken) once the aggregator is retired: the
+     * caller routes the record again with the current map.
      */
-    public int offer(UserRecord record, StreamCollector sink) {
+    public Offered offer(UserRecord record, StreamCollector sink) {
         lock.lock();
         try {
             if (retired) {
-                return RETIRED;
+                return Offered.SHARD_CLOSED;
             }
             boolean wake = false;
             if (records.size() >= maxCount) {
@@ -93,7 +82,7 @@ public final class ShardAggregator {
                 if (!encoder.tryAdd(record.partitionKey(), record.explicitHashKey(), record.data(), maxSize)) {
                     // Too large to share an aggregate even alone: goes plain, after everything before it.
                     wake |= sink.enqueue(KinesisEntry.plain(settings, record, shardId));
-                    return wake ? WAKE : QUIET;
+                    return wake ? Offered.WAKE : Offered.QUIET;
                 }
             }
             records.add(record);
@@ -101,7 +90,7 @@ public final class ShardAggregator {
                 deadlineMillis = record.arrivalMillis(settings.ttlMillis()) + settings.maxBufferedMillis();
                 wake |= wakeOnNewAggregate;
             }
-            return wake ? WAKE : QUIET;
+            return wake ? Offered.WAKE : Offered.QUIET;
         } finally {
             lock.unlock();
         }
@@ -128,23 +117,7 @@ public final class ShardAggregator {
     }
 
     /**
-     * The shard closed (it left the shard map): seals the open aggregate into {@code sink} and refuses further
-     * records ({@link #offer} answers {@link #RETIRED}). Sender thread.
-     */
-    public void retire(StreamCollector sink) {
-        lock.lock();
-        try {
-            retired = true;
-            if (!records.isEmpty()) {
-                sealLocked(sink);
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * The shard closed: refuses further records ({@link #offer} answers {@link #RETIRED}) and returns the open
+     * The shard closed: refuses further records ({@link #offer} answers {@link Offered#SHARD_CLOSED}) and returns the open
      * aggregate's records, in {@code add} order, for the caller to route with the newer shard map. Sender thread.
      */
     public List<UserRecord> retireAndDrain() {

@@ -1,13 +1,8 @@
 package io.purekinesis.producer.internal.batching;
 
 import io.purekinesis.producer.internal.KinesisEntry;
-import io.purekinesis.producer.internal.ratelimit.ShardRateLimiter;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,13 +11,13 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Collects one stream's entries into PutRecords calls of at most {@code collectionMaxCount} entries and
  * {@code collectionMaxSize} bytes (data plus partition keys; a larger single entry goes alone). Calls are built
- * when a full call's worth is queued, when the oldest entry's buffered time is reached, or on flush.
+ * ({@link CallBuilder}) when a full call's worth is queued, when the oldest entry's buffered time is reached, or on
+ * flush.
  *
- * <p>Per shard it keeps fresh entries (in seal order) and retries (taken first once their backoff passed), a
- * rate limiter, and how many calls carrying the shard's entries are in flight: at most one, so a shard's entries
- * are stored in the order they were queued unless a retry intervenes. With strict ordering a shard with a waiting
- * retry sends nothing else, and a call carries at most one entry per shard. A throttled or busy shard is skipped
- * without stalling the others. All state is guarded by one short-held lock; no I/O happens under it.
+ * <p>Per shard a {@link ShardQueue} keeps fresh entries (in seal order) and retries, a rate limiter, and how many
+ * calls carrying the shard's entries are in flight: at most one, so a shard's entries are stored in the order they
+ * were queued unless a retry intervenes. A throttled or busy shard is skipped without stalling the others. All
+ * state is guarded by one short-held lock; no I/O happens under it.
  *
  * <p>Reshards ({@link #closeShards}): a closed shard's queued entries are handed back for re-routing and it takes
  * no new ones; its retries and wrong-shard answers hold it ({@link #hold}) until re-routed to the front of the new
@@ -30,56 +25,18 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class StreamCollector {
 
-    private final String stream;
     private final int maxCount;
     private final long maxSize;
-    private final int ratePercent;
-    private final boolean strictOrdering;
     private final boolean wakeOnFirstEntry;
+    private final CallBuilder callBuilder;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Map<String, ShardQueue> byShard = new HashMap<>();
-    private final List<ShardQueue> shards = new ArrayList<>();
-    private int freshCount;
-    private long freshBytes;
-    /** Entries ever queued (fresh, retries, re-routed): a cheap sign of activity for idle detection. */
-    private long queuedTotal;
-    private int roundRobin;
+    private final ShardQueues queues;
+    private final ShardQueue.Totals totals;
     private boolean flushPending;
     private boolean aborted;
-    /** Shards that left the shard map (a queue made for one later starts closed). */
-    private final Set<String> closedShards = new HashSet<>();
     /** Retries of calls to closed shards, for the pipeline to re-route (each holds its shard). */
     private final List<KinesisEntry> orphans = new ArrayList<>(0);
     private volatile boolean hasOrphans;
-
-    /** {@link #offer}: queued, the sender should wake. */
-    public static final int WAKE = 1;
-    /** {@link #offer}: queued. */
-    public static final int QUIET = 0;
-    /** {@link #offer}: the entry's shard is closed; nothing was queued. */
-    public static final int REFUSED = -1;
-
-    static final class ShardQueue {
-        final String shardId;
-        final ArrayDeque<KinesisEntry> fresh = new ArrayDeque<>();
-        final ArrayDeque<KinesisEntry> retries = new ArrayDeque<>();
-        final ShardRateLimiter limiter;
-        int inFlight;
-        /**
-         * Answers of this shard's calls not yet re-routed (an aggregate stored on another shard, or retries of a
-         * closed shard): the shard and the children waiting for it send nothing until they are.
-         */
-        int holds;
-        /** The shard left the shard map: its entries were re-routed, new ones are refused. */
-        boolean closed;
-        /** Closed parent shards whose calls must end (and be re-routed) before this shard sends; null for none. */
-        List<ShardQueue> parents;
-
-        ShardQueue(String shardId, ShardRateLimiter limiter) {
-            this.shardId = shardId;
-            this.limiter = limiter;
-        }
-    }
 
     /** What one {@link #drain} produced. */
     public static final class Drained {
@@ -90,23 +47,18 @@ public final class StreamCollector {
         public long nextWakeMillis = Long.MAX_VALUE;
     }
 
-    public StreamCollector(String stream, int maxCount, long maxSize, int ratePercent, boolean strictOrdering) {
-        this(stream, maxCount, maxSize, ratePercent, strictOrdering, true);
-    }
-
-    /** @param wakeOnFirstEntry whether a first queued entry (a new deadline) asks to wake the sender */
+    /**
+     * @param wakeOnFirstEntry whether a first queued entry (a new deadline) asks to wake the sender
+     * @param routing the stream's receiver of what answers say about routing, carried by every batch
+     */
     public StreamCollector(String stream, int maxCount, long maxSize, int ratePercent, boolean strictOrdering,
-            boolean wakeOnFirstEntry) {
-        this.wakeOnFirstEntry = wakeOnFirstEntry;
-        this.stream = stream;
+            boolean wakeOnFirstEntry, RoutingFeedback routing) {
         this.maxCount = maxCount;
         this.maxSize = maxSize;
-        this.ratePercent = ratePercent;
-        this.strictOrdering = strictOrdering;
-    }
-
-    public String stream() {
-        return stream;
+        this.queues = new ShardQueues(ratePercent);
+        this.totals = queues.totals;
+        this.wakeOnFirstEntry = wakeOnFirstEntry;
+        this.callBuilder = new CallBuilder(stream, maxCount, maxSize, strictOrdering, this, routing);
     }
 
     /**
@@ -118,37 +70,34 @@ public final class StreamCollector {
     public boolean enqueue(KinesisEntry entry) {
         lock.lock();
         try {
-            ShardQueue q = queue(entry.shardId(), 0);
-            q.fresh.addLast(entry);
-            freshCount++;
-            freshBytes += entry.sizeBytes();
-            queuedTotal++;
-            return (freshCount == 1 && wakeOnFirstEntry) || freshCount >= maxCount || freshBytes >= maxSize;
+            queues.get(entry.shardId()).addFresh(entry);
+            return wakeAfterAdd();
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * {@link #enqueue}, unless the entry's shard is closed ({@link #closeShards}): then {@link #REFUSED} and the
-     * caller predicts the record again with the newer shard map.
+     * {@link #enqueue}, unless the entry's shard is closed ({@link #closeShards}): then
+     * {@link Offered#SHARD_CLOSED} and the caller predicts the record again with the newer shard map.
      */
-    public int offer(KinesisEntry entry) {
+    public Offered offer(KinesisEntry entry) {
         lock.lock();
         try {
-            ShardQueue q = queue(entry.shardId(), 0);
+            ShardQueue q = queues.get(entry.shardId());
             if (q.closed) {
-                return REFUSED;
+                return Offered.SHARD_CLOSED;
             }
-            q.fresh.addLast(entry);
-            freshCount++;
-            freshBytes += entry.sizeBytes();
-            queuedTotal++;
-            return (freshCount == 1 && wakeOnFirstEntry) || freshCount >= maxCount || freshBytes >= maxSize
-                    ? WAKE : QUIET;
+            q.addFresh(entry);
+            return wakeAfterAdd() ? Offered.WAKE : Offered.QUIET;
         } finally {
             lock.unlock();
         }
+    }
+
+    private boolean wakeAfterAdd() {
+        return (totals.freshCount == 1 && wakeOnFirstEntry) || totals.freshCount >= maxCount
+                || totals.freshBytes >= maxSize;
     }
 
     /**
@@ -160,46 +109,7 @@ public final class StreamCollector {
     public List<KinesisEntry> closeShards(Collection<String> closed, Map<String, List<String>> parentsOf) {
         lock.lock();
         try {
-            List<KinesisEntry> out = new ArrayList<>();
-            for (String id : closed) {
-                closedShards.add(id);
-                ShardQueue q = byShard.get(id);
-                if (q == null) {
-                    continue;
-                }
-                q.closed = true;
-                out.addAll(q.retries);
-                q.retries.clear();
-                for (KinesisEntry e : q.fresh) {
-                    freshCount--;
-                    freshBytes -= e.sizeBytes();
-                    out.add(e);
-                }
-                q.fresh.clear();
-            }
-            for (Map.Entry<String, List<String>> child : parentsOf.entrySet()) {
-                List<ShardQueue> waitFor = new ArrayList<>(2);
-                for (String parentId : child.getValue()) {
-                    ShardQueue p = byShard.get(parentId);
-                    if (p == null) {
-                        continue;
-                    }
-                    if (p.inFlight > 0 || p.holds > 0) {
-                        waitFor.add(p);
-                    }
-                    if (p.parents != null) {
-                        waitFor.addAll(p.parents); // a parent still waiting for its own parents
-                    }
-                }
-                if (!waitFor.isEmpty()) {
-                    ShardQueue c = queue(child.getKey(), 0);
-                    if (c.parents != null) {
-                        waitFor.addAll(c.parents);
-                    }
-                    c.parents = waitFor;
-                }
-            }
-            return out;
+            return queues.close(closed, parentsOf);
         } finally {
             lock.unlock();
         }
@@ -209,7 +119,7 @@ public final class StreamCollector {
     public void hold(String shardId) {
         lock.lock();
         try {
-            queue(shardId, 0).holds++;
+            queues.get(shardId).holds++;
         } finally {
             lock.unlock();
         }
@@ -241,7 +151,7 @@ public final class StreamCollector {
         lock.lock();
         try {
             for (String id : released) {
-                ShardQueue q = byShard.get(id == null ? "" : id);
+                ShardQueue q = queues.find(id);
                 if (q != null && q.holds > 0) {
                     q.holds--;
                 }
@@ -252,7 +162,7 @@ public final class StreamCollector {
             for (int i = entries.size() - 1; i >= 0; i--) {
                 KinesisEntry e = entries.get(i);
                 e.notBeforeMillis(0);
-                queue(e.shardId(), 0).retries.addFirst(e);
+                queues.get(e.shardId()).retries.addFirst(e);
             }
             return true;
         } finally {
@@ -264,7 +174,7 @@ public final class StreamCollector {
     public void flush() {
         lock.lock();
         try {
-            flushPending = freshCount > 0;
+            flushPending = totals.freshCount > 0;
         } finally {
             lock.unlock();
         }
@@ -286,7 +196,7 @@ public final class StreamCollector {
                 return retries.isEmpty();
             }
             for (KinesisEntry e : retries) {
-                ShardQueue q = queue(e.shardId(), 0);
+                ShardQueue q = queues.get(e.shardId());
                 if (q.closed) {
                     // Sent with an older map: re-routed with the current one, ahead of the shard's children.
                     q.holds++;
@@ -310,126 +220,16 @@ public final class StreamCollector {
         Drained out = new Drained();
         lock.lock();
         try {
-            if (shards.isEmpty()) {
+            if (queues.list.isEmpty()) {
                 return out;
             }
-            boolean due = flushPending;
-            for (ShardQueue q : shards) {
-                KinesisEntry head = q.fresh.peekFirst();
-                if (head != null) {
-                    if (head.sendDeadlineMillis() <= nowMillis) {
-                        due = true;
-                    } else {
-                        out.nextWakeMillis = Math.min(out.nextWakeMillis, head.sendDeadlineMillis());
-                    }
-                }
-                KinesisEntry retry = q.retries.peekFirst();
-                while (retry != null && retry.expiryMillis() <= nowMillis) {
-                    out.expired.add(q.retries.pollFirst());
-                    retry = q.retries.peekFirst();
-                }
-                if (retry != null) {
-                    if (retry.notBeforeMillis() <= nowMillis) {
-                        due = true;
-                    } else {
-                        out.nextWakeMillis = Math.min(out.nextWakeMillis,
-                                Math.min(retry.notBeforeMillis(), retry.expiryMillis()));
-                    }
-                }
-            }
-            while (out.batches.size() < maxBatches && (due || freshCount >= maxCount || freshBytes >= maxSize)) {
-                PutBatch batch = buildBatch(nowMillis, out);
-                if (batch == null) {
-                    break;
-                }
-                out.batches.add(batch);
-            }
-            if (freshCount == 0) {
+            callBuilder.drain(queues.list, totals, flushPending, nowMillis, maxBatches, out);
+            if (totals.freshCount == 0) {
                 flushPending = false;
             }
             return out;
         } finally {
             lock.unlock();
-        }
-    }
-
-    private PutBatch buildBatch(long nowMillis, Drained out) {
-        List<KinesisEntry> entries = new ArrayList<>(Math.min(maxCount, freshCount + 8));
-        List<ShardQueue> touched = new ArrayList<>(4);
-        long bytes = 0;
-        int n = shards.size();
-        int start = roundRobin++ % n;
-        boolean full = false;
-        for (int i = 0; i < n && !full; i++) {
-            ShardQueue q = shards.get((start + i) % n);
-            if (q.inFlight > 0 || q.holds > 0 || (q.parents != null && waitsForParents(q))) {
-                continue;
-            }
-            boolean took = false;
-            while (true) {
-                KinesisEntry e;
-                boolean fromRetries;
-                KinesisEntry retry = q.retries.peekFirst();
-                if (retry != null && retry.notBeforeMillis() <= nowMillis) {
-                    e = retry;
-                    fromRetries = true;
-                } else if (retry != null && strictOrdering) {
-                    break; // hold the shard back until its failed entry has gone again
-                } else {
-                    e = q.fresh.peekFirst();
-                    fromRetries = false;
-                }
-                if (e == null) {
-                    break;
-                }
-                if (nowMillis >= e.expiryMillis()) {
-                    removeHead(q, fromRetries);
-                    out.expired.add(e);
-                    continue;
-                }
-                if (entries.size() >= maxCount || (!entries.isEmpty() && bytes + e.sizeBytes() > maxSize)) {
-                    full = true;
-                    break;
-                }
-                if (!q.limiter.tryAcquire(e.sizeBytes(), nowMillis)) {
-                    out.throttledShards.add(q.shardId);
-                    out.nextWakeMillis = Math.min(out.nextWakeMillis,
-                            nowMillis + Math.max(1, q.limiter.millisUntilAvailable(e.sizeBytes(), nowMillis)));
-                    break;
-                }
-                removeHead(q, fromRetries);
-                entries.add(e);
-                bytes += e.sizeBytes();
-                took = true;
-                if (strictOrdering) {
-                    break;
-                }
-            }
-            if (took) {
-                q.inFlight++;
-                touched.add(q);
-            }
-        }
-        return entries.isEmpty() ? null : new PutBatch(stream, entries, bytes, touched);
-    }
-
-    private static boolean waitsForParents(ShardQueue q) {
-        for (ShardQueue p : q.parents) {
-            if (p.inFlight > 0 || p.holds > 0) {
-                return true;
-            }
-        }
-        q.parents = null;
-        return false;
-    }
-
-    private void removeHead(ShardQueue q, boolean fromRetries) {
-        if (fromRetries) {
-            q.retries.pollFirst();
-        } else {
-            KinesisEntry e = q.fresh.pollFirst();
-            freshCount--;
-            freshBytes -= e.sizeBytes();
         }
     }
 
@@ -441,14 +241,7 @@ public final class StreamCollector {
             List<KinesisEntry> all = new ArrayList<>(orphans);
             orphans.clear();
             hasOrphans = false;
-            for (ShardQueue q : shards) {
-                all.addAll(q.retries);
-                all.addAll(q.fresh);
-                q.retries.clear();
-                q.fresh.clear();
-            }
-            freshCount = 0;
-            freshBytes = 0;
+            all.addAll(queues.takeAll());
             return all;
         } finally {
             lock.unlock();
@@ -459,7 +252,7 @@ public final class StreamCollector {
     public long queuedTotal() {
         lock.lock();
         try {
-            return queuedTotal;
+            return totals.everQueued;
         } finally {
             lock.unlock();
         }
@@ -469,15 +262,7 @@ public final class StreamCollector {
     public boolean isIdle() {
         lock.lock();
         try {
-            if (freshCount > 0 || !orphans.isEmpty()) {
-                return false;
-            }
-            for (ShardQueue q : shards) {
-                if (q.inFlight > 0 || q.holds > 0 || !q.retries.isEmpty()) {
-                    return false;
-                }
-            }
-            return true;
+            return orphans.isEmpty() && queues.isIdle();
         } finally {
             lock.unlock();
         }
@@ -487,11 +272,7 @@ public final class StreamCollector {
     public int queuedEntries() {
         lock.lock();
         try {
-            int n = 0;
-            for (ShardQueue q : shards) {
-                n += q.fresh.size() + q.retries.size();
-            }
-            return n;
+            return queues.queuedEntries();
         } finally {
             lock.unlock();
         }
@@ -504,14 +285,7 @@ public final class StreamCollector {
     public void dropIdleShards(Set<String> openShardIds) {
         lock.lock();
         try {
-            for (Iterator<ShardQueue> it = shards.iterator(); it.hasNext(); ) {
-                ShardQueue q = it.next();
-                if (!q.shardId.isEmpty() && !openShardIds.contains(q.shardId) && q.inFlight == 0
-                        && q.holds == 0 && q.fresh.isEmpty() && q.retries.isEmpty()) {
-                    it.remove();
-                    byShard.remove(q.shardId);
-                }
-            }
+            queues.dropIdle(openShardIds);
         } finally {
             lock.unlock();
         }
@@ -521,21 +295,9 @@ public final class StreamCollector {
     public Set<String> shardIds() {
         lock.lock();
         try {
-            return Set.copyOf(byShard.keySet());
+            return queues.shardIds();
         } finally {
             lock.unlock();
         }
-    }
-
-    private ShardQueue queue(String shardId, long nowMillis) {
-        String key = shardId == null ? "" : shardId;
-        ShardQueue q = byShard.get(key);
-        if (q == null) {
-            q = new ShardQueue(key, new ShardRateLimiter(ratePercent, nowMillis));
-            q.closed = !closedShards.isEmpty() && closedShards.contains(key);
-            byShard.put(key, q);
-            shards.add(q);
-        }
-        return q;
     }
 }

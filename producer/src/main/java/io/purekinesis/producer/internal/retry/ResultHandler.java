@@ -6,7 +6,7 @@ import io.purekinesis.producer.ProducerMetrics;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.batching.PutBatch;
-import io.purekinesis.producer.internal.batching.StreamCollector;
+import io.purekinesis.producer.internal.batching.RoutingFeedback;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -49,14 +49,15 @@ public final class ResultHandler {
     }
 
     /**
-     * @param routing the stream's pipeline, told about wrong shards and failed streams
+     * Sorts the answer to {@code batch}; wrong shards and failed streams go to the batch's
+     * {@link PutBatch#routing() stream}, retries back to its collector.
+     *
      * @param response null when {@code failure} is not
      */
-    public void onComplete(PutBatch batch, StreamCollector collector, RoutingFeedback routing, long startMillis,
-            PutRecordsResponse response, Throwable failure) {
+    public void onComplete(PutBatch batch, long startMillis, PutRecordsResponse response, Throwable failure) {
         List<KinesisEntry> retries = new ArrayList<>(0);
         try {
-            handle(batch, routing, startMillis, response, failure, retries);
+            handle(batch, batch.routing(), startMillis, response, failure, retries);
         } catch (RuntimeException | Error e) {
             // A bug must not strand the batch: its undecided records fail (a decided record is skipped by the
             // completer), and the finally below frees its shards.
@@ -70,7 +71,7 @@ public final class ResultHandler {
                 }
             }
         } finally {
-            if (!collector.complete(batch, retries)) {
+            if (!batch.complete(retries)) {
                 for (KinesisEntry e : retries) {
                     Attempt last = e.attempts().get(e.attempts().size() - 1);
                     completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.PRODUCER_CLOSED,

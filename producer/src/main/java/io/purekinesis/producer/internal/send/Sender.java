@@ -8,12 +8,12 @@ import io.purekinesis.producer.ProducerMetrics;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.LibraryApiName;
-import io.purekinesis.producer.internal.StreamPipeline;
-import io.purekinesis.producer.internal.StreamRegistry;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.batching.PutBatch;
 import io.purekinesis.producer.internal.batching.StreamCollector;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
+import io.purekinesis.producer.internal.pipeline.StreamPipeline;
+import io.purekinesis.producer.internal.pipeline.StreamRegistry;
 import io.purekinesis.producer.internal.retry.ResultHandler;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -36,11 +36,14 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 
 /**
- * The one sender loop, run on a named daemon thread: for each stream it maintains the shard map, seals aggregates
- * whose buffered time passed, drains due PutRecords calls from the collector (within the rate limits and
- * {@code maxConcurrentRequests}) and sends them asynchronously. It sleeps until the next deadline or a
- * {@link #wakeup()} (a full or new batch, a finished call, a flush). SDK futures complete on SDK threads, which
- * hand the answer to the {@link ResultHandler}. No lock is held while calling the SDK.
+ * The one sender loop, run on a named daemon thread: asks each stream's pipeline for the PutRecords calls it may
+ * send now ({@link StreamPipeline#readyCalls}, within {@code maxConcurrentRequests}) and sends them
+ * asynchronously; then lets the {@link StreamRegistry} start queued shard-map loads and release idle pipelines. It
+ * sleeps until the next deadline or a {@link #wakeup()} (a full or new batch, a finished call, a flush). SDK
+ * futures complete on SDK threads, which hand the answer to the {@link ResultHandler}; the batch itself says where
+ * its retries and routing feedback go. No lock is held while calling the SDK.
+ *
+ * <p>On close it fails what is still buffered or in flight ({@link #abortAll}).
  */
 public final class Sender implements Runnable {
 
@@ -58,7 +61,8 @@ public final class Sender implements Runnable {
     private final ProducerMetrics metrics;
     private final StreamRegistry streams;
     private final Collection<StreamPipeline> pipelines;
-    private final AtomicInteger inFlightRequests = new AtomicInteger();
+    /** PutRecords calls sent whose answer has not been handled yet. */
+    private final AtomicInteger callsInFlight = new AtomicInteger();
     /**
      * Every batch drained from a collector whose answer has not been fully handled yet: registered while the
      * drain still holds {@link #abortLock} (so close sees it even before the SDK call is made), removed after its
@@ -122,10 +126,6 @@ public final class Sender implements Runnable {
         wakeup();
     }
 
-    public int inFlightRequests() {
-        return inFlightRequests.get();
-    }
-
     @Override
     public void run() {
         LOG.debug("Sender started");
@@ -149,10 +149,16 @@ public final class Sender implements Runnable {
      * True when a new send deadline (a new aggregate, a first queued entry) must wake the loop: only when the
      * buffered time is shorter than two of its longest sleeps. Otherwise its own cadence (a pass at least every
      * {@value #MAX_PARK_MILLIS} ms, each taking in every deadline) meets the deadline, and waking per new aggregate
-     * would cost a pass over every shard per new aggregate.
+     * would cost a pass over every shard per new aggregate. The producer passes the answer to its pipelines
+     * ({@link StreamPipeline.Shared#wakeOnNewDeadline()}).
      */
     public static boolean deadlineWakeupsNeeded(long maxBufferedMillis) {
         return maxBufferedMillis < 2 * MAX_PARK_MILLIS;
+    }
+
+    /** PutRecords calls sent whose answer is not fully handled yet (diagnostics and tests). */
+    public int inFlightRequests() {
+        return callsInFlight.get();
     }
 
     /** Passes of the loop so far (diagnostics and tests). */
@@ -168,39 +174,19 @@ public final class Sender implements Runnable {
         long nextWake = now + MAX_PARK_MILLIS;
         boolean flush = flushRequested.getAndSet(false);
         for (StreamPipeline p : pipelines) {
-            StreamCollector collector = p.collector();
-            StreamCollector.Drained drained;
+            StreamCollector.Drained ready;
             synchronized (abortLock) {
                 if (aborted) {
                     return nextWake;
                 }
-                nextWake = Math.min(nextWake, p.maintainShardMap(now));
-                if (flush) {
-                    p.markFlush();
-                }
-                boolean force = p.takeFlush();
-                nextWake = Math.min(nextWake, p.sealDue(now, force));
-                if (force) {
-                    collector.flush();
-                }
-                int permits = config.maxConcurrentRequests() - inFlightRequests.get();
-                drained = collector.drain(now, Math.max(0, permits));
-                active.addAll(drained.batches);
+                int permits = config.maxConcurrentRequests() - callsInFlight.get();
+                ready = p.readyCalls(now, Math.max(0, permits), flush);
+                active.addAll(ready.batches);
             }
-            // Send first: nothing thrown below may strand a drained batch (its shard would stay busy forever).
-            for (PutBatch batch : drained.batches) {
-                send(batch, p, now);
+            for (PutBatch batch : ready.batches) {
+                send(batch, now);
             }
-            for (KinesisEntry e : drained.expired) {
-                Attempt last = e.attempts().isEmpty() ? null : e.attempts().get(e.attempts().size() - 1);
-                completer.fail(e.stream(), e.records(), e.attempts(), FailureReason.TTL_EXPIRED,
-                        last == null ? null : last.errorCode(),
-                        last == null ? "record TTL passed before it could be sent" : last.errorMessage(), null);
-            }
-            for (String shardId : drained.throttledShards) {
-                metrics.throttled(p.stream(), shardId);
-            }
-            nextWake = Math.min(nextWake, drained.nextWakeMillis);
+            nextWake = Math.min(nextWake, ready.nextWakeMillis);
         }
         synchronized (abortLock) {
             if (!aborted) {
@@ -214,9 +200,8 @@ public final class Sender implements Runnable {
         return nextWake;
     }
 
-    private void send(PutBatch batch, StreamPipeline pipeline, long now) {
-        StreamCollector collector = pipeline.collector();
-        inFlightRequests.incrementAndGet();
+    private void send(PutBatch batch, long now) {
+        callsInFlight.incrementAndGet();
         long start = clock.millis();
         CompletableFuture<PutRecordsResponse> call;
         try {
@@ -240,13 +225,13 @@ public final class Sender implements Runnable {
                         }
                         // After close failed this batch's records, handling is harmless: every outcome of an
                         // already decided record is dropped, and an aborted collector takes no retries.
-                        resultHandler.onComplete(batch, collector, pipeline, start, response, error);
+                        resultHandler.onComplete(batch, start, response, error);
                     } catch (RuntimeException e) {
                         LOG.error("Handling a PutRecords result failed", e);
                     } finally {
                         calls.remove(batch);
                         active.remove(batch);
-                        inFlightRequests.decrementAndGet();
+                        callsInFlight.decrementAndGet();
                         wakeup();
                     }
                 });

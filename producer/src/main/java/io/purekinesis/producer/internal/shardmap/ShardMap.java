@@ -4,8 +4,13 @@ import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.producer.internal.HashKey128;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
@@ -107,6 +112,36 @@ public final class ShardMap {
 
     public List<String> shardIds() {
         return List.of(shardIds);
+    }
+
+    /**
+     * After a reshard: each shard of this map that {@code previous} did not have, with the {@code closed} shards of
+     * {@code previous} whose ranges overlap it (a closed shard {@code previous} does not know overlaps every new
+     * one). A reader of a child reads it after its parents, so the parents' records must be stored first.
+     */
+    public Map<String, List<String>> parentsOf(ShardMap previous, Collection<String> closed) {
+        Set<String> before = new HashSet<>(previous.shardIds());
+        Map<String, List<String>> parentsOf = new HashMap<>();
+        for (String child : shardIds) {
+            if (before.contains(child)) {
+                continue;
+            }
+            HashKeyRange c = rangeOf(child);
+            List<String> parents = new ArrayList<>(2);
+            for (String p : closed) {
+                HashKeyRange r = previous.rangeOf(p);
+                if (r == null || overlaps(r, c)) {
+                    parents.add(p);
+                }
+            }
+            parentsOf.put(child, parents);
+        }
+        return parentsOf;
+    }
+
+    private static boolean overlaps(HashKeyRange a, HashKeyRange b) {
+        return a.startingHashKey().compareTo(b.endingHashKey()) <= 0
+                && b.startingHashKey().compareTo(a.endingHashKey()) <= 0;
     }
 
     @Override

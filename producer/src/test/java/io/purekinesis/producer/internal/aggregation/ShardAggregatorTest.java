@@ -31,13 +31,13 @@ class ShardAggregatorTest {
     }
 
     private static StreamCollector collector() {
-        return new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false);
+        return new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false, true, null);
     }
 
     @Test
     void aggregatesNeverExceedTheMaxSize() {
         StreamCollector collector = collector();
-        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, Integer.MAX_VALUE, SETTINGS);
+        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, Integer.MAX_VALUE, SETTINGS, true);
         Random random = new Random(1);
         for (int i = 0; i < 5000; i++) {
             aggregator.append(record("k" + random.nextInt(500), random.nextInt(2000), 0), collector);
@@ -56,7 +56,7 @@ class ShardAggregatorTest {
     @Test
     void aLoneRecordIsSentPlainAndATooLargeOneGoesPlainInOrder() {
         StreamCollector collector = collector();
-        ShardAggregator aggregator = new ShardAggregator("shard-0", 1000, Integer.MAX_VALUE, SETTINGS);
+        ShardAggregator aggregator = new ShardAggregator("shard-0", 1000, Integer.MAX_VALUE, SETTINGS, true);
         aggregator.append(record("a", 10, 0), collector);
         aggregator.append(record("b", 10, 0), collector);
         aggregator.append(record("big", 990, 0), collector); // cannot fit alone in 1000 with the overhead
@@ -76,7 +76,7 @@ class ShardAggregatorTest {
     @Test
     void sealsOnlyWhenDueUnlessForced() {
         StreamCollector collector = collector();
-        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, Integer.MAX_VALUE, SETTINGS);
+        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, Integer.MAX_VALUE, SETTINGS, true);
         assertTrue(aggregator.append(record("a", 10, 1000), collector), "a new aggregate wakes the sender");
         assertFalse(aggregator.append(record("b", 10, 1050), collector));
         assertEquals(1100, aggregator.deadlineMillis());
@@ -90,7 +90,7 @@ class ShardAggregatorTest {
     @Test
     void maxCountSealsTheAggregate() {
         StreamCollector collector = collector();
-        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, 3, SETTINGS);
+        ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, 3, SETTINGS, true);
         for (int i = 0; i < 7; i++) {
             aggregator.append(record("k" + i, 1, 0), collector);
         }

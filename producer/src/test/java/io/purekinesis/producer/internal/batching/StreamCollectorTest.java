@@ -22,7 +22,7 @@ class StreamCollectorTest {
 
     @Test
     void callsHoldAtMost500EntriesAnd5MiB() {
-        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false);
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false, true, null);
         for (int i = 0; i < 1200; i++) {
             c.enqueue(entry("shard-" + (i % 3), "k" + i, 10, 0));
         }
@@ -46,7 +46,7 @@ class StreamCollectorTest {
 
     @Test
     void waitsForTheBufferedTimeUnlessACallIsFull() {
-        StreamCollector c = new StreamCollector("s", 3, 5L * 1024 * 1024, 100_000, false);
+        StreamCollector c = new StreamCollector("s", 3, 5L * 1024 * 1024, 100_000, false, true, null);
         c.enqueue(entry("a", "k1", 10, 1000));
         StreamCollector.Drained d = c.drain(1050, 10);
         assertTrue(d.batches.isEmpty());
@@ -61,7 +61,7 @@ class StreamCollectorTest {
     @Test
     void aThrottledShardWaitsWithoutStallingOthers() {
         // 1% of 1,000 records/s: 10 entries per second per shard, a bucket of 10
-        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 1, false);
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 1, false, true, null);
         for (int i = 0; i < 30; i++) {
             c.enqueue(entry("hot", "h" + i, 10, 0));
         }
@@ -82,7 +82,7 @@ class StreamCollectorTest {
 
     @Test
     void oneCallInFlightPerShard() {
-        StreamCollector c = new StreamCollector("s", 2, 5L * 1024 * 1024, 100_000, false);
+        StreamCollector c = new StreamCollector("s", 2, 5L * 1024 * 1024, 100_000, false, true, null);
         for (int i = 0; i < 6; i++) {
             c.enqueue(entry("only", "k" + i, 10, 0));
         }
@@ -96,7 +96,7 @@ class StreamCollectorTest {
 
     @Test
     void strictOrderingHoldsTheShardBehindItsRetry() {
-        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, true);
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, true, true, null);
         for (int i = 0; i < 3; i++) {
             c.enqueue(entry("a", "k" + i, 10, 0));
         }
@@ -117,7 +117,7 @@ class StreamCollectorTest {
 
     @Test
     void expiredEntriesAreReturned() {
-        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false);
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false, true, null);
         c.enqueue(entry("a", "k", 10, 0));
         StreamCollector.Drained d = c.drain(30_000, 10);
         assertEquals(1, d.expired.size());
@@ -128,7 +128,7 @@ class StreamCollectorTest {
     /** A reshard: a child sends nothing while its closed parent has a call in flight or an answer held back. */
     @Test
     void childrenWaitForTheirClosedParentsCallAndHolds() {
-        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false);
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false, true, null);
         c.enqueue(entry("p", "k1", 10, 0));
         c.enqueue(entry("p", "k2", 10, 0)); // queued behind the call below
         c.flush();
@@ -140,7 +140,7 @@ class StreamCollectorTest {
         List<KinesisEntry> taken = c.closeShards(List.of("p"), java.util.Map.of("c1", List.of("p")));
         assertEquals(2, parentCall.entries().size());
         assertEquals(1, taken.size(), "the unsent entry of the closed shard is handed back");
-        assertEquals(StreamCollector.REFUSED, c.offer(entry("p", "k4", 10, 0)), "a closed shard takes no more");
+        assertEquals(Offered.SHARD_CLOSED, c.offer(entry("p", "k4", 10, 0)), "a closed shard takes no more");
         c.enqueue(entry("c1", "k5", 10, 0));
         c.flush();
         assertTrue(c.drain(0, 10).batches.isEmpty(), "the child waits for its parent's call");
@@ -160,7 +160,7 @@ class StreamCollectorTest {
     /** Retries of a call to a shard that closed meanwhile are handed back for re-routing, holding the shard. */
     @Test
     void retriesOfAClosedShardAreHandedBack() {
-        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false);
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false, true, null);
         KinesisEntry e = entry("p", "k1", 10, 0);
         c.enqueue(e);
         c.flush();

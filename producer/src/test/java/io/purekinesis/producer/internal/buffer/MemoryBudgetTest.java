@@ -15,10 +15,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-@Timeout(10)
+@Timeout(90)
 class MemoryBudgetTest {
 
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
+    /** Longest wait for what should take milliseconds: only a hang reaches it, even on a busy machine. */
+    private static final long DEADLINE_SECONDS = 30;
 
     @Test
     void reservesAndReleasesBytesAndRecords() {
@@ -50,33 +52,35 @@ class MemoryBudgetTest {
         budget.reserve(100, 0);
         List<String> order = new CopyOnWriteArrayList<>();
         CompletableFuture<Void> big = CompletableFuture.runAsync(() -> {
-            budget.reserve(80, 5 * SECOND);
+            budget.reserve(80, DEADLINE_SECONDS * SECOND);
             order.add("big");
         });
         awaitWaiting(budget, 1);
         CompletableFuture<Void> small = CompletableFuture.runAsync(() -> {
-            budget.reserve(10, 5 * SECOND);
+            budget.reserve(10, DEADLINE_SECONDS * SECOND);
             order.add("small");
         });
         awaitWaiting(budget, 2);
         budget.release(30, 1); // 30 free: enough for "small" but "big" waits first, so nobody goes
-        Thread.sleep(100);
         assertTrue(order.isEmpty(), "a newer waiter must not overtake an older one: " + order);
+        // The proof that nobody went does not depend on when "small" would have: "big" gets its 80 bytes below
+        // only if "small" never took 10 of these 30 (nothing else is ever released to it).
         budget.release(50, 0); // 80 free: exactly what "big" needs
-        big.get(5, TimeUnit.SECONDS);
+        big.get(DEADLINE_SECONDS, TimeUnit.SECONDS);
         awaitWaiting(budget, 1);
-        assertEquals(List.of("big"), order);
+        assertEquals(List.of("big"), order, "a newer waiter must not overtake an older one");
         budget.release(10, 0);
-        small.get(5, TimeUnit.SECONDS);
+        small.get(DEADLINE_SECONDS, TimeUnit.SECONDS);
         assertEquals(List.of("big", "small"), order);
     }
 
+    /** Waits until exactly {@code n} threads wait for room (they reached the wait). */
     private static void awaitWaiting(MemoryBudget budget, int n) throws InterruptedException {
-        long deadline = System.nanoTime() + 5 * SECOND;
-        while (budget.waiting() < n && System.nanoTime() < deadline) {
-            Thread.sleep(5);
+        long deadline = System.nanoTime() + DEADLINE_SECONDS * SECOND;
+        while (budget.waiting() != n && System.nanoTime() < deadline) {
+            Thread.sleep(2);
         }
-        assertEquals(n, budget.waiting());
+        assertEquals(n, budget.waiting(), "threads waiting for room after " + DEADLINE_SECONDS + " s");
     }
 
     @Test
@@ -98,15 +102,15 @@ class MemoryBudgetTest {
         budget.reserve(100, 0);
         CompletableFuture<Throwable> waiter = CompletableFuture.supplyAsync(() -> {
             try {
-                budget.reserve(10, 10 * SECOND);
+                budget.reserve(10, 2 * DEADLINE_SECONDS * SECOND);
                 return null;
             } catch (RuntimeException e) {
                 return e;
             }
         });
-        Thread.sleep(100);
+        awaitWaiting(budget, 1); // close must wake a waiter, not refuse a late arrival
         budget.close();
-        assertInstanceOf(ProducerClosedException.class, waiter.get(5, TimeUnit.SECONDS));
+        assertInstanceOf(ProducerClosedException.class, waiter.get(DEADLINE_SECONDS, TimeUnit.SECONDS));
         assertThrows(ProducerClosedException.class, () -> budget.reserve(1, 0));
     }
 
@@ -116,7 +120,7 @@ class MemoryBudgetTest {
         budget.reserve(10, 0);
         assertEquals(false, budget.awaitEmpty(TimeUnit.MILLISECONDS.toNanos(50)));
         CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS).execute(() -> budget.release(10, 1));
-        assertTrue(budget.awaitEmpty(5 * SECOND));
+        assertTrue(budget.awaitEmpty(DEADLINE_SECONDS * SECOND));
     }
 
     @Test
@@ -140,18 +144,16 @@ class MemoryBudgetTest {
         CopyOnWriteArrayList<Object> seen = new CopyOnWriteArrayList<>();
         Thread t = new Thread(() -> {
             try {
-                budget.reserve(10, 10 * SECOND);
+                budget.reserve(10, 2 * DEADLINE_SECONDS * SECOND);
             } catch (RuntimeException e) {
                 seen.add(e);
                 seen.add(Thread.currentThread().isInterrupted());
             }
         });
         t.start();
-        while (budget.waiting() == 0) {
-            Thread.sleep(5);
-        }
+        awaitWaiting(budget, 1);
         t.interrupt();
-        t.join();
+        t.join(TimeUnit.SECONDS.toMillis(DEADLINE_SECONDS));
         assertInstanceOf(KinesisProducerException.class, seen.get(0));
         assertTrue(((Exception) seen.get(0)).getMessage().contains("interrupted"));
         assertEquals(false, seen.get(0) instanceof BufferFullException);

@@ -16,6 +16,7 @@ import io.purekinesis.producer.internal.HashKey128;
 import io.purekinesis.producer.internal.KinesisEntry;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.batching.PutBatch;
+import io.purekinesis.producer.internal.batching.RoutingFeedback;
 import io.purekinesis.producer.internal.batching.StreamCollector;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.testing.FakeKinesisClient;
@@ -36,8 +37,8 @@ class ResultHandlerTest {
     private final MemoryBudget budget = new MemoryBudget(1 << 30, 1000);
     private final List<FailedRecord> deadLetters = new CopyOnWriteArrayList<>();
     private final List<String> staleStreams = new ArrayList<>();
-    private final Completer completer = new Completer(Runnable::run, budget, deadLetters::add, ProducerMetrics.NOOP);
-    private final StreamCollector collector = new StreamCollector("s", 500, 5L << 20, 100_000, false);
+    private final Completer completer = new Completer(Runnable::run, budget, deadLetters::add, ProducerMetrics.NOOP,
+            "test-overflow");
     private final ResultHandler handler = new ResultHandler(clock,
             new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5), new SplittableRandom(1)), 0, completer,
             ProducerMetrics.NOOP);
@@ -52,6 +53,7 @@ class ResultHandlerTest {
             throw new AssertionError("no aggregates here");
         }
     };
+    private final StreamCollector collector = new StreamCollector("s", 500, 5L << 20, 100_000, false, true, routing);
 
     private PutBatch batchOf(int n) {
         for (int i = 0; i < n; i++) {
@@ -77,7 +79,7 @@ class ResultHandlerTest {
     void onlyEntriesWithAnErrorCodeGoBackAfterABackoff() throws Exception {
         PutBatch batch = batchOf(4);
         clock.advance(Duration.ofMillis(30));
-        handler.onComplete(batch, collector, routing, 10_000, PutRecordsResponse.builder().failedRecordCount(2)
+        handler.onComplete(batch, 10_000, PutRecordsResponse.builder().failedRecordCount(2)
                 .records(ok("shard-0"), error("ProvisionedThroughputExceededException"), ok("shard-0"),
                         error("InternalFailure")).build(), null);
 
@@ -99,7 +101,7 @@ class ResultHandlerTest {
     @Test
     void nonRetryableEntryFailsAndIsDeadLetteredAtOnce() {
         PutBatch batch = batchOf(2);
-        handler.onComplete(batch, collector, routing, 10_000, PutRecordsResponse.builder().failedRecordCount(1)
+        handler.onComplete(batch, 10_000, PutRecordsResponse.builder().failedRecordCount(1)
                 .records(error("KMSAccessDeniedException"), ok("shard-0")).build(), null);
         ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                 () -> batch.entries().get(0).records().get(0).future().get());
@@ -113,11 +115,11 @@ class ResultHandlerTest {
     @Test
     void aWholeCallFailureOrAShortAnswerRetriesEveryEntry() {
         PutBatch batch = batchOf(3);
-        handler.onComplete(batch, collector, routing, 10_000, null,
+        handler.onComplete(batch, 10_000, null,
                 FakeKinesisClient.serviceError("InternalFailure", 500));
         assertEquals(3, collector.queuedEntries());
         PutBatch again = collector.drain(20_000, 1).batches.get(0);
-        handler.onComplete(again, collector, routing, 20_000,
+        handler.onComplete(again, 20_000,
                 PutRecordsResponse.builder().records(ok("shard-0")).build(), null);
         assertEquals(3, collector.queuedEntries(), "a response that does not match the request is a failure");
         assertEquals("SdkClientException", batch.entries().get(0).attempts().get(1).errorCode());
@@ -126,7 +128,7 @@ class ResultHandlerTest {
     @Test
     void aPlainRecordOnAnotherShardSucceedsAndAsksForANewMap() throws Exception {
         PutBatch batch = batchOf(1);
-        handler.onComplete(batch, collector, routing, 10_000,
+        handler.onComplete(batch, 10_000,
                 PutRecordsResponse.builder().records(ok("shard-9")).build(), null);
         assertEquals("shard-9", batch.entries().get(0).records().get(0).future().get().shardId());
         assertEquals(List.of("s"), staleStreams);
@@ -147,7 +149,7 @@ class ResultHandlerTest {
     @Test
     void storedResultWithoutSequenceNumberIsRetriedAndTheShardIsFreed() throws Exception {
         PutBatch batch = batchOf(2);
-        handler.onComplete(batch, collector, routing, 10_000, PutRecordsResponse.builder().failedRecordCount(0)
+        handler.onComplete(batch, 10_000, PutRecordsResponse.builder().failedRecordCount(0)
                 .records(PutRecordsResultEntry.builder().build(), ok("shard-0")).build(), null);
         assertTrue(batch.entries().get(1).records().get(0).future().isDone());
         assertFalse(batch.entries().get(0).records().get(0).isDecided());

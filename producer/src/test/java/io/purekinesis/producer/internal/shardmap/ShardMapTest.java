@@ -63,7 +63,7 @@ class ShardMapTest {
         FakeKinesisClient fake = FakeKinesisClient.withShards(7);
         fake.split("shardId-000000000003", "child-a", "child-b");
         fake.listShardsPageSize(3);
-        ShardMap map = new ShardMapLoader(fake).load("s", 5).get(5, TimeUnit.SECONDS);
+        ShardMap map = new ShardMapLoader(fake).load("s", 5).get(30, TimeUnit.SECONDS);
         assertEquals(8, map.size(), "7 shards, one closed, two children");
         List<ListShardsRequest> requests = fake.listShardsRequests();
         assertEquals(3, requests.size());
@@ -81,7 +81,7 @@ class ShardMapTest {
     void loaderUsesTheArnForArnStreams() throws Exception {
         FakeKinesisClient fake = FakeKinesisClient.withShards(1);
         String arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
-        new ShardMapLoader(fake).load(arn, 1).get(5, TimeUnit.SECONDS);
+        new ShardMapLoader(fake).load(arn, 1).get(30, TimeUnit.SECONDS);
         assertEquals(arn, fake.listShardsRequests().get(0).streamARN());
     }
 

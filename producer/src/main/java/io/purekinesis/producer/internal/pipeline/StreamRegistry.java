@@ -1,13 +1,14 @@
-package io.purekinesis.producer.internal;
+package io.purekinesis.producer.internal.pipeline;
 
 import io.purekinesis.producer.FailureReason;
 import io.purekinesis.producer.ProducerConfig;
+import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.shardmap.FailedStreams;
 import io.purekinesis.producer.internal.shardmap.LoadLimiter;
-import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
 import io.purekinesis.producer.internal.shardmap.StreamNames;
 import java.time.Instant;
 import java.util.Collection;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * futures. So per-stream state follows the streams in use, and any number of bad names costs bounded memory and
  * at most {@link #MAX_SHARD_MAP_LOADS} calls in flight.
  *
- * <p>The hot path ({@link #spelling}, {@link #target}) is two map lookups for a spelling already seen: no regex,
+ * <p>The hot path ({@link #spelling}, {@link #append}) is two map lookups for a spelling already seen: no regex,
  * no ARN parsing. Spellings are cached up to {@link #MAX_SPELLINGS} (then the cache starts again).
  */
 public final class StreamRegistry implements StreamPipeline.Host {
@@ -46,13 +47,11 @@ public final class StreamRegistry implements StreamPipeline.Host {
     }
 
     /** A stream whose records fail at once for now (the failure remembered). */
-    public record Refusal(String stream, FailureReason reason, String errorCode, String message, Throwable cause) {
+    private record Refusal(String stream, FailureReason reason, String errorCode, String message, Throwable cause) {
     }
 
+    private final StreamPipeline.Shared shared;
     private final ProducerConfig config;
-    private final ShardMapLoader loader;
-    private final Completer completer;
-    private final Runnable waker;
     private final String region;
     private final long idleMillis;
     private final ConcurrentHashMap<String, Spelling> spellings = new ConcurrentHashMap<>();
@@ -62,7 +61,7 @@ public final class StreamRegistry implements StreamPipeline.Host {
     private final FailedStreams failed;
     /** Pipelines made and not yet loaded once (nor released). */
     private final AtomicInteger newStreams = new AtomicInteger();
-    private final LoadLimiter<StreamPipeline> loads =
+    private final LoadLimiter<ShardMapKeeper> loads =
             new LoadLimiter<>(MAX_SHARD_MAP_LOADS, LOAD_SLOTS_RESERVED_FOR_REFRESHES);
     private long nextPurgeMillis;
 
@@ -70,12 +69,9 @@ public final class StreamRegistry implements StreamPipeline.Host {
      * @param region the region of the producer's Kinesis client (ARNs of other regions are refused), or null when
      *     it cannot be told (no check)
      */
-    public StreamRegistry(ProducerConfig config, ShardMapLoader loader, Completer completer, Runnable waker,
-            String region) {
-        this.config = config;
-        this.loader = loader;
-        this.completer = completer;
-        this.waker = waker;
+    public StreamRegistry(StreamPipeline.Shared shared, String region) {
+        this.shared = shared;
+        this.config = shared.config();
         this.region = region;
         this.idleMillis = config.streamIdleTimeout().toMillis();
         this.failed = new FailedStreams(config.shardMapRefreshInterval().toMillis());
@@ -101,10 +97,41 @@ public final class StreamRegistry implements StreamPipeline.Host {
     }
 
     /**
+     * User thread: hands the record to its stream's pipeline (made on first use), resolving the stream again if the
+     * pipeline was released meanwhile, and wakes the sender when the pipeline asks for it. A stream remembered as
+     * missing or refusing fails the record at once, through its future.
+     *
+     * @throws IllegalArgumentException when the record's ARN is not the stream's (another account)
+     */
+    public void append(Spelling spelling, UserRecord record, long nowMillis) {
+        while (true) {
+            Object target = target(spelling, nowMillis);
+            if (target instanceof Refusal refusal) {
+                shared.completer().fail(refusal.stream(), List.of(record), List.of(), refusal.reason(),
+                        refusal.errorCode(), refusal.message(), refusal.cause());
+                return;
+            }
+            StreamPipeline pipeline = (StreamPipeline) target;
+            switch (pipeline.append(record, spelling.arn())) {
+                case WAKE -> {
+                    shared.waker().run();
+                    return;
+                }
+                case QUIET -> {
+                    return;
+                }
+                case WRONG_ARN -> throw new IllegalArgumentException(pipeline.wrongArnMessage(spelling.arn()));
+                case REFUSED -> Thread.onSpinWait(); // released or failed just now: resolve again
+                default -> throw new IllegalStateException();
+            }
+        }
+    }
+
+    /**
      * Where a record of this stream goes now: its pipeline (created if needed), or a {@link Refusal} while the
      * stream is remembered as missing or refusing the producer.
      */
-    public Object target(Spelling spelling, long nowMillis) {
+    private Object target(Spelling spelling, long nowMillis) {
         StreamPipeline p = byName.get(spelling.name());
         if (p != null && !p.isRefusing()) {
             return p;
@@ -123,7 +150,7 @@ public final class StreamRegistry implements StreamPipeline.Host {
                             + "); are that many distinct stream names meant?", null);
         }
         return byName.computeIfAbsent(spelling.name(), name -> {
-            StreamPipeline created = new StreamPipeline(name, config, loader, completer, waker, this);
+            StreamPipeline created = new StreamPipeline(name, shared, this);
             newStreams.incrementAndGet();
             all.add(created);
             return created;
@@ -151,7 +178,7 @@ public final class StreamRegistry implements StreamPipeline.Host {
     }
 
     @Override
-    public LoadLimiter<StreamPipeline> loads() {
+    public LoadLimiter<ShardMapKeeper> loads() {
         return loads;
     }
 
@@ -178,7 +205,7 @@ public final class StreamRegistry implements StreamPipeline.Host {
      * {@link ProducerConfig#streamIdleTimeout()} and failed ones that drained.
      */
     public void maintain(long nowMillis) {
-        loads.startWaiting(p -> p.startQueuedLoad(nowMillis));
+        loads.startWaiting(keeper -> keeper.startQueuedLoad(nowMillis));
         for (StreamPipeline p : all) {
             boolean release = p.isRefusing() ? p.tryRelease() : p.idleFor(nowMillis, idleMillis) && p.tryRelease();
             if (release) {

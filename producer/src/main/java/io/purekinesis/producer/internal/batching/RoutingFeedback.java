@@ -1,8 +1,13 @@
-package io.purekinesis.producer.internal.retry;
+package io.purekinesis.producer.internal.batching;
 
+import io.purekinesis.producer.FailureReason;
 import io.purekinesis.producer.internal.KinesisEntry;
 
-/** What the result handler tells the shard-map stage when Kinesis stored an entry elsewhere than predicted. */
+/**
+ * What the answer to a PutRecords call tells the stream it was sent for, beyond each record's outcome: where
+ * Kinesis stored an entry elsewhere than predicted, and when the stream itself failed. Every {@link PutBatch}
+ * carries its stream's receiver, so the result handler needs nothing else to reach it.
+ */
 public interface RoutingFeedback {
 
     /** A plain entry landed on another shard: it is stored correctly, but the shard map is stale. */
@@ -18,7 +23,7 @@ public interface RoutingFeedback {
      * A whole call failed because the stream is gone ({@code STREAM_NOT_FOUND}) or the caller is refused
      * ({@code NOT_AUTHORIZED}): the stream's later records should fail at once instead of each costing a call.
      */
-    default void streamFailed(String stream, io.purekinesis.producer.FailureReason reason, String errorCode,
-            String message, Throwable cause) {
+    default void streamFailed(String stream, FailureReason reason, String errorCode, String message,
+            Throwable cause) {
     }
 }
