@@ -94,15 +94,14 @@ final class ProcessorCalls {
                 return true;
             } catch (RuntimeException | Error e) {
                 if (attempt >= policy.maxAttempts() || stopping()) {
-                    log.error("{} of shard {} failed {} times", "initialize", shardId, attempt, e);
+                    log.error("initialize of shard {} failed {} times", shardId, attempt, e);
                     if (!stopping()) {
                         throw e;
                     }
                     return false;
                 }
                 Duration delay = policy.backoff().delay(attempt);
-                log.warn("{} of shard {} failed (attempt {}); retrying in {}", "initialize", shardId, attempt, delay,
-                        e);
+                log.warn("initialize of shard {} failed (attempt {}); retrying in {}", shardId, attempt, delay, e);
                 sleepUnlessStopped(delay);
             }
         }
