@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.internal.pipeline.StreamRegistry;
 import io.purekinesis.producer.internal.shardmap.FailedStreams;
-import io.purekinesis.producer.testing.FakeKinesisClient;
-import io.purekinesis.producer.testing.ManualClock;
+import io.purekinesis.testkit.FakeKinesisClient;
+import io.purekinesis.testkit.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

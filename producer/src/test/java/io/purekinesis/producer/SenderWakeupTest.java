@@ -2,7 +2,8 @@ package io.purekinesis.producer;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;

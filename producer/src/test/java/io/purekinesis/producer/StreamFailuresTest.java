@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.purekinesis.producer.testing.FakeKinesisClient;
-import io.purekinesis.producer.testing.ManualClock;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
+import io.purekinesis.testkit.ManualClock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
