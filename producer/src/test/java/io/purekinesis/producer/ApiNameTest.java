@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.internal.LibraryApiName;
-import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

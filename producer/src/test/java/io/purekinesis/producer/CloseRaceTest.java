@@ -7,7 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -115,7 +116,7 @@ class CloseRaceTest {
         release.countDown();
         // The sender thread handles the call's late answer, then ends; then every completion decided until then
         // (a second failure of the record would be one) has run.
-        Await.senderEnded("close-race-blocked");
+        SenderAwait.senderEnded("close-race-blocked");
         assertTrue(producer.flushSync(Await.DEADLINE), "completions still running");
 
         assertEquals(1, undelivered.size(), "close returns the record it failed");

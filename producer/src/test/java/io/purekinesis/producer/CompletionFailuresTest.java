@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -140,7 +141,7 @@ class CompletionFailuresTest extends FakeClientProducerTest {
                 .build());
         List<CompletableFuture<RecordResult>> futures = addThree();
         Await.until("the PutRecords call", () -> !fake.putRequests().isEmpty());
-        Await.callsHandled(producer, 0); // its answer is handled: every record is decided before close
+        SenderAwait.callsHandled(producer, 0); // its answer is handled: every record is decided before close
         List<FailedRecord> returned = producer.close(Duration.ofMillis(500));
         assertEquals(List.of(), returned, "decided before close: completed by close, reported then");
         Await.get(futures.get(0));
@@ -173,7 +174,7 @@ class CompletionFailuresTest extends FakeClientProducerTest {
             CompletableFuture<RecordResult> second = producer.add("b", "k", new byte[] {2});
             producer.flush();
             Await.until("the second PutRecords call", () -> fake.putRequests().size() >= 2);
-            Await.callsHandled(producer, 0); // its answer is handled: its completion is queued
+            SenderAwait.callsHandled(producer, 0); // its answer is handled: its completion is queued
             // The room is held by the completion that cannot run: an add refused for room says so.
             BufferFullException full = assertThrows(BufferFullException.class,
                     () -> producer.add("c", "k", new byte[] {3}));

@@ -8,7 +8,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
-import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -199,11 +200,11 @@ class ConcurrencyStressTest {
         // every answer has been handled (the sender thread ended, so no call is made any more; the fake's SDK
         // threads ran every answer they were given; the sender counts no call in flight, so the request timeout
         // ended the rest), then until every completion decided by then has run.
-        Await.senderEnded("stress-" + seed);
+        SenderAwait.senderEnded("stress-" + seed);
         client.sdkThreads.shutdown(); // scheduled answers still run
         assertTrue(client.sdkThreads.awaitTermination(Await.deadline(TimeUnit.SECONDS), TimeUnit.SECONDS),
                 "the fake's scheduled answers");
-        Await.callsHandled(producer, 0);
+        SenderAwait.callsHandled(producer, 0);
         assertTrue(producer.flushSync(Await.DEADLINE), "completions still running or records outstanding: "
                 + producer.outstandingRecords());
 

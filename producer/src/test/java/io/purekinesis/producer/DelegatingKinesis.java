@@ -1,6 +1,6 @@
 package io.purekinesis.producer;
 
-import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.testkit.FakeKinesisClient;
 import java.util.concurrent.CompletableFuture;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisServiceClientConfiguration;

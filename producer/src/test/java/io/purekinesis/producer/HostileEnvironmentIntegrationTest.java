@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.producer.internal.LibraryApiName;
+import io.purekinesis.testkit.Await;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.LocalKinesis;
 import io.purekinesis.testkit.Streams;

@@ -10,6 +10,7 @@ import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.producer.internal.pipeline.StreamPipeline;
+import io.purekinesis.testkit.Await;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.LocalKinesis;
 import io.purekinesis.testkit.Streams;

@@ -9,8 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
-import io.purekinesis.producer.testing.FakeKinesisClient;
-import io.purekinesis.producer.testing.ManualClock;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
+import io.purekinesis.testkit.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -196,7 +197,7 @@ class KinesisProducerTest {
         CompletableFuture<RecordResult> f = producer.add(STREAM, "k", data(7));
         producer.flush();
         Await.until("the first PutRecords call", () -> fake.putRequests().size() >= 1);
-        Await.callsHandled(producer, 0); // the throttled answer was handled: its retry waits for its backoff
+        SenderAwait.callsHandled(producer, 0); // the throttled answer was handled: its retry waits for its backoff
         clock.advance(Duration.ofMillis(50)); // past the longest backoff
         Await.until("the retry", () -> fake.putRequests().size() >= 2);
         clock.advance(Duration.ofMillis(300)); // past the TTL
@@ -523,7 +524,7 @@ class KinesisProducerTest {
         producer.flush();
         Await.until("two PutRecords calls in flight", () -> fake.putRequests().size() >= 2);
         producer.flush();
-        Await.senderPasses(producer, 2); // passes that would send a third call if the limit did not hold
+        SenderAwait.senderPasses(producer, 2); // passes that would send a third call if the limit did not hold
         assertEquals(2, fake.putRequests().size());
     }
 

@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.purekinesis.producer.testing.FakeKinesisClient;
-import io.purekinesis.producer.testing.ManualClock;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
+import io.purekinesis.testkit.ManualClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -63,8 +64,8 @@ class ProducerSeamsTest {
             producer.flush();
             // Real time passes, the manual clock does not: the retry waits for its backoff, nothing expires.
             Await.until("the first PutRecords call", () -> !fake.putRequests().isEmpty());
-            Await.callsHandled(producer, 0); // its throttled answer is handled: the retry is queued
-            Await.senderPasses(producer, 3); // passes that would expire the record if real time counted
+            SenderAwait.callsHandled(producer, 0); // its throttled answer is handled: the retry is queued
+            SenderAwait.senderPasses(producer, 3); // passes that would expire the record if real time counted
             Await.get(callbacks.submit(() -> { }));
             assertFalse(f.isDone());
             clock.advance(Duration.ofSeconds(11));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
-import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.testkit.FakeKinesisClient;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -8,7 +8,8 @@ import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.producer.internal.pipeline.StreamPipeline;
-import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -97,7 +98,7 @@ class ReshardOrderingTest {
         add(interleave(high, low));
         producer.flush();
         int calls = fake.putRequests().size();
-        Await.senderPasses(producer, 2); // the flush was taken in: anything sendable now has been sent
+        SenderAwait.senderPasses(producer, 2); // the flush was taken in: anything sendable now has been sent
         assertEquals(calls, fake.putRequests().size(), "the children wait for their parent's call");
         held.get(0).release(fake);
         add(interleave(high, low));
@@ -129,11 +130,11 @@ class ReshardOrderingTest {
         add(interleave(high, low));
         producer.flush();
         int calls = fake.putRequests().size();
-        Await.senderPasses(producer, 2); // the flush was taken in: anything sendable now has been sent
+        SenderAwait.senderPasses(producer, 2); // the flush was taken in: anything sendable now has been sent
         assertEquals(calls, fake.putRequests().size(), "the child waits for both parents");
         held.get(0).release(fake);
-        Await.callsHandled(producer, 1); // the first parent's answer is handled: its shard is free
-        Await.senderPasses(producer, 2);
+        SenderAwait.callsHandled(producer, 1); // the first parent's answer is handled: its shard is free
+        SenderAwait.senderPasses(producer, 2);
         assertEquals(calls, fake.putRequests().size(), "the child still waits for the second parent");
         held.get(1).release(fake);
         add(interleave(low, high));
@@ -156,14 +157,14 @@ class ReshardOrderingTest {
         Await.until("the held call 0 to be made", () -> held.get(0).request != null);
         add(interleave(low, high)); // sealed and queued behind the call in flight
         producer.flush();
-        Await.senderPasses(producer, 2); // the flush sealed and queued them
+        SenderAwait.senderPasses(producer, 2); // the flush sealed and queued them
         add(interleave(high, low)); // still in the open aggregate
         fake.split(P, C1, C2);
         StreamPipeline pipeline = producer.pipeline(STREAM);
         Await.until("the shard map to have 2 open shards", () -> pipeline.shardMap().size() == 2);
         add(interleave(high, low));
         producer.flush();
-        Await.senderPasses(producer, 2); // queued behind the parent's call before it ends
+        SenderAwait.senderPasses(producer, 2); // queued behind the parent's call before it ends
         held.get(0).release(fake);
         add(interleave(low, high));
         producer.flush();
@@ -188,7 +189,7 @@ class ReshardOrderingTest {
         Await.until("the shard map to have 2 open shards", () -> pipeline.shardMap().size() == 2);
         add(interleave(high, low));
         producer.flush();
-        Await.senderPasses(producer, 2); // queued behind the parent's call before it fails
+        SenderAwait.senderPasses(producer, 2); // queued behind the parent's call before it fails
         held.get(0).fail(fake, "ProvisionedThroughputExceededException");
         add(interleave(low, high));
         producer.flush();

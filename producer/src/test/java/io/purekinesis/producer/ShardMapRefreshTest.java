@@ -8,8 +8,9 @@ import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.producer.internal.pipeline.StreamPipeline;
-import io.purekinesis.producer.testing.FakeKinesisClient;
-import io.purekinesis.producer.testing.ManualClock;
+import io.purekinesis.testkit.Await;
+import io.purekinesis.testkit.FakeKinesisClient;
+import io.purekinesis.testkit.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -112,7 +113,7 @@ class ShardMapRefreshTest {
             int calls = fake.listShardsRequests().size();
             clock.advance(Duration.ofMillis(100));
             Await.until("a refresh of the shard map", () -> fake.listShardsRequests().size() > calls);
-            Await.senderPasses(producer, 2); // the loaded map is taken in: the next interval starts now
+            SenderAwait.senderPasses(producer, 2); // the loaded map is taken in: the next interval starts now
         }
         assertTrue(fake.listShardsRequests().size() >= 3, "ListShards calls: " + fake.listShardsRequests().size());
     }
@@ -145,7 +146,7 @@ class ShardMapRefreshTest {
             }
             round++;
             assertTrue(producer.flushSync(Await.DEADLINE));
-            Thread.sleep(50);
+            SenderAwait.senderPasses(producer, 1); // a pass applies a newer map once its load answered
         }
         assertTrue(open.containsAll(pipeline.aggregatorShardIds()), "aggregators: " + pipeline.aggregatorShardIds());
         assertTrue(open.containsAll(pipeline.collector().shardIds()), "queues: " + pipeline.collector().shardIds());

@@ -2,7 +2,6 @@ package io.purekinesis.systemtests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.purekinesis.aggregation.AggregateDecoder;
 import io.purekinesis.aggregation.DecodedRecord;
@@ -11,6 +10,7 @@ import io.purekinesis.producer.KinesisProducer;
 import io.purekinesis.producer.RecordExpiredException;
 import io.purekinesis.producer.RecordFailedException;
 import io.purekinesis.producer.RecordResult;
+import io.purekinesis.testkit.Await;
 import io.purekinesis.testkit.Streams;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -32,15 +32,9 @@ final class StalledEndpointSupport {
     private StalledEndpointSupport() {
     }
 
-    /** Waits (polling every 20 ms) until the condition holds; fails after {@code timeout}. */
+    /** Waits until the condition holds; fails naming {@code what} after {@code timeout}. */
     static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail(what + " not reached within " + timeout);
-            }
-            Thread.sleep(20);
-        }
+        Await.until(what, timeout, condition);
     }
 
     /** Every user record in the stream, de-aggregated, as data strings, with how often each is stored. */

@@ -23,5 +23,10 @@
  *
  * <p>The emulators never throttle or fail; add a {@link io.purekinesis.testkit.FaultInjector} to a client to get
  * per-record PutRecords failures, throttling, 5xx errors, latency, timeouts and the like.
+ *
+ * <p>For unit tests that need no endpoint: {@link io.purekinesis.testkit.FakeKinesisClient} (an in-memory, scriptable
+ * Kinesis for a producer), {@link io.purekinesis.testkit.ManualClock} (hand it to a configuration's {@code clock} and
+ * advance time instead of sleeping) and {@link io.purekinesis.testkit.Await} (wait for an event with a deadline fit
+ * for a busy CI machine, never for an amount of time).
  */
 package io.purekinesis.testkit;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.purekinesis.aggregation.HashKeys;
-import io.purekinesis.producer.testing.FakeKinesisClient;
+import io.purekinesis.testkit.FakeKinesisClient;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,7 +1,9 @@
-package io.purekinesis.producer.testing;
+package io.purekinesis.testkit;
 
-import io.purekinesis.aggregation.HashKeys;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -31,11 +33,17 @@ import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /**
- * A scriptable in-memory Kinesis for unit tests: ListShards (paged) and PutRecords (routing each entry by its
- * explicit hash key or partition key MD5, like Kinesis). Each PutRecords call takes the next scripted behaviour,
- * or succeeds. Every request is recorded.
+ * A scriptable in-memory Kinesis for unit tests that need no endpoint: ListShards (paged), DescribeStreamSummary
+ * and PutRecords, routing each entry by its explicit hash key or the MD5 of its partition key, as Kinesis does. Each
+ * PutRecords call takes the next scripted behaviour ({@link #thenFailEntries}, {@link #thenFailCall},
+ * {@link #thenStall}, ...) or succeeds; every request is recorded. Hand it to a producer's configuration as its
+ * client to test what an application does when Kinesis throttles some entries, fails a whole call or never answers.
+ * Operations it does not script throw {@link UnsupportedOperationException}.
  */
 public final class FakeKinesisClient implements KinesisAsyncClient {
+
+    /** The largest hash key, 2^128 - 1. */
+    private static final BigInteger MAX_HASH_KEY = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
 
     /** A stored Kinesis record. */
     public record Stored(String shardId, String sequenceNumber, String partitionKey, String explicitHashKey,
@@ -62,10 +70,10 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
     /** A stream of {@code count} shards splitting the hash key space evenly. */
     public static FakeKinesisClient withShards(int count) {
         FakeKinesisClient c = new FakeKinesisClient();
-        BigInteger size = HashKeys.MAX_HASH_KEY.add(BigInteger.ONE).divide(BigInteger.valueOf(count));
+        BigInteger size = MAX_HASH_KEY.add(BigInteger.ONE).divide(BigInteger.valueOf(count));
         for (int i = 0; i < count; i++) {
             BigInteger start = size.multiply(BigInteger.valueOf(i));
-            BigInteger end = i == count - 1 ? HashKeys.MAX_HASH_KEY : start.add(size).subtract(BigInteger.ONE);
+            BigInteger end = i == count - 1 ? MAX_HASH_KEY : start.add(size).subtract(BigInteger.ONE);
             c.shards.add(shard(String.format("shardId-%012d", i), start, end, false));
         }
         return c;
@@ -263,13 +271,23 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
                 continue;
             }
             BigInteger hash = e.explicitHashKey() != null ? new BigInteger(e.explicitHashKey())
-                    : HashKeys.partitionKeyHash(e.partitionKey());
+                    : partitionKeyHash(e.partitionKey());
             String shardId = route(hash);
             String seq = String.format("%056d", sequence.incrementAndGet());
             stored.add(new Stored(shardId, seq, e.partitionKey(), e.explicitHashKey(), e.data().asByteArray()));
             results.add(PutRecordsResultEntry.builder().shardId(shardId).sequenceNumber(seq).build());
         }
         return PutRecordsResponse.builder().failedRecordCount(failed).records(results).build();
+    }
+
+    /** The hash key Kinesis derives from a partition key: its UTF-8 bytes' MD5 as an unsigned 128-bit number. */
+    private static BigInteger partitionKeyHash(String partitionKey) {
+        try {
+            byte[] digest = MessageDigest.getInstance("MD5").digest(partitionKey.getBytes(StandardCharsets.UTF_8));
+            return new BigInteger(1, digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("MD5 is required of every Java platform", e);
+        }
     }
 
     private String route(BigInteger hash) {
