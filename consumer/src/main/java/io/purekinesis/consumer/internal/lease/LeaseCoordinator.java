@@ -24,7 +24,10 @@ public final class LeaseCoordinator {
 
     private static final Logger log = LoggerFactory.getLogger(LeaseCoordinator.class);
 
-    /** Called from the coordinator's threads; implementations must return quickly. */
+    /**
+     * Called on the lease threads, or on the thread that completed a renewal's answer; implementations must return
+     * quickly.
+     */
     public interface Listener {
         /** The lease is held and no handoff is pending: start processing it. */
         void leaseAcquired(Lease lease);
