@@ -28,9 +28,9 @@ class SenderWakeupTest {
             for (int i = 0; i < 20_000; i++) {
                 producer.add("wide", "key-" + i, new byte[8]);
                 if (i % 200 == 199) {
-                    // Real time on purpose: the test measures the sender's cadence (it parks for real time between
-                    // passes) against ~1 s of adds, about one new aggregate per shard per buffered time.
-                    Thread.sleep(10);
+                    // Let the sender run between bursts (about one new aggregate per shard per buffered time),
+                    // waiting for its own pass rather than for an amount of time.
+                    SenderAwait.senderPasses(producer, 1);
                 }
             }
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
