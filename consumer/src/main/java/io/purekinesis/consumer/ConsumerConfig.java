@@ -521,9 +521,11 @@ public final class ConsumerConfig {
         }
 
         /**
-         * Time source for lease expiry, renewal age and latencies; only differences between its readings matter.
-         * Default: the wall-clock time at build, then advancing with {@link System#nanoTime()}, so wall-clock
-         * steps (NTP, VM resume) neither expire live leases nor keep dead ones.
+         * The consumer's time source for everything it measures: lease expiry and renewal age, start-up and retry
+         * deadlines, the age of finished leases, slow processor calls and latencies; only differences between its
+         * readings matter. (Timestamps sent to Kinesis use the system's wall clock.) Default: the wall-clock time at
+         * build, then advancing with {@link System#nanoTime()}, so wall-clock steps (NTP, VM resume) neither expire
+         * live leases nor keep dead ones.
          */
         public Builder clock(Clock clock) {
             this.clock = clock;

@@ -6,7 +6,7 @@ import static io.purekinesis.consumer.IntegrationSupport.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.purekinesis.consumer.internal.checkpoint.Positions;
+import io.purekinesis.consumer.internal.Positions;
 import io.purekinesis.testkit.LocalEndpoints;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;

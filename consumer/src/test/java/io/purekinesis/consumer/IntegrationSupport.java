@@ -132,7 +132,7 @@ final class IntegrationSupport {
                 ExtendedSequenceNumber marker = ExtendedSequenceNumber.of(m.getValue(), 0);
                 boolean checkpointed = recorder.lastCheckpoint.entrySet().stream()
                         .anyMatch(e -> e.getKey().endsWith("/" + shard)
-                                && io.purekinesis.consumer.internal.checkpoint.Positions.compare(e.getValue(),
+                                && io.purekinesis.consumer.internal.Positions.compare(e.getValue(),
                                         marker) >= 0);
                 if (!recorder.deliveries.containsKey(dataByShard.get(shard)) || !checkpointed) {
                     return false;
@@ -151,6 +151,11 @@ final class IntegrationSupport {
         return markers;
     }
 
+    /**
+     * Waits until {@code condition} holds. Real endpoints: what the condition looks at (lease rows, delivered
+     * records) changes in the local Kinesis and DynamoDB or on the workers' threads, which signal no test, so it is
+     * polled every 50 ms of real time.
+     */
     static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
@@ -234,6 +239,7 @@ final class IntegrationSupport {
                 }
                 if (processingDelayMillis > 0) {
                     try {
+                        // a slow processor, on purpose: real workers against real endpoints must cope with one
                         Thread.sleep(processingDelayMillis);
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();

@@ -12,8 +12,13 @@ import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
+import io.purekinesis.consumer.internal.ConsumerContext;
+import io.purekinesis.consumer.internal.Failures;
+import io.purekinesis.consumer.internal.ManualScheduler;
+import io.purekinesis.consumer.internal.startup.StartupCheck;
 import java.time.Instant;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,12 +50,19 @@ class KinesisConsumerTest {
 
     private final KinesisAsyncClient kinesis = mock(KinesisAsyncClient.class);
     private final DynamoDbAsyncClient dynamo = mock(DynamoDbAsyncClient.class);
+    /**
+     * The time and threads of the consumer made last: start-up retries wait in virtual time; the lease tasks a
+     * started consumer schedules never run (the tests are about starting and stopping).
+     */
+    private ManualScheduler time;
 
     private KinesisConsumer consumer() {
-        return new KinesisConsumer(ConsumerConfig.builder().applicationName("app").streamName("s").workerId("w")
-                .kinesisClient(kinesis).dynamoDbClient(dynamo).build(), () -> {
-                    throw new AssertionError("no processor expected");
-                });
+        ConsumerConfig config = ConsumerConfig.builder().applicationName("app").streamName("s").workerId("w")
+                .kinesisClient(kinesis).dynamoDbClient(dynamo).build();
+        time = new ManualScheduler();
+        return new KinesisConsumer(new ConsumerContext(config, time, new Random(), time, time, time), () -> {
+            throw new AssertionError("no processor expected");
+        });
     }
 
     private static CompletableFuture<DescribeStreamSummaryResponse> streamSummary() {
@@ -160,10 +172,10 @@ class KinesisConsumerTest {
         when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenReturn(
                 CompletableFuture.failedFuture(kinesisError("AccessDeniedException", 400)));
         KinesisConsumer c = consumer();
-        long start = System.nanoTime();
+        long start = time.nanoTime();
         KinesisConsumerException e = assertThrows(KinesisConsumerException.class, c::start);
-        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(KinesisConsumer.START_RETRY_TIME
-                .toSeconds()), "not retried until the start deadline");
+        assertTrue(time.nanoTime() - start < TimeUnit.SECONDS.toNanos(StartupCheck.RETRY_TIME.toSeconds()),
+                "not retried until the start deadline");
         verify(kinesis, times(1)).describeStreamSummary(any(DescribeStreamSummaryRequest.class));
         assertTrue(e.getMessage().contains("kinesis:DescribeStreamSummary") && e.getMessage().contains("stream s")
                 && e.getMessage().contains("credentialsProvider") && e.getMessage().contains("IAM"),
@@ -195,8 +207,8 @@ class KinesisConsumerTest {
         long start = System.nanoTime();
         KinesisConsumerException e = assertThrows(KinesisConsumerException.class, c::start);
         System.out.println(e.getMessage());
-        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(KinesisConsumer.START_RETRY_TIME
-                .toSeconds()), "not retried until the start deadline: " + e.getMessage());
+        assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(StartupCheck.RETRY_TIME.toSeconds()),
+                "not retried until the start deadline: " + e.getMessage());
         assertTrue(e.getMessage().contains("kinesis:DescribeStreamSummary") && e.getMessage()
                 .contains("credentialsProvider"), e.getMessage());
     }
@@ -241,13 +253,13 @@ class KinesisConsumerTest {
 
     @Test
     void classifiesStartFailures() {
-        assertTrue(KinesisConsumer.isTransient(DynamoDbException.builder().statusCode(500).build()));
-        assertTrue(KinesisConsumer.isTransient(ProvisionedThroughputExceededException.builder().build()));
-        assertTrue(KinesisConsumer.isTransient(ApiCallTimeoutException.create(1000)));
-        assertFalse(KinesisConsumer.isTransient(DynamoDbException.builder().statusCode(400)
+        assertTrue(Failures.isTransient(DynamoDbException.builder().statusCode(500).build()));
+        assertTrue(Failures.isTransient(ProvisionedThroughputExceededException.builder().build()));
+        assertTrue(Failures.isTransient(ApiCallTimeoutException.create(1000)));
+        assertFalse(Failures.isTransient(DynamoDbException.builder().statusCode(400)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode("AccessDeniedException").build()).build()));
-        assertFalse(KinesisConsumer.isTransient(DynamoDbException.builder().statusCode(400)
+        assertFalse(Failures.isTransient(DynamoDbException.builder().statusCode(400)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode("ValidationException").build()).build()));
-        assertFalse(KinesisConsumer.isTransient(ResourceNotFoundException.builder().statusCode(400).build()));
+        assertFalse(Failures.isTransient(ResourceNotFoundException.builder().statusCode(400).build()));
     }
 }

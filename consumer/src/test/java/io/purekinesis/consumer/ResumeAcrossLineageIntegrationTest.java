@@ -76,9 +76,11 @@ class ResumeAcrossLineageIntegrationTest {
         Shard c2 = afterSplit.get(1);
         put(kinesis, stream, c1, 10);
         put(kinesis, stream, c2, 10);
-        Thread.sleep(1_500); // arrival timestamps have second precision in places: keep clear of the boundary
-        Instant beforeMerge = Instant.now();
+        // real endpoint: the emulator stamps arrival times from the real clock, at second precision in places, so
+        // beforeMerge must lie 1.5 s of real time clear of the records before it and of the merged shard's
         Thread.sleep(1_500);
+        Instant beforeMerge = Instant.now();
+        Thread.sleep(1_500); // real endpoint: as above, on the other side of beforeMerge
         kinesis.mergeShards(b -> b.streamName(stream).shardToMerge(c1.shardId())
                 .adjacentShardToMerge(c2.shardId())).join();
         awaitActive(kinesis, stream);

@@ -121,6 +121,8 @@ class StaleProcessorIntegrationTest {
                 while (bAlive.get()) {
                     table.renew(b.get()).join().ifPresent(b::set);
                     try {
+                        // real endpoint: a live peer renewing on the local DynamoDB every 300 ms of real time,
+                        // which the worker under test (on real time too) sees as alive
                         Thread.sleep(300);
                     } catch (InterruptedException e) {
                         return;

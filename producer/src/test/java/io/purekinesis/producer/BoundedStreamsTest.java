@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.producer.internal.pipeline.StreamRegistry;
 import io.purekinesis.producer.internal.shardmap.FailedStreams;
+import io.purekinesis.testkit.Await;
 import io.purekinesis.testkit.FakeKinesisClient;
 import io.purekinesis.testkit.ManualClock;
 import java.time.Duration;
@@ -39,13 +40,7 @@ class BoundedStreamsTest {
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > giveUp) {
-                throw new AssertionError("timed out waiting for " + what);
-            }
-            Thread.sleep(5);
-        }
+        Await.until(what, Duration.ofSeconds(60), condition);
     }
 
     private static FailureReason reason(CompletableFuture<?> f) {

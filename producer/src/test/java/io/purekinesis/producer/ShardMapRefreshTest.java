@@ -146,7 +146,7 @@ class ShardMapRefreshTest {
             }
             round++;
             assertTrue(producer.flushSync(Await.DEADLINE));
-            Thread.sleep(50);
+            SenderAwait.senderPasses(producer, 1); // a pass applies a newer map once its load answered
         }
         assertTrue(open.containsAll(pipeline.aggregatorShardIds()), "aggregators: " + pipeline.aggregatorShardIds());
         assertTrue(open.containsAll(pipeline.collector().shardIds()), "queues: " + pipeline.collector().shardIds());

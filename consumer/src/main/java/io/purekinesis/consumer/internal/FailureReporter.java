@@ -2,7 +2,6 @@ package io.purekinesis.consumer.internal;
 
 import io.purekinesis.consumer.ConsumerMetrics;
 import java.time.Duration;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
@@ -18,19 +17,15 @@ public final class FailureReporter {
 
     private final Logger log;
     private final ConsumerMetrics metrics;
-    private final LongSupplier nanoTime;
+    private final Time time;
     private String lastError;
     private long lastErrorNanos;
     private int suppressed;
 
-    public FailureReporter(Logger log, ConsumerMetrics metrics) {
-        this(log, metrics, System::nanoTime);
-    }
-
-    FailureReporter(Logger log, ConsumerMetrics metrics, LongSupplier nanoTime) {
+    public FailureReporter(Logger log, ConsumerMetrics metrics, Time time) {
         this.log = log;
         this.metrics = metrics;
-        this.nanoTime = nanoTime;
+        this.time = time;
     }
 
     /**
@@ -51,7 +46,7 @@ public final class FailureReporter {
         String signature = Failures.signature(e);
         int repeats;
         synchronized (this) {
-            long now = nanoTime.getAsLong();
+            long now = time.nanoTime();
             if (signature.equals(lastError) && now - lastErrorNanos < REPEAT_INTERVAL.toNanos()) {
                 suppressed++;
                 return kind;

@@ -14,7 +14,7 @@ import software.amazon.awssdk.core.exception.SdkClientException;
  * ({@link Kind#TRANSIENT}: throttling, limits, 5xx, connection problems, timeouts), is about credentials or
  * permissions ({@link Kind#AUTH}), or will not change without someone acting ({@link Kind#FATAL}: a missing stream
  * or table, validation errors, KMS key problems, a wrong region). Start-up, fetching, lease keeping, shard sync and
- * checkpoints all ask here.
+ * checkpoints all ask here, and nowhere else decides; this is also the one place that unwraps the wrappers.
  */
 public final class Failures {
 
@@ -72,6 +72,12 @@ public final class Failures {
 
     public static boolean isTransient(Throwable e) {
         return classify(e) == Kind.TRANSIENT;
+    }
+
+    /** Transient, and no service answered: the endpoint, the region or the network is the thing to check. */
+    public static boolean isConnectionProblem(Throwable e) {
+        Throwable c = sdkCause(e);
+        return c instanceof SdkClientException && classify(c) == Kind.TRANSIENT;
     }
 
     /** The AWS error code, or null when {@code e} is not a service error that has one. */

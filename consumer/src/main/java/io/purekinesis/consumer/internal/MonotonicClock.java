@@ -47,6 +47,11 @@ public final class MonotonicClock extends Clock {
         return base.toEpochMilli() + (nanos.getAsLong() - baseNanos) / 1_000_000;
     }
 
+    /** The nano source this clock advances with ({@link System#nanoTime()} by default). */
+    public long nanoTime() {
+        return nanos.getAsLong();
+    }
+
     @Override
     public String toString() {
         return "MonotonicClock[since " + base + "]";

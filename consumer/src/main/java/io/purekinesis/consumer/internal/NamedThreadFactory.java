@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * consumer), so the consumer can tell when user code it called (a processor, a metrics or dead-letter callback)
  * calls back into it on one of its own threads.
  */
-public final class NamedThreadFactory implements ThreadFactory {
+final class NamedThreadFactory implements ThreadFactory {
 
     private static final ThreadLocal<Object> OWNER = new ThreadLocal<>();
 
@@ -16,24 +16,20 @@ public final class NamedThreadFactory implements ThreadFactory {
     private final Object owner;
     private final AtomicInteger next = new AtomicInteger(1);
 
-    public NamedThreadFactory(String workerId, String role) {
-        this(workerId, role, null);
-    }
-
-    /** @param owner what {@link #isCurrentThreadOf} recognises the threads by; null for none */
-    public NamedThreadFactory(String workerId, String role, Object owner) {
+    /** @param owner what {@link #isCurrentThreadOf} recognises the threads by */
+    NamedThreadFactory(String workerId, String role, Object owner) {
         this.prefix = "purekinesis-consumer-" + workerId + "-" + role + "-";
         this.owner = owner;
     }
 
     /** True when the calling thread was made by a factory with this owner. */
-    public static boolean isCurrentThreadOf(Object owner) {
+    static boolean isCurrentThreadOf(Object owner) {
         return owner != null && OWNER.get() == owner;
     }
 
     @Override
     public Thread newThread(Runnable r) {
-        Runnable marked = owner == null ? r : () -> {
+        Runnable marked = () -> {
             OWNER.set(owner);
             r.run();
         };

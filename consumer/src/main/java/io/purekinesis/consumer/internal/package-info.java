@@ -1,2 +1,6 @@
-/** Internal, not API: helpers shared by the consumer's internal packages (backoff, client ownership, threads). */
+/**
+ * Internal, not API: what the consumer's internal packages share: the time seam ({@code Time},
+ * {@code ConsumerContext}), AWS calls and the classification of their failures, backoff, client ownership, the order
+ * of positions.
+ */
 package io.purekinesis.consumer.internal;

@@ -6,7 +6,7 @@ import io.purekinesis.consumer.ConsumerMetrics;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -16,7 +16,7 @@ import software.amazon.awssdk.services.kinesis.model.KinesisException;
 class FailureReporterTest {
 
     private final List<String> reported = new CopyOnWriteArrayList<>();
-    private final AtomicLong nanos = new AtomicLong();
+    private final ManualScheduler time = new ManualScheduler();
     private final ConsumerMetrics metrics = new ConsumerMetrics() {
         @Override
         public void nonTransientFailure(String operation, String resource, Throwable cause) {
@@ -33,17 +33,16 @@ class FailureReporterTest {
 
     @Test
     void everyNonTransientFailureIsCountedTransientOnesAreNot() {
-        FailureReporter r = new FailureReporter(LoggerFactory.getLogger(FailureReporterTest.class), metrics,
-                nanos::get);
+        FailureReporter r = new FailureReporter(LoggerFactory.getLogger(FailureReporterTest.class), metrics, time);
         assertEquals(Failures.Kind.TRANSIENT, r.report("GetRecords", "retrying", SdkClientException.create("reset")));
         for (int i = 0; i < 5; i++) {
             assertEquals(Failures.Kind.AUTH, r.report("GetRecords", "retrying", denied("req-" + i)));
-            nanos.addAndGet(1_000_000_000L);
+            time.advance(Duration.ofSeconds(1));
         }
         assertEquals(5, reported.size(), "the metric counts each one");
         assertEquals("kinesis:GetRecords on shard s of stream x", reported.get(0));
         assertEquals(4, r.suppressed(), "logged once; the same error again within a minute is not");
-        nanos.addAndGet(FailureReporter.REPEAT_INTERVAL.toNanos());
+        time.advance(FailureReporter.REPEAT_INTERVAL);
         r.report("GetRecords", "retrying", denied("req-late"));
         assertEquals(0, r.suppressed(), "logged again after a minute, with the count of the ones in between");
         r.recovered();

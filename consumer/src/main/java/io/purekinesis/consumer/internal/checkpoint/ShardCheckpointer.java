@@ -8,8 +8,9 @@ import io.purekinesis.consumer.InvalidCheckpointException;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.LeaseLostException;
 import io.purekinesis.consumer.internal.Failures;
+import io.purekinesis.consumer.internal.Positions;
+import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
@@ -26,12 +27,14 @@ public final class ShardCheckpointer implements Checkpointer {
 
     private static final Logger log = LoggerFactory.getLogger(ShardCheckpointer.class);
     static final int MAX_WRITE_ATTEMPTS = 3;
+    /** Attempt n of a failed checkpoint write waits n times this before the next. */
+    static final Duration RETRY_DELAY = Duration.ofMillis(100);
 
     private final String shardId;
     private final String workerId;
     private final LeaseTable table;
     private final ConsumerMetrics metrics;
-    private final Clock clock;
+    private final Time time;
     private volatile ExtendedSequenceNumber lastCheckpoint;
     private volatile ExtendedSequenceNumber lastDelivered;
     private volatile boolean leaseLost;
@@ -39,13 +42,13 @@ public final class ShardCheckpointer implements Checkpointer {
     private volatile Set<String> childShardIds = Set.of();
 
     public ShardCheckpointer(String shardId, String workerId, LeaseTable table, ExtendedSequenceNumber checkpoint,
-            ConsumerMetrics metrics, Clock clock) {
+            ConsumerMetrics metrics, Time time) {
         this.shardId = shardId;
         this.workerId = workerId;
         this.table = table;
         this.lastCheckpoint = Objects.requireNonNull(checkpoint, "checkpoint");
         this.metrics = metrics;
-        this.clock = clock;
+        this.time = time;
     }
 
     /** The dispatcher delivered records up to and including this position. */
@@ -144,7 +147,7 @@ public final class ShardCheckpointer implements Checkpointer {
     }
 
     private void write(ExtendedSequenceNumber target, Set<String> children) {
-        long start = clock.millis();
+        long start = time.millis();
         RuntimeException last = null;
         for (int attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
             // before every attempt: a lease lost (and perhaps retaken by this worker for a new processor) while
@@ -163,7 +166,7 @@ public final class ShardCheckpointer implements Checkpointer {
                 }
                 log.warn("Checkpoint of shard {} at {} failed (attempt {} of {}): {}", shardId, target, attempt,
                         MAX_WRITE_ATTEMPTS, Failures.describe(cause));
-                sleep(100L * attempt);
+                sleep(RETRY_DELAY.multipliedBy(attempt));
                 continue;
             }
             if (!ok) {
@@ -172,7 +175,7 @@ public final class ShardCheckpointer implements Checkpointer {
                         + workerId + " no longer holds the lease");
             }
             lastCheckpoint = target;
-            metrics.checkpointLatency(shardId, Duration.ofMillis(clock.millis() - start));
+            metrics.checkpointLatency(shardId, Duration.ofMillis(time.millis() - start));
             log.debug("Checkpointed shard {} at {}", shardId, target);
             return;
         }
@@ -180,9 +183,9 @@ public final class ShardCheckpointer implements Checkpointer {
                 + MAX_WRITE_ATTEMPTS + " attempts: " + Failures.describe(last), last);
     }
 
-    private static void sleep(long millis) {
+    private void sleep(Duration delay) {
         try {
-            Thread.sleep(millis);
+            time.sleep(delay);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CheckpointFailedException("interrupted while retrying a checkpoint", e);

@@ -1,16 +1,18 @@
 package io.purekinesis.consumer.internal.dispatch;
 
+import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.ConsumerConfig.ProcessorFailurePolicy;
 import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.DeadLetterHandler;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitializationInput;
 import io.purekinesis.consumer.KinesisUserRecord;
-import io.purekinesis.consumer.LeaseLostException;
 import io.purekinesis.consumer.ProcessRecordsInput;
 import io.purekinesis.consumer.RecordProcessor;
 import io.purekinesis.consumer.RecordProcessorFactory;
 import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.consumer.internal.ConsumerContext;
+import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
 import io.purekinesis.consumer.internal.fetch.RecordBatch;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
@@ -33,6 +35,7 @@ import software.amazon.awssdk.services.kinesis.model.ChildShard;
 public final class ShardConsumer implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(ShardConsumer.class);
+    /** How long the processor thread waits for a batch before it looks again whether it was told to stop. */
     private static final Duration POLL = Duration.ofMillis(100);
 
     /** How a shard consumer ended. */
@@ -60,9 +63,17 @@ public final class ShardConsumer implements Runnable {
         void finished(ShardConsumer consumer, Outcome outcome);
     }
 
-    /** Failure policy settings. */
+    /** What happens when a processor call throws. */
     public record FailurePolicy(ProcessorFailurePolicy policy, int maxAttempts, Backoff backoff,
             DeadLetterHandler deadLetterHandler) {
+
+        /** The policy {@code context}'s config names, with its backoff on the context's random source. */
+        public static FailurePolicy of(ConsumerContext context) {
+            ConsumerConfig c = context.config();
+            return new FailurePolicy(c.processorFailurePolicy(), c.processorMaxAttempts(),
+                    Backoff.of(c.processorRetryBackoffBase(), c.processorRetryBackoffMax(),
+                            context.random()::nextDouble), c.deadLetterHandler().orElse(null));
+        }
     }
 
     private final String shardId;
@@ -70,31 +81,48 @@ public final class ShardConsumer implements Runnable {
     private final RecordProcessorFactory factory;
     private final ShardFetcher fetcher;
     private final ShardCheckpointer checkpointer;
-    private final FailurePolicy failurePolicy;
     private final ConsumerMetrics metrics;
     private final Callbacks callbacks;
+    private final ProcessorCalls calls;
     private final CompletableFuture<Outcome> done = new CompletableFuture<>();
     private volatile boolean leaseLost;
     private volatile Outcome shutdownReason;
     private volatile boolean halted;
-    /** The processor call running now, or null; read by {@link SlowCallWatch} on another thread. */
-    private volatile RunningCall running;
 
-    /** A processor call in progress: which, on which shard, since when ({@link System#nanoTime()}). */
+    /** A processor call in progress: which, on which shard, since when ({@link Time#nanoTime()}). */
     public record RunningCall(String shardId, String call, long startedNanos) {
     }
 
-    public ShardConsumer(String shardId, ExtendedSequenceNumber startingPosition, RecordProcessorFactory factory,
-            ShardFetcher fetcher, ShardCheckpointer checkpointer, FailurePolicy failurePolicy,
-            ConsumerMetrics metrics, Callbacks callbacks) {
+    /**
+     * @param checkpointer starts at the lease's checkpoint, which is where the processor is told it starts
+     * @param time         for the backoff between attempts and the start of each call
+     */
+    public ShardConsumer(String shardId, RecordProcessorFactory factory, ShardFetcher fetcher,
+            ShardCheckpointer checkpointer, FailurePolicy failurePolicy, ConsumerMetrics metrics, Time time,
+            Callbacks callbacks) {
         this.shardId = shardId;
-        this.startingPosition = startingPosition;
+        this.startingPosition = checkpointer.lastCheckpoint();
         this.factory = factory;
         this.fetcher = fetcher;
         this.checkpointer = checkpointer;
-        this.failurePolicy = failurePolicy;
         this.metrics = metrics;
         this.callbacks = callbacks;
+        this.calls = new ProcessorCalls(shardId, failurePolicy, metrics, time, new ProcessorCalls.Stop() {
+            @Override
+            public boolean leaseLost() {
+                return lost();
+            }
+
+            @Override
+            public boolean halted() {
+                return halted;
+            }
+
+            @Override
+            public boolean shutdownRequested() {
+                return shutdownReason != null;
+            }
+        });
     }
 
     public String shardId() {
@@ -108,17 +136,7 @@ public final class ShardConsumer implements Runnable {
 
     /** The processor call running now, if any. */
     public RunningCall runningCall() {
-        return running;
-    }
-
-    /** Runs one processor call, marked as running for {@link SlowCallWatch}. */
-    private void call(String what, Runnable call) {
-        running = new RunningCall(shardId, what, System.nanoTime());
-        try {
-            call.run();
-        } finally {
-            running = null;
-        }
+        return calls.running();
     }
 
     /** Completes with the outcome when the consumer has ended. */
@@ -183,8 +201,7 @@ public final class ShardConsumer implements Runnable {
     private Outcome runLoop() throws InterruptedException {
         RecordProcessor processor = factory.create();
         fetcher.start();
-        if (!attempt("initialize", () -> call("initialize",
-                () -> processor.initialize(new InitializationInput(shardId, startingPosition))))) {
+        if (!calls.initialize(() -> processor.initialize(new InitializationInput(shardId, startingPosition)))) {
             return interruptedOutcome(processor);
         }
         while (true) {
@@ -220,12 +237,12 @@ public final class ShardConsumer implements Runnable {
             return Outcome.HALTED;
         }
         if (lost()) {
-            safely("leaseLost", processor::leaseLost);
+            calls.safely("leaseLost", processor::leaseLost);
             return Outcome.LEASE_LOST;
         }
         Outcome reason = shutdownReason;
         if (reason != null) {
-            safely("shutdownRequested", () -> processor.shutdownRequested(checkpointer));
+            calls.safely("shutdownRequested", () -> processor.shutdownRequested(checkpointer));
             return reason;
         }
         return null;
@@ -235,7 +252,7 @@ public final class ShardConsumer implements Runnable {
         callbacks.shardEnded(shardId, batch.childShards());
         Set<String> children = batch.childShards().stream().map(ChildShard::shardId).collect(Collectors.toSet());
         checkpointer.markShardEnded(children);
-        safely("shardEnded", () -> processor.shardEnded(checkpointer));
+        calls.safely("shardEnded", () -> processor.shardEnded(checkpointer));
         if (ExtendedSequenceNumber.SHARD_END.equals(checkpointer.lastCheckpoint())) {
             metrics.shardEnded(shardId);
             return Outcome.SHARD_END;
@@ -256,107 +273,14 @@ public final class ShardConsumer implements Runnable {
         checkpointer.delivered(records.get(records.size() - 1).extendedSequenceNumber());
         boolean handled = false;
         try {
-            handled = deliverWithRetries(processor, batch, records);
+            handled = calls.processRecords(processor, new ProcessRecordsInput(shardId, records,
+                    batch.millisBehindLatest(), checkpointer), batch);
             return handled;
         } finally {
             if (!handled || lost() || halted) {
                 // not processed (stopping, or failed): a later checkpoint must not pass these records
                 checkpointer.delivered(previouslyDelivered);
             }
-        }
-    }
-
-    private boolean deliverWithRetries(RecordProcessor processor, RecordBatch batch, List<KinesisUserRecord> records)
-            throws InterruptedException {
-        ProcessRecordsInput input = new ProcessRecordsInput(shardId, records, batch.millisBehindLatest(),
-                checkpointer);
-        Throwable last = null;
-        for (int attempt = 1; attempt <= failurePolicy.maxAttempts(); attempt++) {
-            if (attempt > 1 && (lost() || halted || shutdownReason != null)) {
-                return false; // stopping while retrying: the batch was not processed
-            }
-            try {
-                call("processRecords", () -> processor.processRecords(input));
-                metrics.recordsProcessed(shardId, records.size(), batch.bytes());
-                return true;
-            } catch (LeaseLostException e) {
-                if (lost()) {
-                    return false;
-                }
-                last = e;
-            } catch (RuntimeException | Error e) {
-                last = e;
-            }
-            if (lost() || halted) {
-                return false;
-            }
-            if (attempt < failurePolicy.maxAttempts()) {
-                Duration delay = failurePolicy.backoff().delay(attempt);
-                log.warn("processRecords of shard {} failed on {} records (attempt {} of {}); retrying in {}",
-                        shardId, records.size(), attempt, failurePolicy.maxAttempts(), delay, last);
-                sleepUnlessStopped(delay);
-            }
-        }
-        if (failurePolicy.policy() == ProcessorFailurePolicy.DEAD_LETTER) {
-            try {
-                failurePolicy.deadLetterHandler().handle(shardId, records, last);
-                log.error("processRecords of shard {} failed {} times; {} records ({} to {}) went to the dead-letter"
-                        + " handler", shardId, failurePolicy.maxAttempts(), records.size(),
-                        records.get(0).extendedSequenceNumber(), records.get(records.size() - 1)
-                                .extendedSequenceNumber(), last);
-                metrics.recordsDeadLettered(shardId, records.size());
-                return true;
-            } catch (RuntimeException e) {
-                log.error("Dead-letter handler of shard {} failed; stopping the shard", shardId, e);
-                metrics.shardFailed(shardId, e);
-                return false;
-            }
-        }
-        log.error("processRecords of shard {} failed {} times on records {} to {}; stopping the shard (policy "
-                + "STOP_SHARD): the lease is kept and nothing is skipped", shardId, failurePolicy.maxAttempts(),
-                records.get(0).extendedSequenceNumber(), records.get(records.size() - 1).extendedSequenceNumber(),
-                last);
-        metrics.shardFailed(shardId, last);
-        return false;
-    }
-
-    /** Retries initialize like processRecords; false when the consumer must end. */
-    private boolean attempt(String what, Runnable call) throws InterruptedException {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                call.run();
-                return true;
-            } catch (RuntimeException | Error e) {
-                if (attempt >= failurePolicy.maxAttempts() || lost() || halted || shutdownReason != null) {
-                    log.error("{} of shard {} failed {} times", what, shardId, attempt, e);
-                    if (!lost() && !halted && shutdownReason == null) {
-                        throw e;
-                    }
-                    return false;
-                }
-                Duration delay = failurePolicy.backoff().delay(attempt);
-                log.warn("{} of shard {} failed (attempt {}); retrying in {}", what, shardId, attempt, delay, e);
-                sleepUnlessStopped(delay);
-            }
-        }
-    }
-
-    private void sleepUnlessStopped(Duration delay) throws InterruptedException {
-        long end = System.nanoTime() + delay.toNanos();
-        while (!lost() && !halted && shutdownReason == null) {
-            long left = end - System.nanoTime();
-            if (left <= 0) {
-                return;
-            }
-            Thread.sleep(Math.min(POLL.toMillis(), Math.max(1, left / 1_000_000)));
-        }
-    }
-
-    private void safely(String what, Runnable processorCall) {
-        try {
-            call(what, processorCall);
-        } catch (RuntimeException | Error e) {
-            log.warn("{} of the processor of shard {} threw", what, shardId, e);
         }
     }
 }

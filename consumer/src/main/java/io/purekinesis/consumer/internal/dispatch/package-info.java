@@ -1,5 +1,5 @@
 /**
- * Internal, not API: One shard consumer per lease: serialized processor calls on processor threads, failure policy,
- * lifecycle.
+ * Internal, not API: the dispatcher (a shard consumer per lease, started and ended as leases come and go) and the
+ * shard consumers (serialized processor calls on processor threads, failure policy, lifecycle).
  */
 package io.purekinesis.consumer.internal.dispatch;

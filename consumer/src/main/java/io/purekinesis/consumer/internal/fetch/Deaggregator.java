@@ -6,7 +6,7 @@ import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.MalformedAggregateException;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.KinesisUserRecord;
-import io.purekinesis.consumer.internal.checkpoint.Positions;
+import io.purekinesis.consumer.internal.Positions;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;

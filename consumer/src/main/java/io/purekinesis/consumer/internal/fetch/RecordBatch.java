@@ -17,12 +17,6 @@ import software.amazon.awssdk.services.kinesis.model.ChildShard;
 public record RecordBatch(List<KinesisUserRecord> records, long millisBehindLatest, long bytes, boolean shardEnd,
         List<ChildShard> childShards, long footprintBytes) {
 
-    /** A batch whose footprint is taken to be its data bytes (tests). */
-    public RecordBatch(List<KinesisUserRecord> records, long millisBehindLatest, long bytes, boolean shardEnd,
-            List<ChildShard> childShards) {
-        this(records, millisBehindLatest, bytes, shardEnd, childShards, bytes);
-    }
-
     public RecordBatch {
         records = List.copyOf(records);
         childShards = childShards == null ? List.of() : List.copyOf(childShards);

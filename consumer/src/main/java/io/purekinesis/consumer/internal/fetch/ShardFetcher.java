@@ -1,25 +1,24 @@
 package io.purekinesis.consumer.internal.fetch;
 
 import io.purekinesis.aggregation.HashKeyRange;
+import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.internal.AwsCalls;
 import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.FailureReporter;
 import io.purekinesis.consumer.internal.Failures;
-import java.time.Clock;
+import io.purekinesis.consumer.internal.Time;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -30,17 +29,14 @@ import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
 import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
-import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 
 /**
  * Reads one shard ahead of its processor: GetShardIterator from the checkpoint, then GetRecords in a loop into a
- * bounded queue of {@link RecordBatch}es, so fetching overlaps processing. Keeps to at most one call per
- * {@code minTimeBetweenReads} (5/s by default) and 2 MiB/s, waits {@code idleTimeBetweenReads} after an empty
- * read, backs off on throttling and errors, and gets a fresh iterator after ExpiredIteratorException from the
- * last record it read (before any record was read: from the configured AT_TIMESTAMP, or for LATEST from
- * AT_TIMESTAMP a margin before the first iterator was requested, never a new LATEST, which would skip what arrived
- * meanwhile). Runs as a chain of tasks on a shared scheduler: no thread of its own, never blocks, and
- * never runs on SDK threads.
+ * bounded {@link PrefetchQueue} of {@link RecordBatch}es, so fetching overlaps processing. Keeps to at most one call
+ * per {@code minTimeBetweenReads} (5/s by default) and 2 MiB/s, waits {@code idleTimeBetweenReads} after an empty
+ * read, backs off on throttling and errors, and gets a fresh iterator after ExpiredIteratorException where
+ * {@link IteratorPosition} says. Runs as a chain of tasks on a shared scheduler: no thread of its own, never
+ * blocks, and never runs on SDK threads.
  *
  * <p>Resuming from a checkpoint (seq, sub) reads AT_SEQUENCE_NUMBER seq and skips user records at or before
  * (seq, sub): this resumes correctly inside an aggregate and costs one re-read record when the aggregate was done.
@@ -58,98 +54,67 @@ public final class ShardFetcher {
      */
     public static final long MAX_PREFETCH_BYTES = 8L * 1024 * 1024;
     /**
-     * How far before the first LATEST iterator's request an expired iterator is replaced with AT_TIMESTAMP: covers
-     * clock skew between this host and Kinesis, so records that arrived meanwhile are never skipped (a few older
-     * ones may be delivered: at-least-once).
-     */
-    static final Duration LATEST_RESTART_CLOCK_SKEW_MARGIN = Duration.ofSeconds(60);
-    /**
      * GetShardIterator answers ResourceNotFound this many times in a row, while the stream exists, before the shard
      * is taken to have expired past the stream's retention (a shard that was just created may briefly be unknown).
      */
     static final int SHARD_GONE_CONFIRMATIONS = 3;
+    /** Backoff between failed or throttled calls: from minTimeBetweenReads up to this. */
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
 
     private final KinesisAsyncClient kinesis;
     private final String streamName;
     private final String shardId;
     private final HashKeyRange range;
-    private final InitialPosition initialPosition;
-    private final ExtendedSequenceNumber startSentinel;
     private final int maxRecords;
     private final Duration minTimeBetweenReads;
     private final Duration idleTimeBetweenReads;
     private final ScheduledExecutorService scheduler;
+    private final Time time;
     private final ConsumerMetrics metrics;
     private final Backoff backoff;
-    private final BlockingQueue<RecordBatch> queue;
-    private final long maxPrefetchBytes;
-    private final Clock clock;
-    private final AtomicBoolean waitingForSpace = new AtomicBoolean();
-    private final AtomicLong queuedBytes = new AtomicLong();
+    private final PrefetchQueue queue;
     private final String resource;
     private final FailureReporter failureReporter;
     private volatile boolean stopped;
     private volatile boolean started;
 
     // Touched only by the task chain (one task at a time).
+    private final IteratorPosition position;
     private String iterator;
-    private String lastFetchedSequenceNumber;
-    private ExtendedSequenceNumber floor;
     private int failures;
     private int shardNotFound;
-    /** When the first LATEST iterator of this lease was requested (set once it was obtained); null before. */
-    private Instant latestIteratorRequestedAt;
 
-    public ShardFetcher(KinesisAsyncClient kinesis, String streamName, String shardId, HashKeyRange range,
-            ExtendedSequenceNumber checkpoint, InitialPosition initialPosition, int maxRecords,
-            Duration minTimeBetweenReads, Duration idleTimeBetweenReads, int maxPrefetchBatches,
-            ScheduledExecutorService scheduler, ConsumerMetrics metrics, Backoff backoff) {
-        this(kinesis, streamName, shardId, range, checkpoint, initialPosition, maxRecords, minTimeBetweenReads,
-                idleTimeBetweenReads, maxPrefetchBatches, MAX_PREFETCH_BYTES, scheduler, metrics, backoff);
-    }
-
-    /**
-     * @param maxPrefetchBytes no further GetRecords while the queued batches' estimated footprint is at least this
-     *                         many bytes
-     */
-    public ShardFetcher(KinesisAsyncClient kinesis, String streamName, String shardId, HashKeyRange range,
-            ExtendedSequenceNumber checkpoint, InitialPosition initialPosition, int maxRecords,
-            Duration minTimeBetweenReads, Duration idleTimeBetweenReads, int maxPrefetchBatches,
-            long maxPrefetchBytes, ScheduledExecutorService scheduler, ConsumerMetrics metrics, Backoff backoff) {
-        this(kinesis, streamName, shardId, range, checkpoint, initialPosition, maxRecords, minTimeBetweenReads,
-                idleTimeBetweenReads, maxPrefetchBatches, maxPrefetchBytes, scheduler, metrics, backoff,
-                Clock.systemUTC());
-    }
-
-    /** @param clock wall clock for the time of the first LATEST iterator (injected for tests) */
-    ShardFetcher(KinesisAsyncClient kinesis, String streamName, String shardId, HashKeyRange range,
-            ExtendedSequenceNumber checkpoint, InitialPosition initialPosition, int maxRecords,
-            Duration minTimeBetweenReads, Duration idleTimeBetweenReads, int maxPrefetchBatches,
-            long maxPrefetchBytes, ScheduledExecutorService scheduler, ConsumerMetrics metrics, Backoff backoff,
-            Clock clock) {
-        this.clock = clock;
+    private ShardFetcher(Builder b) {
+        this.kinesis = b.kinesis;
+        this.streamName = b.streamName;
+        this.shardId = b.shardId;
+        this.range = b.range;
+        this.maxRecords = b.maxRecords;
+        this.minTimeBetweenReads = b.minTimeBetweenReads;
+        this.idleTimeBetweenReads = b.idleTimeBetweenReads;
+        this.scheduler = b.scheduler;
+        this.time = b.time;
+        this.metrics = b.metrics;
+        this.backoff = b.backoff;
+        this.queue = new PrefetchQueue(b.maxPrefetchBatches, b.maxPrefetchBytes, () -> schedule(Duration.ZERO));
         this.resource = "shard " + shardId + " of stream " + streamName;
-        this.failureReporter = new FailureReporter(log, metrics);
-        this.maxPrefetchBytes = maxPrefetchBytes;
-        this.kinesis = kinesis;
-        this.streamName = streamName;
-        this.shardId = shardId;
-        this.range = range;
-        this.initialPosition = initialPosition;
-        this.maxRecords = maxRecords;
-        this.minTimeBetweenReads = minTimeBetweenReads;
-        this.idleTimeBetweenReads = idleTimeBetweenReads;
-        this.scheduler = scheduler;
-        this.metrics = metrics;
-        this.backoff = backoff;
-        this.queue = new ArrayBlockingQueue<>(maxPrefetchBatches);
-        if (checkpoint.isSentinel()) {
-            this.startSentinel = checkpoint;
-            this.floor = null;
-        } else {
-            this.startSentinel = null;
-            this.floor = checkpoint;
-        }
+        this.failureReporter = new FailureReporter(log, metrics, time);
+        this.position = new IteratorPosition(streamName, shardId, b.checkpoint, b.initialPosition);
+    }
+
+    /** A fetcher with every setting of {@code context}'s config, for the shard the other calls name. */
+    public static Builder builder(ConsumerContext context, KinesisAsyncClient kinesis) {
+        ConsumerConfig c = context.config();
+        return new Builder().kinesis(kinesis).streamName(c.streamName()).initialPosition(c.initialPosition())
+                .maxRecords(c.maxRecords()).minTimeBetweenReads(c.minTimeBetweenReads())
+                .idleTimeBetweenReads(c.idleTimeBetweenReads()).maxPrefetchBatches(c.maxPrefetchBatches())
+                .scheduler(context.fetchScheduler()).time(context.time()).metrics(context.metrics())
+                .backoff(Backoff.of(c.minTimeBetweenReads(), MAX_BACKOFF, context.random()::nextDouble));
+    }
+
+    /** A fetcher built field by field (tests); every field but the hash range and the prefetch bytes is needed. */
+    public static Builder builder() {
+        return new Builder();
     }
 
     public String shardId() {
@@ -174,14 +139,7 @@ public final class ShardFetcher {
 
     /** The next batch, waiting up to {@code timeout}; null if none arrived. */
     public RecordBatch poll(Duration timeout) throws InterruptedException {
-        RecordBatch b = queue.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (b != null) {
-            queuedBytes.addAndGet(-b.footprintBytes());
-            if (waitingForSpace.compareAndSet(true, false)) {
-                schedule(Duration.ZERO);
-            }
-        }
-        return b;
+        return queue.poll(timeout);
     }
 
     private void schedule(Duration delay) {
@@ -193,11 +151,6 @@ public final class ShardFetcher {
         } catch (RejectedExecutionException e) {
             stopped = true; // the consumer is shutting down
         }
-    }
-
-    /** The prefetch queue is at its bound in batches or in bytes. */
-    private boolean full() {
-        return queue.remainingCapacity() == 0 || queuedBytes.get() >= maxPrefetchBytes;
     }
 
     /** One step of the task chain; whatever it throws is handled as a failed call, so the chain never ends. */
@@ -222,16 +175,13 @@ public final class ShardFetcher {
         if (stopped) {
             return;
         }
-        if (full()) {
-            waitingForSpace.set(true);
-            if (full() || !waitingForSpace.compareAndSet(true, false)) {
-                return; // poll() reschedules us
-            }
+        if (queue.parkIfFull()) {
+            return; // poll() reschedules us
         }
         if (iterator == null) {
-            GetShardIteratorRequest request = iteratorRequest();
+            GetShardIteratorRequest request = position.request();
             // taken before the request: LATEST positions at the time Kinesis serves it, which is not earlier
-            Instant requestedAt = clock.instant();
+            Instant requestedAt = time.wallTime();
             log.debug("Shard {}: GetShardIterator {}", shardId, request.shardIteratorTypeAsString());
             // handle, not whenComplete: the latter's future fails with the call's failure even after failed()
             // dealt with it, and exceptionally() would then start a second task chain on the shard
@@ -240,9 +190,7 @@ public final class ShardFetcher {
                 if (e != null) {
                     failed("GetShardIterator", e);
                 } else {
-                    if (latestIteratorRequestedAt == null && request.shardIteratorType() == ShardIteratorType.LATEST) {
-                        latestIteratorRequestedAt = requestedAt;
-                    }
+                    position.obtained(request, requestedAt);
                     shardNotFound = 0;
                     iterator = r.shardIterator();
                     fetchOnce();
@@ -271,36 +219,6 @@ public final class ShardFetcher {
                 }, scheduler);
     }
 
-    private GetShardIteratorRequest iteratorRequest() {
-        GetShardIteratorRequest.Builder b = GetShardIteratorRequest.builder().streamName(streamName).shardId(shardId);
-        if (lastFetchedSequenceNumber != null) {
-            return b.shardIteratorType(ShardIteratorType.AFTER_SEQUENCE_NUMBER)
-                    .startingSequenceNumber(lastFetchedSequenceNumber).build();
-        }
-        if (floor != null) {
-            return b.shardIteratorType(ShardIteratorType.AT_SEQUENCE_NUMBER)
-                    .startingSequenceNumber(floor.sequenceNumber()).build();
-        }
-        if (startSentinel == ExtendedSequenceNumber.LATEST) {
-            if (latestIteratorRequestedAt != null) {
-                // the first LATEST iterator expired before any record was read: a new LATEST iterator would skip
-                // what arrived meanwhile, so read from (a margin before) the time the first one was requested
-                return b.shardIteratorType(ShardIteratorType.AT_TIMESTAMP)
-                        .timestamp(latestIteratorRequestedAt.minus(LATEST_RESTART_CLOCK_SKEW_MARGIN)).build();
-            }
-            return b.shardIteratorType(ShardIteratorType.LATEST).build();
-        }
-        if (startSentinel == ExtendedSequenceNumber.AT_TIMESTAMP) {
-            Instant ts = initialPosition.timestamp().orElse(null);
-            if (ts != null) {
-                return b.shardIteratorType(ShardIteratorType.AT_TIMESTAMP).timestamp(ts).build();
-            }
-            log.warn("Shard {} has checkpoint AT_TIMESTAMP but no timestamp is configured; reading from "
-                    + "TRIM_HORIZON", shardId);
-        }
-        return b.shardIteratorType(ShardIteratorType.TRIM_HORIZON).build();
-    }
-
     /**
      * Queues the response's records, then moves the fetch state past them. Anything that can throw runs before the
      * batch is queued (then the same response is read again: nothing was queued, nothing is lost) or after the
@@ -314,11 +232,12 @@ public final class ShardFetcher {
             failureReporter.recovered();
         }
         failures = 0;
+        ExtendedSequenceNumber floor = position.floor();
         Deaggregator.Result result = Deaggregator.convert(shardId, r.records(), range, floor);
         List<KinesisUserRecord> records = result.records();
         boolean anyRecord = r.hasRecords() && !r.records().isEmpty();
         String nextLastFetched = anyRecord ? r.records().get(r.records().size() - 1).sequenceNumber()
-                : lastFetchedSequenceNumber;
+                : position.lastFetchedSequenceNumber();
         ExtendedSequenceNumber nextFloor = records.isEmpty() ? floor
                 : records.get(records.size() - 1).extendedSequenceNumber();
         long rawBytes = anyRecord ? r.records().stream().mapToLong(x -> x.data().asByteArray().length).sum() : 0;
@@ -328,11 +247,9 @@ public final class ShardFetcher {
         if (!records.isEmpty() || shardEnd) {
             RecordBatch batch = new RecordBatch(records, behind, result.bytes(), shardEnd,
                     r.hasChildShards() ? r.childShards() : List.of(), result.footprintBytes());
-            queuedBytes.addAndGet(batch.footprintBytes());
             queue.add(batch);
         }
-        lastFetchedSequenceNumber = nextLastFetched;
-        floor = nextFloor;
+        position.advance(nextLastFetched, nextFloor);
         iterator = nextIterator;
         if (shardEnd) {
             stopped = true;
@@ -403,8 +320,7 @@ public final class ShardFetcher {
         }
         failures++;
         if (cause instanceof ExpiredIteratorException) {
-            log.info("Shard {}: iterator expired; getting a new one after {}", shardId,
-                    lastFetchedSequenceNumber != null ? lastFetchedSequenceNumber : "the checkpoint");
+            log.info("Shard {}: iterator expired; getting a new one after {}", shardId, position.describe());
             iterator = null;
             schedule(minTimeBetweenReads);
             return;
@@ -422,5 +338,124 @@ public final class ShardFetcher {
                     "retrying in " + delay, e);
         }
         schedule(delay.compareTo(minTimeBetweenReads) < 0 ? minTimeBetweenReads : delay);
+    }
+
+    /** The settings of one shard's fetcher. */
+    public static final class Builder {
+        private KinesisAsyncClient kinesis;
+        private String streamName;
+        private String shardId;
+        private HashKeyRange range;
+        private ExtendedSequenceNumber checkpoint;
+        private InitialPosition initialPosition;
+        private int maxRecords;
+        private Duration minTimeBetweenReads;
+        private Duration idleTimeBetweenReads;
+        private int maxPrefetchBatches;
+        private long maxPrefetchBytes = MAX_PREFETCH_BYTES;
+        private ScheduledExecutorService scheduler;
+        private Time time;
+        private ConsumerMetrics metrics;
+        private Backoff backoff;
+
+        private Builder() {
+        }
+
+        public Builder kinesis(KinesisAsyncClient kinesis) {
+            this.kinesis = kinesis;
+            return this;
+        }
+
+        public Builder streamName(String streamName) {
+            this.streamName = streamName;
+            return this;
+        }
+
+        /** @param range user records of an aggregate outside it are dropped; null for no filter */
+        public Builder shard(String shardId, HashKeyRange range) {
+            this.shardId = shardId;
+            this.range = range;
+            return this;
+        }
+
+        /** The lease's checkpoint: a position to resume after, or a start sentinel. */
+        public Builder checkpoint(ExtendedSequenceNumber checkpoint) {
+            this.checkpoint = checkpoint;
+            return this;
+        }
+
+        /** For an AT_TIMESTAMP sentinel: its timestamp. */
+        public Builder initialPosition(InitialPosition initialPosition) {
+            this.initialPosition = initialPosition;
+            return this;
+        }
+
+        public Builder maxRecords(int maxRecords) {
+            this.maxRecords = maxRecords;
+            return this;
+        }
+
+        public Builder minTimeBetweenReads(Duration minTimeBetweenReads) {
+            this.minTimeBetweenReads = minTimeBetweenReads;
+            return this;
+        }
+
+        public Builder idleTimeBetweenReads(Duration idleTimeBetweenReads) {
+            this.idleTimeBetweenReads = idleTimeBetweenReads;
+            return this;
+        }
+
+        public Builder maxPrefetchBatches(int maxPrefetchBatches) {
+            this.maxPrefetchBatches = maxPrefetchBatches;
+            return this;
+        }
+
+        /** No further GetRecords while the queued batches' footprint is at least this. Default 8 MiB. */
+        public Builder maxPrefetchBytes(long maxPrefetchBytes) {
+            this.maxPrefetchBytes = maxPrefetchBytes;
+            return this;
+        }
+
+        /** Runs the fetcher's task chain and handles the answers (never an SDK thread). */
+        public Builder scheduler(ScheduledExecutorService scheduler) {
+            this.scheduler = scheduler;
+            return this;
+        }
+
+        /** Gives the time of the first LATEST iterator. */
+        public Builder time(Time time) {
+            this.time = time;
+            return this;
+        }
+
+        public Builder metrics(ConsumerMetrics metrics) {
+            this.metrics = metrics;
+            return this;
+        }
+
+        /** Between failed or throttled calls. */
+        public Builder backoff(Backoff backoff) {
+            this.backoff = backoff;
+            return this;
+        }
+
+        public ShardFetcher build() {
+            Objects.requireNonNull(kinesis, "kinesis");
+            Objects.requireNonNull(streamName, "streamName");
+            Objects.requireNonNull(shardId, "shardId");
+            Objects.requireNonNull(checkpoint, "checkpoint");
+            Objects.requireNonNull(initialPosition, "initialPosition");
+            Objects.requireNonNull(minTimeBetweenReads, "minTimeBetweenReads");
+            Objects.requireNonNull(idleTimeBetweenReads, "idleTimeBetweenReads");
+            Objects.requireNonNull(scheduler, "scheduler");
+            Objects.requireNonNull(time, "time");
+            Objects.requireNonNull(metrics, "metrics");
+            Objects.requireNonNull(backoff, "backoff");
+            if (maxRecords < 1 || maxPrefetchBatches < 1) {
+                throw new IllegalArgumentException("maxRecords and maxPrefetchBatches must be positive, were "
+                        + maxRecords + " and " + maxPrefetchBatches);
+            }
+            return new ShardFetcher(this);
+        }
     }
 }

@@ -17,10 +17,8 @@ import static io.purekinesis.consumer.internal.lease.LeaseAttributes.n;
 import static io.purekinesis.consumer.internal.lease.LeaseAttributes.s;
 
 import io.purekinesis.consumer.ExtendedSequenceNumber;
-import io.purekinesis.consumer.LeaseTableException;
 import io.purekinesis.consumer.internal.AwsCalls;
 import io.purekinesis.consumer.internal.Failures;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,37 +26,25 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
-import software.amazon.awssdk.services.dynamodb.model.AttributeDefinition;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.BillingMode;
 import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedException;
-import software.amazon.awssdk.services.dynamodb.model.CreateTableRequest;
 import software.amazon.awssdk.services.dynamodb.model.DeleteItemRequest;
-import software.amazon.awssdk.services.dynamodb.model.DescribeTableRequest;
-import software.amazon.awssdk.services.dynamodb.model.DescribeTableResponse;
 import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
-import software.amazon.awssdk.services.dynamodb.model.KeySchemaElement;
-import software.amazon.awssdk.services.dynamodb.model.KeyType;
 import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
-import software.amazon.awssdk.services.dynamodb.model.ResourceInUseException;
-import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
-import software.amazon.awssdk.services.dynamodb.model.ScalarAttributeType;
 import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
 import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
-import software.amazon.awssdk.services.dynamodb.model.TableDescription;
-import software.amazon.awssdk.services.dynamodb.model.TableStatus;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 
 /**
- * Every read and write of the lease table. Each change is conditional; a lost race comes back as an empty
- * {@link Optional} or {@code false}, never as an exception. Other failures complete the future exceptionally, with
- * an {@link io.purekinesis.consumer.internal.AwsCallException} naming the operation and the table.
+ * Every read and write of the lease table's rows ({@link LeaseTableSetup} creates the table). Each change is
+ * conditional; a lost race comes back as an empty {@link Optional} or {@code false}, never as an exception. Other
+ * failures complete the future exceptionally, with an {@link io.purekinesis.consumer.internal.AwsCallException}
+ * naming the operation and the table.
  *
  * <p>Once {@link #bindStream bound} to a stream, new rows name it and takes and checkpoints add it to rows that
  * lack it; a row naming another stream is reported by {@link #scan()} and not handed out as a lease.
@@ -66,7 +52,6 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 public final class LeaseTable {
 
     private static final Logger log = LoggerFactory.getLogger(LeaseTable.class);
-    private static final Duration TABLE_POLL_INTERVAL = Duration.ofMillis(100);
     private static final AttributeValue ONE = n(1);
 
     private final DynamoDbAsyncClient dynamo;
@@ -92,57 +77,6 @@ public final class LeaseTable {
     /** The stream this table is bound to, or null before {@link #bindStream}. */
     public StreamIdentity stream() {
         return stream;
-    }
-
-    /**
-     * Creates the table (PAY_PER_REQUEST, hash key leaseKey) if missing and waits until it is ACTIVE.
-     *
-     * @throws LeaseTableException when the table exists with another key schema
-     */
-    public void ensureTable(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        boolean created = false;
-        while (true) {
-            Optional<TableDescription> table = describe();
-            table.ifPresent(t -> LeaseTableSchema.check(tableName, t));
-            Optional<TableStatus> status = table.map(TableDescription::tableStatus);
-            if (status.isEmpty() && !created) {
-                try {
-                    AwsCalls.call("dynamodb:CreateTable", resource, CreateTableRequest.builder().tableName(tableName)
-                            .keySchema(KeySchemaElement.builder().attributeName(LEASE_KEY).keyType(KeyType.HASH)
-                                    .build())
-                            .attributeDefinitions(AttributeDefinition.builder().attributeName(LEASE_KEY)
-                                    .attributeType(ScalarAttributeType.S).build())
-                            .billingMode(BillingMode.PAY_PER_REQUEST).build(), dynamo::createTable).join();
-                    log.info("Created lease table {}", tableName);
-                } catch (CompletionException e) {
-                    if (!(Failures.sdkCause(e) instanceof ResourceInUseException)) {
-                        throw e;
-                    }
-                }
-                created = true;
-            } else if (status.isPresent() && status.get() == TableStatus.ACTIVE) {
-                return;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("lease table " + tableName + " not ACTIVE after " + timeout
-                        + " (status " + status.map(Object::toString).orElse("missing") + ")");
-            }
-            Thread.sleep(TABLE_POLL_INTERVAL.toMillis());
-        }
-    }
-
-    private Optional<TableDescription> describe() {
-        try {
-            DescribeTableResponse r = AwsCalls.call("dynamodb:DescribeTable", resource,
-                    DescribeTableRequest.builder().tableName(tableName).build(), dynamo::describeTable).join();
-            return Optional.of(r.table());
-        } catch (CompletionException e) {
-            if (Failures.sdkCause(e) instanceof ResourceNotFoundException) {
-                return Optional.empty();
-            }
-            throw e;
-        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.purekinesis.consumer.internal.shardsync;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.internal.AwsCalls;
+import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseScan;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
@@ -16,7 +17,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -42,24 +42,20 @@ public final class ShardSyncer {
     private final LeaseTable table;
     private final InitialPosition initialPosition;
     private final long cleanupDelayNanos;
-    private final LongSupplier nanoTime;
+    private final Time time;
     /** Finished leases found deletable, with when that was first seen; touched by one sync at a time. */
     private final Map<String, Long> deletableSince = new HashMap<>();
 
+    /** @param time measures how long a finished lease has been deletable */
     public ShardSyncer(KinesisAsyncClient kinesis, String streamName, LeaseTable table,
-            InitialPosition initialPosition, Duration cleanupDelay) {
-        this(kinesis, streamName, table, initialPosition, cleanupDelay, System::nanoTime);
-    }
-
-    ShardSyncer(KinesisAsyncClient kinesis, String streamName, LeaseTable table, InitialPosition initialPosition,
-            Duration cleanupDelay, LongSupplier nanoTime) {
+            InitialPosition initialPosition, Duration cleanupDelay, Time time) {
         this.kinesis = kinesis;
         this.streamName = streamName;
         this.resource = "stream " + streamName;
         this.table = table;
         this.initialPosition = initialPosition;
         this.cleanupDelayNanos = cleanupDelay.toNanos();
-        this.nanoTime = nanoTime;
+        this.time = time;
     }
 
     /**
@@ -121,7 +117,7 @@ public final class ShardSyncer {
     private void deleteFinished(List<Shard> shards, Map<String, Lease> leases) {
         List<String> deletable = Lineage.finishedLeasesToDelete(shards, leases);
         deletableSince.keySet().retainAll(deletable);
-        long now = nanoTime.getAsLong();
+        long now = time.nanoTime();
         for (String key : deletable) {
             long since = deletableSince.computeIfAbsent(key, k -> now);
             if (now - since < cleanupDelayNanos) {

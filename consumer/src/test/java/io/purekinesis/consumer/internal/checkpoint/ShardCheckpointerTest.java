@@ -15,8 +15,9 @@ import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InvalidCheckpointException;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.LeaseLostException;
+import io.purekinesis.consumer.internal.ManualScheduler;
+import io.purekinesis.consumer.internal.Positions;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
-import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
@@ -37,6 +38,8 @@ class ShardCheckpointerTest {
     private static final String SEQ3 = "49590338271490256608559692538361571095921575989136588803";
 
     private final DynamoDbAsyncClient dynamo = mock(DynamoDbAsyncClient.class);
+    /** The waits between write attempts pass in virtual time. */
+    private final ManualScheduler time = new ManualScheduler();
 
     private ShardCheckpointer checkpointer(ExtendedSequenceNumber start) {
         when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> {
@@ -48,8 +51,7 @@ class ShardCheckpointerTest {
                     "checkpoint", r.expressionAttributeValues().get(":cp"),
                     "checkpointSubSequenceNumber", r.expressionAttributeValues().get(":cps"))).build());
         });
-        return new ShardCheckpointer(SHARD, "A", new LeaseTable(dynamo, "app"), start, ConsumerMetrics.NOOP,
-                Clock.systemUTC());
+        return new ShardCheckpointer(SHARD, "A", new LeaseTable(dynamo, "app"), start, ConsumerMetrics.NOOP, time);
     }
 
     private static KinesisUserRecord record(String seq, long sub) {

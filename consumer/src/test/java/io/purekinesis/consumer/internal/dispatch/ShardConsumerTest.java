@@ -9,6 +9,7 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
 import io.purekinesis.consumer.Checkpointer;
+import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.ConsumerConfig.ProcessorFailurePolicy;
 import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
@@ -19,13 +20,14 @@ import io.purekinesis.consumer.LeaseLostException;
 import io.purekinesis.consumer.ProcessRecordsInput;
 import io.purekinesis.consumer.RecordProcessor;
 import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.consumer.internal.ConsumerContext;
+import io.purekinesis.consumer.internal.ManualScheduler;
 import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
 import io.purekinesis.consumer.internal.dispatch.ShardConsumer.Outcome;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseCoordinator;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,6 +41,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -66,7 +69,13 @@ class ShardConsumerTest {
     private static final long PATIENCE_SECONDS = 30;
 
     private final List<String> endedShards = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Runs the fetchers: they read from the mocked client as fast as their (1 ms) limits allow. */
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+    /**
+     * The consumers' time: backoffs between processor attempts and checkpoint retries pass at once in virtual time
+     * (nothing is scheduled on it).
+     */
+    private final ManualScheduler time = new ManualScheduler();
     private final KinesisAsyncClient kinesis = mock(KinesisAsyncClient.class);
     private final DynamoDbAsyncClient dynamo = mock(DynamoDbAsyncClient.class);
     private final LeaseTable table = new LeaseTable(dynamo, "app");
@@ -121,7 +130,7 @@ class ShardConsumerTest {
         });
     }
 
-    /** Records what the consumer calls. */
+    /** Records what the consumer calls; tests wait for what it recorded with {@link #await}. */
     static class Recording implements RecordProcessor {
         final List<KinesisUserRecord> records = new CopyOnWriteArrayList<>();
         final List<String> calls = new CopyOnWriteArrayList<>();
@@ -129,20 +138,45 @@ class ShardConsumerTest {
         volatile boolean checkpointEachBatch;
         volatile boolean checkpointAtEnd = true;
         volatile RuntimeException checkpointError;
+        private final Object progress = new Object();
+
+        /** Something was recorded: wakes {@link #await}. */
+        void progressed() {
+            synchronized (progress) {
+                progress.notifyAll();
+            }
+        }
+
+        /** Waits until {@code condition} holds, checking it whenever the processor recorded a call. */
+        void await(BooleanSupplier condition) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
+            synchronized (progress) {
+                while (!condition.getAsBoolean()) {
+                    long left = deadline - System.nanoTime();
+                    assertTrue(left > 0, "condition not met within " + PATIENCE_SECONDS + " s; calls " + calls);
+                    TimeUnit.NANOSECONDS.timedWait(progress, left);
+                }
+            }
+        }
+
+        private void call(String call) {
+            calls.add(call);
+            progressed();
+        }
 
         @Override
         public void initialize(InitializationInput input) {
-            calls.add("initialize " + input.startingPosition());
+            call("initialize " + input.startingPosition());
         }
 
         @Override
         public void processRecords(ProcessRecordsInput input) {
             if (failuresLeft.getAndUpdate(x -> x > 0 ? x - 1 : x) != 0) {
-                calls.add("fail");
+                call("fail");
                 throw new IllegalStateException("poison");
             }
-            calls.add("process " + input.records().size());
             records.addAll(input.records());
+            call("process " + input.records().size());
             if (checkpointEachBatch) {
                 try {
                     input.checkpointer().checkpoint();
@@ -155,12 +189,12 @@ class ShardConsumerTest {
 
         @Override
         public void leaseLost() {
-            calls.add("leaseLost");
+            call("leaseLost");
         }
 
         @Override
         public void shardEnded(Checkpointer checkpointer) {
-            calls.add("shardEnded");
+            call("shardEnded");
             if (checkpointAtEnd) {
                 checkpointer.checkpoint();
             }
@@ -168,19 +202,28 @@ class ShardConsumerTest {
 
         @Override
         public void shutdownRequested(Checkpointer checkpointer) {
-            calls.add("shutdownRequested");
+            call("shutdownRequested");
             checkpointer.checkpoint();
         }
     }
 
+    /** Worker A's context: a 3 s failover time, renewals and scans every second, the manual time. */
+    private ConsumerContext context() {
+        ConsumerConfig config = ConsumerConfig.builder().applicationName("app").streamName("stream").workerId("A")
+                .failoverTime(Duration.ofSeconds(3)).leaseRenewalInterval(Duration.ofSeconds(1))
+                .leaseScanInterval(Duration.ofSeconds(1)).build();
+        return new ConsumerContext(config, time, new Random(1), scheduler, scheduler, scheduler);
+    }
+
     private ShardConsumer consumer(Recording processor, ProcessorFailurePolicy policy, int maxAttempts,
             List<List<KinesisUserRecord>> deadLetters, List<String> failedShards) {
-        ShardFetcher fetcher = new ShardFetcher(kinesis, "stream", SHARD, null, ExtendedSequenceNumber.TRIM_HORIZON,
-                InitialPosition.trimHorizon(), 100, Duration.ofMillis(1), Duration.ofMillis(10), 2, scheduler,
-                ConsumerMetrics.NOOP,
-                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        ShardFetcher fetcher = ShardFetcher.builder().kinesis(kinesis).streamName("stream").shard(SHARD, null)
+                .checkpoint(ExtendedSequenceNumber.TRIM_HORIZON).initialPosition(InitialPosition.trimHorizon())
+                .maxRecords(100).minTimeBetweenReads(Duration.ofMillis(1)).idleTimeBetweenReads(Duration.ofMillis(10))
+                .maxPrefetchBatches(2).scheduler(scheduler).time(time).metrics(ConsumerMetrics.NOOP)
+                .backoff(Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble)).build();
         ShardCheckpointer checkpointer = new ShardCheckpointer(SHARD, "A", table, ExtendedSequenceNumber.TRIM_HORIZON,
-                ConsumerMetrics.NOOP, Clock.systemUTC());
+                ConsumerMetrics.NOOP, time);
         ShardConsumer.FailurePolicy failurePolicy = new ShardConsumer.FailurePolicy(policy, maxAttempts,
                 Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble),
                 (shard, records, cause) -> deadLetters.add(records));
@@ -195,8 +238,8 @@ class ShardConsumerTest {
                 endedShards.add(shardId);
             }
         };
-        return new ShardConsumer(SHARD, ExtendedSequenceNumber.TRIM_HORIZON, () -> processor, fetcher, checkpointer,
-                failurePolicy, metrics, new ShardConsumer.Callbacks() {
+        return new ShardConsumer(SHARD, () -> processor, fetcher, checkpointer, failurePolicy, metrics, time,
+                new ShardConsumer.Callbacks() {
                     @Override
                     public void shardEnded(String shardId, List<ChildShard> children) {
                         children.forEach(c -> childLeasesCreated.add(c.shardId()));
@@ -211,14 +254,6 @@ class ShardConsumerTest {
 
     private ShardConsumer consumer(Recording processor) {
         return consumer(processor, ProcessorFailurePolicy.STOP_SHARD, 3, new ArrayList<>(), new ArrayList<>());
-    }
-
-    private static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PATIENCE_SECONDS);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "condition not met within " + PATIENCE_SECONDS + " s");
-            Thread.sleep(5);
-        }
     }
 
     private static void assertContiguous(List<KinesisUserRecord> records) {
@@ -237,9 +272,7 @@ class ShardConsumerTest {
         // the real coordinator holds the lease; its renewal is refused -> listener -> consumer.leaseLost()
         Lease held = new Lease(SHARD, "A", 1, ExtendedSequenceNumber.TRIM_HORIZON, 0, java.util.Set.of(),
                 java.util.Set.of(), null, null, null);
-        LeaseCoordinator coordinator = new LeaseCoordinator(table, "A", Duration.ofSeconds(3), Duration.ofSeconds(1),
-                Duration.ofSeconds(1), 1, ConsumerMetrics.NOOP, Clock.systemUTC(), new Random(1), scheduler,
-                new LeaseCoordinator.Listener() {
+        LeaseCoordinator coordinator = new LeaseCoordinator(table, context(), new LeaseCoordinator.Listener() {
                     @Override
                     public void leaseAcquired(Lease lease) {
                     }
@@ -256,7 +289,7 @@ class ShardConsumerTest {
         TestAccess.hold(coordinator, held);
         Thread t = new Thread(consumer);
         t.start();
-        await(() -> processor.records.size() >= 6);
+        processor.await(() -> processor.records.size() >= 6);
 
         dynamoRefuses = true;
         when(dynamo.getItem(any(GetItemRequest.class))).thenReturn(CompletableFuture.completedFuture(
@@ -286,9 +319,9 @@ class ShardConsumerTest {
         ShardConsumer consumer = consumer(processor);
         Thread t = new Thread(consumer);
         t.start();
-        await(() -> processor.records.size() >= 2);
+        processor.await(() -> processor.records.size() >= 2);
         dynamoRefuses = true;
-        await(() -> consumer.done().isDone());
+        consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
         assertTrue(processor.checkpointError instanceof LeaseLostException, String.valueOf(processor.checkpointError));
         assertEquals(Outcome.LEASE_LOST, consumer.done().get());
     }
@@ -300,7 +333,7 @@ class ShardConsumerTest {
         processor.failuresLeft.set(2);
         ShardConsumer consumer = consumer(processor);
         new Thread(consumer).start();
-        await(() -> processor.records.size() >= 6);
+        processor.await(() -> processor.records.size() >= 6);
         consumer.leaseLost();
         consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
         assertEquals(List.of("initialize TRIM_HORIZON", "fail", "fail", "process 2"), processor.calls.subList(0, 4));
@@ -330,7 +363,7 @@ class ShardConsumerTest {
         ShardConsumer consumer = consumer(processor, ProcessorFailurePolicy.DEAD_LETTER, 2, deadLetters,
                 new ArrayList<>());
         new Thread(consumer).start();
-        await(() -> processor.records.size() >= 4);
+        processor.await(() -> processor.records.size() >= 4);
         consumer.leaseLost();
         consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS);
         assertEquals(1, deadLetters.size());
@@ -345,7 +378,7 @@ class ShardConsumerTest {
         Recording processor = new Recording();
         ShardConsumer consumer = consumer(processor);
         new Thread(consumer).start();
-        await(() -> processor.records.size() >= 4);
+        processor.await(() -> processor.records.size() >= 4);
         consumer.requestShutdown(Outcome.SHUTDOWN);
         assertEquals(Outcome.SHUTDOWN, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         assertEquals("shutdownRequested", processor.calls.get(processor.calls.size() - 1));
@@ -382,7 +415,7 @@ class ShardConsumerTest {
         Recording processor = new Recording();
         ShardConsumer consumer = consumer(processor);
         new Thread(consumer).start();
-        await(() -> processor.records.size() >= 2);
+        processor.await(() -> processor.records.size() >= 2);
         consumer.halt();
         assertEquals(Outcome.HALTED, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         assertTrue(processor.calls.stream().noneMatch(c -> c.equals("leaseLost") || c.equals("shutdownRequested")));
@@ -397,9 +430,9 @@ class ShardConsumerTest {
         ShardConsumer consumer = consumer(processor, ProcessorFailurePolicy.STOP_SHARD, 1000, new ArrayList<>(),
                 new ArrayList<>());
         new Thread(consumer).start();
-        await(() -> processor.records.size() >= 4);
+        processor.await(() -> processor.records.size() >= 4);
         processor.failuresLeft.set(Integer.MAX_VALUE);
-        await(() -> processor.calls.contains("fail"));
+        processor.await(() -> processor.calls.contains("fail"));
         int processed = processor.records.size();
         consumer.requestShutdown(Outcome.SHUTDOWN);
         assertEquals(Outcome.SHUTDOWN, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
@@ -415,15 +448,15 @@ class ShardConsumerTest {
         KinesisUserRecord r = new KinesisUserRecord("pk", null, new byte[] {1}, Instant.EPOCH, "1000", 0, false);
         when(fetcher.poll(any(Duration.class))).thenAnswer(inv -> {
             self[0].leaseLost();
-            return new io.purekinesis.consumer.internal.fetch.RecordBatch(List.of(r), 0, 1, false, List.of());
+            return new io.purekinesis.consumer.internal.fetch.RecordBatch(List.of(r), 0, 1, false, List.of(), 1);
         });
         Recording processor = new Recording();
         ShardCheckpointer checkpointer = new ShardCheckpointer(SHARD, "A", table, ExtendedSequenceNumber.TRIM_HORIZON,
-                ConsumerMetrics.NOOP, Clock.systemUTC());
-        self[0] = new ShardConsumer(SHARD, ExtendedSequenceNumber.TRIM_HORIZON, () -> processor, fetcher,
-                checkpointer, new ShardConsumer.FailurePolicy(ProcessorFailurePolicy.STOP_SHARD, 3,
+                ConsumerMetrics.NOOP, time);
+        self[0] = new ShardConsumer(SHARD, () -> processor, fetcher, checkpointer,
+                new ShardConsumer.FailurePolicy(ProcessorFailurePolicy.STOP_SHARD, 3,
                         Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble), null),
-                ConsumerMetrics.NOOP, new ShardConsumer.Callbacks() {
+                ConsumerMetrics.NOOP, time, new ShardConsumer.Callbacks() {
                     @Override
                     public void shardEnded(String shardId, List<ChildShard> children) {
                     }
@@ -460,10 +493,12 @@ class ShardConsumerTest {
     @Test
     void aProcessorBlockedInProcessRecordsIsReportedAsItsTimeDoubles() throws Exception {
         kinesisServes(Integer.MAX_VALUE);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         Recording processor = new Recording() {
             @Override
             public void processRecords(ProcessRecordsInput input) {
+                entered.countDown();
                 try {
                     release.await();
                 } catch (InterruptedException e) {
@@ -482,7 +517,8 @@ class ShardConsumerTest {
         Thread t = new Thread(c);
         t.start();
         try {
-            await(() -> c.runningCall() != null && c.runningCall().call().equals("processRecords"));
+            assertTrue(entered.await(PATIENCE_SECONDS, TimeUnit.SECONDS), "processRecords was not called");
+            assertTrue(c.runningCall() != null && c.runningCall().call().equals("processRecords"));
             long start = c.runningCall().startedNanos();
             long second = 1_000_000_000L;
             watch.check(List.of(c), start + 59 * second);

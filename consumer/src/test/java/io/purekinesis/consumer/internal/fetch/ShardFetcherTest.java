@@ -13,19 +13,15 @@ import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.internal.Backoff;
-import java.time.Clock;
+import io.purekinesis.consumer.internal.ManualScheduler;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -40,43 +36,54 @@ import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceed
 import software.amazon.awssdk.services.kinesis.model.Record;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 
+/**
+ * The fetcher runs on a {@link ManualScheduler}: its task chain, its waits between reads and its backoffs happen in
+ * virtual time, on the test's thread, when the test runs the scheduler; the mocked client answers at once.
+ */
 class ShardFetcherTest {
 
-    /** How long a test waits for something that takes milliseconds: generous, for a loaded machine. */
-    private static final Duration PATIENCE = Duration.ofSeconds(30);
-
-    private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1);
+    private final ManualScheduler scheduler = new ManualScheduler();
     private final KinesisAsyncClient kinesis = mock(KinesisAsyncClient.class);
     private final List<GetShardIteratorRequest> iteratorRequests = new CopyOnWriteArrayList<>();
-
-    @AfterEach
-    void stop() {
-        scheduler.shutdownNow();
-    }
 
     private static Record record(long seq) {
         return Record.builder().sequenceNumber(Long.toString(seq)).partitionKey("k").approximateArrivalTimestamp(
                 Instant.EPOCH).data(SdkBytes.fromUtf8String("d" + seq)).build();
     }
 
-    private ShardFetcher fetcher(ExtendedSequenceNumber checkpoint) {
-        return new ShardFetcher(kinesis, "stream", "shardId-000000000000", null, checkpoint,
-                InitialPosition.trimHorizon(), 100, Duration.ofMillis(200), Duration.ofMillis(10), 3, scheduler,
-                ConsumerMetrics.NOOP,
-                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+    /** A fetcher of shardId-000000000000 of "stream" on the manual scheduler, reading up to 100 records a call. */
+    private ShardFetcher.Builder builder(ExtendedSequenceNumber checkpoint) {
+        return ShardFetcher.builder().kinesis(kinesis).streamName("stream").shard("shardId-000000000000", null)
+                .checkpoint(checkpoint).initialPosition(InitialPosition.trimHorizon()).maxRecords(100)
+                .minTimeBetweenReads(Duration.ofMillis(200)).idleTimeBetweenReads(Duration.ofMillis(10))
+                .maxPrefetchBatches(3).scheduler(scheduler).time(scheduler).metrics(ConsumerMetrics.NOOP)
+                .backoff(Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
     }
 
-    private static List<KinesisUserRecord> drain(ShardFetcher f, int count) throws InterruptedException {
+    private ShardFetcher fetcher(ExtendedSequenceNumber checkpoint) {
+        return builder(checkpoint).build();
+    }
+
+    /**
+     * The first {@code count} records: runs the fetcher until it parks (prefetch full, or the shard ended) and takes
+     * what it queued, until there are that many.
+     */
+    private List<KinesisUserRecord> drain(ShardFetcher f, int count) throws InterruptedException {
         List<KinesisUserRecord> out = new ArrayList<>();
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (out.size() < count && System.nanoTime() < deadline) {
-            RecordBatch b = f.poll(Duration.ofMillis(50));
-            if (b != null) {
+        for (int round = 0; out.size() < count && round < 100; round++) {
+            scheduler.runUntilIdle();
+            for (RecordBatch b = f.poll(Duration.ZERO); b != null; b = f.poll(Duration.ZERO)) {
                 out.addAll(b.records());
             }
         }
-        assertTrue(out.size() >= count, "only " + out.size() + " of " + count + " records within " + PATIENCE);
+        assertTrue(out.size() >= count, "only " + out.size() + " of " + count + " records");
         return out;
+    }
+
+    /** The batch the fetcher queued once nothing is left to run. */
+    private RecordBatch firstBatch(ShardFetcher f) throws InterruptedException {
+        scheduler.runUntilIdle();
+        return next(f);
     }
 
     @Test
@@ -90,7 +97,7 @@ class ShardFetcherTest {
         AtomicInteger calls = new AtomicInteger();
         List<Long> callTimes = new CopyOnWriteArrayList<>();
         when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
-            callTimes.add(System.nanoTime());
+            callTimes.add(scheduler.nanoTime());
             GetRecordsRequest r = inv.getArgument(0);
             switch (calls.incrementAndGet()) {
                 case 1:
@@ -136,7 +143,7 @@ class ShardFetcherTest {
                         .nextShardIterator(null).build()));
         ShardFetcher f = fetcher(ExtendedSequenceNumber.of("500", 1));
         f.start();
-        RecordBatch batch = f.poll(PATIENCE);
+        RecordBatch batch = firstBatch(f);
         assertEquals("AT_SEQUENCE_NUMBER", iteratorRequests.get(0).shardIteratorTypeAsString());
         assertEquals("500", iteratorRequests.get(0).startingSequenceNumber());
         assertEquals(List.of(2L, 3L, 0L), batch.records().stream().map(KinesisUserRecord::subSequenceNumber).toList());
@@ -151,11 +158,9 @@ class ShardFetcherTest {
         });
         when(kinesis.getRecords(any(GetRecordsRequest.class))).thenReturn(CompletableFuture.completedFuture(
                 GetRecordsResponse.builder().records(List.of()).nextShardIterator(null).build()));
-        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null, checkpoint, initial, 100,
-                Duration.ofMillis(200), Duration.ofMillis(10), 3, scheduler, ConsumerMetrics.NOOP,
-                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        ShardFetcher f = builder(checkpoint).initialPosition(initial).build();
         f.start();
-        assertTrue(f.poll(PATIENCE).shardEnd());
+        assertTrue(firstBatch(f).shardEnd());
         return iteratorRequests.get(0);
     }
 
@@ -190,11 +195,9 @@ class ShardFetcherTest {
                     .nextShardIterator("it").millisBehindLatest(0L).build());
         });
         // room for 10 batches, but only 1,000 bytes: after two 600-byte batches it must stop reading
-        ManualScheduler manual = new ManualScheduler();
-        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
-                ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(1),
-                Duration.ofMillis(10), 10, 1_000, manual, ConsumerMetrics.NOOP,
-                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        ManualScheduler manual = scheduler;
+        ShardFetcher f = builder(ExtendedSequenceNumber.TRIM_HORIZON).minTimeBetweenReads(Duration.ofMillis(1))
+                .maxPrefetchBatches(10).maxPrefetchBytes(1_000).build();
         f.start();
         // every answer is there at once: the chain reads until the bound stops it, then parks (an unbounded
         // prefetch never parks and fails runUntilIdle)
@@ -230,10 +233,8 @@ class ShardFetcherTest {
                 }
             }
         };
-        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
-                ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(1),
-                Duration.ofMillis(10), 3, scheduler, throwsOnce,
-                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        ShardFetcher f = builder(ExtendedSequenceNumber.TRIM_HORIZON).minTimeBetweenReads(Duration.ofMillis(1))
+                .metrics(throwsOnce).build();
         f.start();
         List<KinesisUserRecord> records = drain(f, 8);
         f.stop();
@@ -243,7 +244,7 @@ class ShardFetcherTest {
 
     /** Iterator requests of a fetcher whose first read is empty, whose second finds the iterator expired. */
     private List<GetShardIteratorRequest> iteratorRequestsAfterAnEarlyExpiry(ExtendedSequenceNumber checkpoint,
-            InitialPosition initial, Clock clock) throws Exception {
+            InitialPosition initial) throws Exception {
         when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenAnswer(inv -> {
             iteratorRequests.add(inv.getArgument(0));
             return CompletableFuture.completedFuture(GetShardIteratorResponse.builder()
@@ -262,12 +263,10 @@ class ShardFetcherTest {
                             .nextShardIterator(null).millisBehindLatest(0L).build());
             }
         });
-        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null, checkpoint, initial, 100,
-                Duration.ofMillis(1), Duration.ofMillis(1), 3, ShardFetcher.MAX_PREFETCH_BYTES, scheduler,
-                ConsumerMetrics.NOOP, Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble),
-                clock);
+        ShardFetcher f = builder(checkpoint).initialPosition(initial).minTimeBetweenReads(Duration.ofMillis(1))
+                .idleTimeBetweenReads(Duration.ofMillis(1)).build();
         f.start();
-        RecordBatch batch = f.poll(PATIENCE);
+        RecordBatch batch = firstBatch(f);
         assertTrue(batch != null && batch.shardEnd());
         assertEquals("1000", batch.records().get(0).sequenceNumber());
         assertEquals(2, iteratorRequests.size());
@@ -276,19 +275,21 @@ class ShardFetcherTest {
 
     @Test
     void anExpiredLatestIteratorBeforeAnyRecordRestartsAtTheTimeOfTheFirstIteratorNotAtLatest() throws Exception {
-        Instant firstIteratorAt = Instant.parse("2026-05-06T07:08:09Z");
+        // the first iterator is requested at once, at the scheduler's starting wall time
+        Instant firstIteratorAt = scheduler.wallTime();
         List<GetShardIteratorRequest> requests = iteratorRequestsAfterAnEarlyExpiry(ExtendedSequenceNumber.LATEST,
-                InitialPosition.latest(), Clock.fixed(firstIteratorAt, ZoneOffset.UTC));
+                InitialPosition.latest());
         assertEquals("LATEST", requests.get(0).shardIteratorTypeAsString());
         assertEquals("AT_TIMESTAMP", requests.get(1).shardIteratorTypeAsString());
-        assertEquals(firstIteratorAt.minus(ShardFetcher.LATEST_RESTART_CLOCK_SKEW_MARGIN), requests.get(1).timestamp());
+        assertEquals(firstIteratorAt.minus(IteratorPosition.LATEST_RESTART_CLOCK_SKEW_MARGIN),
+                requests.get(1).timestamp());
     }
 
     @Test
     void anExpiredAtTimestampIteratorBeforeAnyRecordRestartsAtTheConfiguredTimestamp() throws Exception {
         Instant at = Instant.parse("2026-01-02T03:04:05Z");
         List<GetShardIteratorRequest> requests = iteratorRequestsAfterAnEarlyExpiry(
-                ExtendedSequenceNumber.AT_TIMESTAMP, InitialPosition.atTimestamp(at), Clock.systemUTC());
+                ExtendedSequenceNumber.AT_TIMESTAMP, InitialPosition.atTimestamp(at));
         for (GetShardIteratorRequest r : requests) {
             assertEquals("AT_TIMESTAMP", r.shardIteratorTypeAsString());
             assertEquals(at, r.timestamp());
@@ -310,11 +311,9 @@ class ShardFetcherTest {
                     .nextShardIterator("it").millisBehindLatest(0L).build());
         });
         // 100 data bytes per response, but 10 records of >= 120 bytes of heap each: one response fills 1,000 bytes
-        ManualScheduler manual = new ManualScheduler();
-        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
-                ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(1),
-                Duration.ofMillis(10), 100, 1_000, manual, ConsumerMetrics.NOOP,
-                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        ManualScheduler manual = scheduler;
+        ShardFetcher f = builder(ExtendedSequenceNumber.TRIM_HORIZON).minTimeBetweenReads(Duration.ofMillis(1))
+                .maxPrefetchBatches(100).maxPrefetchBytes(1_000).build();
         f.start();
         manual.runUntilIdle(); // parked at the bound: nothing more is read until a batch is taken
         assertFalse(f.isStopped(), "parked, not stopped");
@@ -339,11 +338,8 @@ class ShardFetcherTest {
                 CompletableFuture.completedFuture(DescribeStreamSummaryResponse.builder().build()));
         ShardFetcher f = fetcher(ExtendedSequenceNumber.of("1000", 0));
         f.start();
-        RecordBatch end = null;
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (end == null && System.nanoTime() < deadline) {
-            end = f.poll(Duration.ofMillis(50));
-        }
+        scheduler.runUntilIdle(); // the chain ends with the shard: nothing is left to run
+        RecordBatch end = f.poll(Duration.ZERO);
         assertTrue(end != null && end.shardEnd(), "the shard ends");
         assertTrue(end.records().isEmpty() && end.childShards().isEmpty());
         assertEquals(ShardFetcher.SHARD_GONE_CONFIRMATIONS, notFound.get(), "confirmed before giving up on it");
@@ -361,9 +357,10 @@ class ShardFetcherTest {
         });
         ShardFetcher f = fetcher(ExtendedSequenceNumber.TRIM_HORIZON);
         f.start();
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (describes.get() < 2 && System.nanoTime() < deadline) {
-            assertEquals(null, f.poll(Duration.ofMillis(20)));
+        // it retries for ever, a few milliseconds apart: run a second of it
+        for (int step = 0; step < 20; step++) {
+            scheduler.advance(Duration.ofMillis(50));
+            assertEquals(null, f.poll(Duration.ZERO));
         }
         f.stop();
         assertTrue(describes.get() >= 2, "keeps retrying");
@@ -387,11 +384,9 @@ class ShardFetcherTest {
             reads.add(read);
             return read;
         });
-        ManualScheduler manual = new ManualScheduler();
-        ShardFetcher f = new ShardFetcher(kinesis, "stream", "shardId-000000000000", null,
-                ExtendedSequenceNumber.TRIM_HORIZON, InitialPosition.trimHorizon(), 100, Duration.ofMillis(200),
-                Duration.ofMillis(300), 3, manual, ConsumerMetrics.NOOP,
-                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+        ManualScheduler manual = scheduler;
+        ShardFetcher f = builder(ExtendedSequenceNumber.TRIM_HORIZON).idleTimeBetweenReads(Duration.ofMillis(300))
+                .build();
         f.start();
         manual.runUntilIdle(); // the failed GetShardIterator, its retry, the first read
         assertEquals(2, iteratorRequests.size(), "one retry");

@@ -12,7 +12,10 @@ import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
+import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.internal.ConsumerContext;
+import io.purekinesis.consumer.internal.ManualScheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,13 +39,15 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 
 class LeaseCoordinatorTest {
 
-    private static final Duration FAILOVER = Duration.ofSeconds(3);
+    private static final int FAILOVER_SECONDS = 3;
+    private static final Duration FAILOVER = Duration.ofSeconds(FAILOVER_SECONDS);
     private static final String SHARD0 = "shardId-000000000000";
     private static final String SHARD1 = "shardId-000000000001";
 
     private final DynamoDbAsyncClient dynamo = mock(DynamoDbAsyncClient.class);
     private final LeaseTable table = new LeaseTable(dynamo, "app");
-    private final MutableClock clock = new MutableClock();
+    /** The coordinators' time; they are not started, so nothing is scheduled on it. */
+    private final ManualScheduler clock = new ManualScheduler();
 
     /** Records listener calls. */
     static final class Events implements LeaseCoordinator.Listener {
@@ -67,8 +72,19 @@ class LeaseCoordinatorTest {
     }
 
     private LeaseCoordinator coordinator(String worker, Events events, ConsumerMetrics metrics) {
-        return new LeaseCoordinator(table, worker, FAILOVER, Duration.ofSeconds(1), Duration.ofSeconds(1), 1,
-                metrics, clock, new Random(3), null, events);
+        return coordinator(table, worker, events, metrics, clock, new Random(3));
+    }
+
+    /**
+     * A coordinator of {@code worker} with a failover time of {@value #FAILOVER_SECONDS} s, renewals and scans
+     * every second, at most one steal per scan, on {@code time} (also its scheduler).
+     */
+    static LeaseCoordinator coordinator(LeaseTable table, String worker, LeaseCoordinator.Listener events,
+            ConsumerMetrics metrics, ManualScheduler time, Random random) {
+        ConsumerConfig config = ConsumerConfig.builder().applicationName("app").streamName("stream").workerId(worker)
+                .failoverTime(FAILOVER).leaseRenewalInterval(Duration.ofSeconds(1))
+                .leaseScanInterval(Duration.ofSeconds(1)).maxLeasesToStealAtOneTime(1).metrics(metrics).build();
+        return new LeaseCoordinator(table, new ConsumerContext(config, time, random, time, time, time), events);
     }
 
     static Map<String, AttributeValue> row(String key, String owner, long counter) {

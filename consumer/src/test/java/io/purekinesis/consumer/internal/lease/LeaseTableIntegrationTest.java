@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
+import io.purekinesis.consumer.internal.ManualScheduler;
+import io.purekinesis.consumer.internal.MonotonicClock;
+import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;
 import java.time.Duration;
@@ -31,12 +34,15 @@ import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 @ExtendWith(LocalEndpointsExtension.class)
 class LeaseTableIntegrationTest {
 
+    /** DynamoDB Local is real: the wait for a new table to become ACTIVE takes real time. */
+    private static final Time REAL_TIME = Time.of(new MonotonicClock());
+
     private static final String SHARD0 = "shardId-000000000000";
     private static final String SEQ = "49590338271490256608559692538361571095921575989136588801";
 
     private static LeaseTable table(DynamoDbAsyncClient dynamo) throws InterruptedException {
         LeaseTable table = new LeaseTable(dynamo, Streams.uniqueStreamName("leases"));
-        table.ensureTable(Duration.ofSeconds(30));
+        new LeaseTableSetup(dynamo, table.tableName(), REAL_TIME).ensure(Duration.ofSeconds(30));
         return table;
     }
 
@@ -52,7 +58,7 @@ class LeaseTableIntegrationTest {
     @Test
     void leaseLifecycleWithRealConditions(DynamoDbAsyncClient dynamo) throws Exception {
         LeaseTable table = table(dynamo);
-        table.ensureTable(Duration.ofSeconds(5)); // idempotent
+        new LeaseTableSetup(dynamo, table.tableName(), REAL_TIME).ensure(Duration.ofSeconds(5)); // idempotent
         assertTrue(table.createIfAbsent(newLease(SHARD0)).join());
         assertFalse(table.createIfAbsent(newLease(SHARD0)).join(), "second create loses");
 
@@ -113,11 +119,11 @@ class LeaseTableIntegrationTest {
         }
         LeaseCoordinatorTest.Events a = new LeaseCoordinatorTest.Events();
         LeaseCoordinatorTest.Events b = new LeaseCoordinatorTest.Events();
-        MutableClock clock = new MutableClock();
-        LeaseCoordinator workerA = new LeaseCoordinator(table, "A", Duration.ofSeconds(3), Duration.ofSeconds(1),
-                Duration.ofSeconds(1), 1, ConsumerMetrics.NOOP, clock, new Random(1), null, a);
-        LeaseCoordinator workerB = new LeaseCoordinator(table, "B", Duration.ofSeconds(3), Duration.ofSeconds(1),
-                Duration.ofSeconds(1), 1, ConsumerMetrics.NOOP, clock, new Random(2), null, b);
+        ManualScheduler clock = new ManualScheduler();
+        LeaseCoordinator workerA = LeaseCoordinatorTest.coordinator(table, "A", a, ConsumerMetrics.NOOP, clock,
+                new Random(1));
+        LeaseCoordinator workerB = LeaseCoordinatorTest.coordinator(table, "B", b, ConsumerMetrics.NOOP, clock,
+                new Random(2));
         ExecutorService pool = Executors.newFixedThreadPool(2);
         CountDownLatch go = new CountDownLatch(1);
         try {
@@ -158,8 +164,8 @@ class LeaseTableIntegrationTest {
         dynamo.putItem(b -> b.tableName(table.tableName()).item(leaseRow)).join();
 
         LeaseCoordinatorTest.Events events = new LeaseCoordinatorTest.Events();
-        LeaseCoordinator worker = new LeaseCoordinator(table, "A", Duration.ofSeconds(3), Duration.ofSeconds(1),
-                Duration.ofSeconds(1), 1, ConsumerMetrics.NOOP, new MutableClock(), new Random(1), null, events);
+        LeaseCoordinator worker = LeaseCoordinatorTest.coordinator(table, "A", events, ConsumerMetrics.NOOP,
+                new ManualScheduler(), new Random(1));
         worker.scanAndTake();
         worker.renewAll();
         worker.release(SHARD0).join();
@@ -184,8 +190,8 @@ class LeaseTableIntegrationTest {
         assertEquals(stolen.leaseCounter() + 1, unowned.leaseCounter());
 
         LeaseCoordinatorTest.Events c = new LeaseCoordinatorTest.Events();
-        LeaseCoordinator workerC = new LeaseCoordinator(table, "C", Duration.ofSeconds(3), Duration.ofSeconds(1),
-                Duration.ofSeconds(1), 1, ConsumerMetrics.NOOP, new MutableClock(), new Random(1), null, c);
+        LeaseCoordinator workerC = LeaseCoordinatorTest.coordinator(table, "C", c, ConsumerMetrics.NOOP,
+                new ManualScheduler(), new Random(1));
         workerC.scanAndTake();
         assertEquals(Set.of(SHARD0), workerC.heldLeaseKeys());
         assertTrue(c.acquired.isEmpty(), "C waits for A's handoff");

@@ -11,8 +11,12 @@ import static org.mockito.Mockito.when;
 
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
+import io.purekinesis.consumer.internal.ManualScheduler;
+import io.purekinesis.consumer.internal.MonotonicClock;
+import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;
 import java.time.Duration;
@@ -24,7 +28,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -47,7 +50,8 @@ class ShardSyncerIntegrationTest {
 
     private final AtomicReference<List<Shard>> listed = new AtomicReference<>(List.of());
     private final KinesisAsyncClient kinesis = mock(KinesisAsyncClient.class);
-    private final AtomicLong nanos = new AtomicLong();
+    /** Measures how long a finished lease was deletable; nothing is scheduled on it. */
+    private final ManualScheduler time = new ManualScheduler();
 
     ShardSyncerIntegrationTest() {
         // two pages, so pagination is exercised
@@ -69,12 +73,14 @@ class ShardSyncerIntegrationTest {
 
     private static LeaseTable table(DynamoDbAsyncClient dynamo) throws InterruptedException {
         LeaseTable table = new LeaseTable(dynamo, Streams.uniqueStreamName("sync"));
-        table.ensureTable(Duration.ofSeconds(30));
+        // DynamoDB Local is real: the wait for a new table to become ACTIVE takes real time
+        new LeaseTableSetup(dynamo, table.tableName(), Time.of(new MonotonicClock()))
+                .ensure(Duration.ofSeconds(30));
         return table;
     }
 
     private ShardSyncer syncer(LeaseTable table, Duration cleanupDelay) {
-        return new ShardSyncer(kinesis, "stream", table, InitialPosition.trimHorizon(), cleanupDelay, nanos::get);
+        return new ShardSyncer(kinesis, "stream", table, InitialPosition.trimHorizon(), cleanupDelay, time);
     }
 
     private static Map<String, Lease> leases(LeaseTable table) {
@@ -134,10 +140,10 @@ class ShardSyncerIntegrationTest {
         ShardSyncer s = syncer(table, Duration.ofMinutes(5));
         assertEquals(2, s.sync());
         assertTrue(leases(table).containsKey(P), "deletable, but the delay has not passed");
-        nanos.addAndGet(Duration.ofMinutes(4).toNanos());
+        time.advance(Duration.ofMinutes(4));
         s.sync();
         assertTrue(leases(table).containsKey(P));
-        nanos.addAndGet(Duration.ofMinutes(1).toNanos());
+        time.advance(Duration.ofMinutes(1));
         s.sync();
         Map<String, Lease> after = leases(table);
         assertFalse(after.containsKey(P), "deleted once deletable for 5 minutes");

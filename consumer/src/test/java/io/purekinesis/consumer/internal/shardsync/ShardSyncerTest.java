@@ -10,6 +10,7 @@ import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 import io.purekinesis.consumer.InitialPosition;
+import io.purekinesis.consumer.internal.ManualScheduler;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseScan;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
@@ -36,7 +37,8 @@ class ShardSyncerTest {
                 ? CompletableFuture.failedFuture(ProvisionedThroughputExceededException.builder().message("throttled")
                         .build())
                 : CompletableFuture.completedFuture(true));
-        ShardSyncer syncer = new ShardSyncer(kinesis, "stream", table, InitialPosition.trimHorizon(), Duration.ZERO);
+        ShardSyncer syncer = new ShardSyncer(kinesis, "stream", table, InitialPosition.trimHorizon(), Duration.ZERO,
+                new ManualScheduler());
         assertThrows(RuntimeException.class, syncer::sync, "the failure is reported; the next sync retries");
         verify(table).createIfAbsent(argThat((Lease l) -> l.leaseKey().equals("Q")));
         verify(table, never()).createIfAbsent(argThat((Lease l) -> l.leaseKey().equals("A")));

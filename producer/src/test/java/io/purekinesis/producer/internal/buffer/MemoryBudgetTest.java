@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.purekinesis.producer.BufferFullException;
 import io.purekinesis.producer.KinesisProducerException;
 import io.purekinesis.producer.ProducerClosedException;
+import io.purekinesis.testkit.Await;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -76,11 +78,8 @@ class MemoryBudgetTest {
 
     /** Waits until exactly {@code n} threads wait for room (they reached the wait). */
     private static void awaitWaiting(MemoryBudget budget, int n) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE_SECONDS * SECOND;
-        while (budget.waiting() != n && System.nanoTime() < deadline) {
-            Thread.sleep(2);
-        }
-        assertEquals(n, budget.waiting(), "threads waiting for room after " + DEADLINE_SECONDS + " s");
+        Await.until(n + " threads waiting for room (now " + budget.waiting() + ")",
+                Duration.ofSeconds(DEADLINE_SECONDS), () -> budget.waiting() == n);
     }
 
     @Test

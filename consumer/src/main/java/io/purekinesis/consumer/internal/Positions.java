@@ -1,4 +1,4 @@
-package io.purekinesis.consumer.internal.checkpoint;
+package io.purekinesis.consumer.internal;
 
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 
