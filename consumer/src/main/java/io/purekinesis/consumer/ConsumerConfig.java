@@ -1,6 +1,7 @@
 package io.purekinesis.consumer;
 
-import io.purekinesis.consumer.internal.MonotonicClock;
+import io.purekinesis.internal.kinesis.StreamNames;
+import io.purekinesis.internal.time.MonotonicClock;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -49,7 +50,6 @@ public final class ConsumerConfig {
     public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_BASE = Duration.ofMillis(200);
     public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_MAX = Duration.ofSeconds(10);
 
-    private static final Pattern STREAM_NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
     private static final Pattern TABLE_NAME = Pattern.compile("[a-zA-Z0-9_.-]{3,255}");
 
     static final Duration MIN_FAILOVER_TIME = Duration.ofMillis(300);
@@ -536,7 +536,7 @@ public final class ConsumerConfig {
         public ConsumerConfig build() {
             requireText("applicationName", applicationName);
             requireText("streamName", streamName);
-            requireMatch("streamName", streamName, STREAM_NAME, "a stream name of 1-128 characters [a-zA-Z0-9_.-]");
+            requireMatch("streamName", streamName, StreamNames.NAME, StreamNames.NAME_RULE);
             if (leaseTableName != null) {
                 requireText("leaseTableName", leaseTableName);
                 requireMatch("leaseTableName", leaseTableName, TABLE_NAME,

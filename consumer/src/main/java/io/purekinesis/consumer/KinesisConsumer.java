@@ -1,6 +1,6 @@
 package io.purekinesis.consumer;
 
-import io.purekinesis.consumer.internal.ClientHolder;
+import io.purekinesis.internal.aws.ClientHolder;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.dispatch.Dispatcher;
 import io.purekinesis.consumer.internal.lease.LeaseTable;

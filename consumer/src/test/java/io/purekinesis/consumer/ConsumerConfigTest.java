@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.internal.time.MonotonicClock;
 import java.net.URI;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -87,5 +88,14 @@ class ConsumerConfigTest {
         InitialPosition at = InitialPosition.atTimestamp(java.time.Instant.EPOCH);
         assertEquals(ExtendedSequenceNumber.AT_TIMESTAMP, at.sentinel());
         assertEquals(java.time.Instant.EPOCH, at.timestamp().orElseThrow());
+    }
+
+    @Test
+    void leaseExpiryIsMeasuredOnAMonotonicClockByDefault() {
+        // Lease expiry is "counter unchanged for failoverTime". On the wall clock an NTP step or a VM resume
+        // forward makes every peer's lease look expired at once (mass takeover, two workers per shard); a step
+        // back keeps a dead worker's shards stalled for as long as the step.
+        ConsumerConfig c = ConsumerConfig.builder().applicationName("app").streamName("s").build();
+        assertTrue(c.clock() instanceof MonotonicClock, "default clock " + c.clock());
     }
 }

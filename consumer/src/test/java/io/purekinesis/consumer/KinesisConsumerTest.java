@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -185,9 +186,13 @@ class KinesisConsumerTest {
     @Test
     void credentialsThatCannotBeLoadedFailTheStartAtOnce() {
         healthy();
+        // as the SDK fails the call: with what the credentials provider threw (known by its frames, not wording)
+        SdkClientException noCredentials = assertThrows(SdkClientException.class, () -> AwsCredentialsProviderChain
+                .builder().credentialsProviders(() -> {
+                    throw SdkClientException.create("nothing configured");
+                }).build().resolveCredentials());
         when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenReturn(
-                CompletableFuture.failedFuture(SdkClientException.create("Unable to load credentials from any of "
-                        + "the providers in the chain AwsCredentialsProviderChain")));
+                CompletableFuture.failedFuture(noCredentials));
         KinesisConsumerException e = assertThrows(KinesisConsumerException.class, consumer()::start);
         verify(kinesis, times(1)).describeStreamSummary(any(DescribeStreamSummaryRequest.class));
         assertTrue(e.getMessage().contains("No AWS credentials") && e.getMessage().contains("credentialsProvider"),

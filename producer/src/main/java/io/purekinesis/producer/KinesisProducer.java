@@ -1,6 +1,7 @@
 package io.purekinesis.producer;
 
 import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.internal.aws.ClientHolder;
 import io.purekinesis.producer.internal.AddBackpressure;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.HashKey128;
@@ -10,9 +11,9 @@ import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.internal.pipeline.StreamPipeline;
 import io.purekinesis.producer.internal.pipeline.StreamRegistry;
-import io.purekinesis.producer.internal.retry.Backoff;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
-import io.purekinesis.producer.internal.send.KinesisClientHolder;
+import io.purekinesis.producer.internal.send.KinesisClients;
 import io.purekinesis.producer.internal.send.Sender;
 import io.purekinesis.producer.internal.send.Shutdown;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
@@ -31,6 +32,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /**
  * Puts user records into Kinesis streams: validates each record in {@code add}, predicts its shard, packs records
@@ -93,11 +95,11 @@ public final class KinesisProducer implements AutoCloseable {
     /** Creates a producer and starts its sender thread. */
     public static KinesisProducer create(ProducerConfig config) {
         Objects.requireNonNull(config, "config");
-        return new KinesisProducer(config, KinesisClientHolder.forConfig(config));
+        return new KinesisProducer(config, KinesisClients.forConfig(config));
     }
 
     /** Every collaborator comes from the config and the client holder; tests pass a fake client. */
-    KinesisProducer(ProducerConfig config, KinesisClientHolder client) {
+    KinesisProducer(ProducerConfig config, ClientHolder<KinesisAsyncClient> client) {
         this.config = config;
         this.name = config.producerName().orElseGet(() -> Integer.toString(IDS.incrementAndGet()));
         this.budget = new MemoryBudget(config.maxOutstandingBytes(), config.maxOutstandingRecords());
@@ -122,9 +124,10 @@ public final class KinesisProducer implements AutoCloseable {
         Sender[] senderRef = new Sender[1];
         this.streams = new StreamRegistry(new StreamPipeline.Shared(config, new ShardMapLoader(client.client()),
                 completer, metrics, () -> senderRef[0].wakeup(),
-                Sender.deadlineWakeupsNeeded(config.recordMaxBufferedTime().toMillis())), client.region());
+                Sender.deadlineWakeupsNeeded(config.recordMaxBufferedTime().toMillis())),
+                KinesisClients.region(client.client()));
         ResultHandler resultHandler = new ResultHandler(config.clock(),
-                new Backoff(config.retryBaseDelay(), config.retryMaxDelay(), config.random().orElse(null)),
+                Backoff.of(config.retryBaseDelay(), config.retryMaxDelay(), config.random().orElse(null)),
                 config.maxAttempts().orElse(0), completer, metrics);
         this.sender = new Sender(config, client.client(), resultHandler, completer, budget, metrics, streams);
         senderRef[0] = sender;

@@ -1,6 +1,6 @@
 package io.purekinesis.producer;
 
-import io.purekinesis.producer.internal.MonotonicClock;
+import io.purekinesis.internal.time.MonotonicClock;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;

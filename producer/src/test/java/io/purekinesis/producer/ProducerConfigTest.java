@@ -2,9 +2,11 @@ package io.purekinesis.producer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.internal.time.MonotonicClock;
 import io.purekinesis.testkit.FakeKinesisClient;
 import java.time.Duration;
 import java.util.function.Consumer;
@@ -83,5 +85,12 @@ class ProducerConfigTest {
         assertRejected(b -> b.kinesisClient(fake).region(Region.US_EAST_1), "kinesisClient", "region");
         assertRejected(b -> b.kinesisClient(fake).endpointOverride(java.net.URI.create("http://localhost:1")),
                 "endpointOverride");
+    }
+
+    @Test
+    void theProducersDeadlinesAreOnAMonotonicClockByDefault() {
+        // With the wall clock, an NTP step forward of a minute expired every buffered record at once (TTL 30 s),
+        // and a step back kept records past their TTL for as long as the step.
+        assertInstanceOf(MonotonicClock.class, ProducerConfig.builder().build().clock());
     }
 }

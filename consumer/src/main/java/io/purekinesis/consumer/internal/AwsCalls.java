@@ -1,29 +1,25 @@
 package io.purekinesis.consumer.internal;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.util.Properties;
+import io.purekinesis.internal.aws.RequestTag;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import software.amazon.awssdk.awscore.AwsRequest;
-import software.amazon.awssdk.awscore.AwsRequestOverrideConfiguration;
 import software.amazon.awssdk.core.ApiName;
 
 /**
  * The one way the consumer sends a request to Kinesis or DynamoDB. Each request is tagged with the library's SDK
  * {@link ApiName} ({@value #API_NAME}/version, visible in the User-Agent and to execution interceptors) through its
- * own override configuration, so the tag is there on clients the user built too; a failure comes back as an
- * {@link AwsCallException} naming the IAM action and the resource.
+ * own override configuration ({@link RequestTag}), so the tag is there on clients the user built too; a failure comes
+ * back as an {@link AwsCallException} naming the IAM action and the resource.
  */
 public final class AwsCalls {
 
     /** The name every request of the consumer carries. */
     public static final String API_NAME = "purekinesis-consumer";
-    /** The library's version (from the build), or {@code unknown} when the packaged properties are missing. */
-    public static final String VERSION = loadVersion();
-
-    private static final ApiName TAG = ApiName.builder().name(API_NAME).version(VERSION).build();
+    private static final RequestTag TAG = RequestTag.forLibrary(API_NAME, AwsCalls.class);
+    /** The library's version (from the build's {@code library.properties}), or {@code unknown} when missing. */
+    public static final String VERSION = TAG.version();
 
     private AwsCalls() {
     }
@@ -54,28 +50,8 @@ public final class AwsCalls {
         });
     }
 
-    /** {@code request} with the library's ApiName added to whatever override configuration it has. */
-    @SuppressWarnings("unchecked")
+    /** {@code request} with the library's ApiName added to whatever override configuration it has (once). */
     public static <R extends AwsRequest> R tagged(R request) {
-        AwsRequestOverrideConfiguration.Builder o = request.overrideConfiguration()
-                .map(AwsRequestOverrideConfiguration::toBuilder).orElseGet(AwsRequestOverrideConfiguration::builder);
-        if (o.apiNames().stream().noneMatch(a -> API_NAME.equals(a.name()))) {
-            o.addApiName(TAG);
-        }
-        return (R) request.toBuilder().overrideConfiguration(o.build()).build();
-    }
-
-    private static String loadVersion() {
-        try (InputStream in = AwsCalls.class.getResourceAsStream("library.properties")) {
-            if (in == null) {
-                return "unknown";
-            }
-            Properties p = new Properties();
-            p.load(in);
-            String v = p.getProperty("version", "unknown");
-            return v.isBlank() || v.startsWith("${") ? "unknown" : v;
-        } catch (IOException e) {
-            return "unknown";
-        }
+        return TAG.tagged(request);
     }
 }

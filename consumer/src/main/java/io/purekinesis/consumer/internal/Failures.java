@@ -1,11 +1,6 @@
 package io.purekinesis.consumer.internal;
 
-import java.io.IOException;
-import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
+import io.purekinesis.internal.aws.AwsErrors;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 
@@ -13,8 +8,9 @@ import software.amazon.awssdk.core.exception.SdkClientException;
  * The one place that decides what a failure of the consumer's AWS calls means: whether it may pass by itself
  * ({@link Kind#TRANSIENT}: throttling, limits, 5xx, connection problems, timeouts), is about credentials or
  * permissions ({@link Kind#AUTH}), or will not change without someone acting ({@link Kind#FATAL}: a missing stream
- * or table, validation errors, KMS key problems, a wrong region). Start-up, fetching, lease keeping, shard sync and
- * checkpoints all ask here, and nowhere else decides; this is also the one place that unwraps the wrappers.
+ * or table, validation errors, KMS key problems, a wrong region, an error code nobody knows). Start-up, fetching,
+ * lease keeping, shard sync and checkpoints all ask here, and nowhere else decides; this is also the one place that
+ * unwraps the wrappers. The classification itself is the one both libraries share ({@link AwsErrors#classify}).
  */
 public final class Failures {
 
@@ -28,46 +24,17 @@ public final class Failures {
         FATAL
     }
 
-    private static final Set<String> AUTH_CODES = Set.of("AccessDeniedException", "AccessDenied",
-            "UnrecognizedClientException", "ExpiredTokenException", "ExpiredToken", "InvalidSignatureException",
-            "SignatureDoesNotMatch", "IncompleteSignature", "IncompleteSignatureException",
-            "MissingAuthenticationToken", "MissingAuthenticationTokenException", "InvalidClientTokenId",
-            "InvalidAccessKeyId", "UnauthorizedOperation", "NotAuthorized", "AuthFailure", "RequestExpired",
-            "KMSAccessDeniedException");
-    private static final Set<String> TRANSIENT_CODES = Set.of("LimitExceededException",
-            "ProvisionedThroughputExceededException", "RequestLimitExceeded", "ThrottlingException",
-            "Throttling", "TooManyRequestsException", "KMSThrottlingException", "InternalFailure",
-            "ServiceUnavailable", "TransactionInProgressException");
-
     private Failures() {
     }
 
     /** What {@code e} (possibly wrapped in CompletionException / AwsCallException) means. */
     public static Kind classify(Throwable e) {
-        Throwable c = sdkCause(e);
-        if (c instanceof AwsServiceException s) {
-            String code = String.valueOf(errorCode(s)); // the sets refuse null
-            if (AUTH_CODES.contains(code) || AUTH_CODES.contains(s.getClass().getSimpleName())
-                    || s.statusCode() == 401 || s.statusCode() == 403) {
-                return Kind.AUTH;
-            }
-            if (s.isThrottlingException() || s.statusCode() >= 500 || TRANSIENT_CODES.contains(code)
-                    || TRANSIENT_CODES.contains(s.getClass().getSimpleName())) {
-                return Kind.TRANSIENT;
-            }
-            return Kind.FATAL;
-        }
-        if (c instanceof SdkClientException) {
-            // the SDK has no type for "no credentials": every provider says so in its message ("Unable to load
-            // credentials from any of the providers", "Profile file contained no credentials for profile", "Failed
-            // to load credentials from IMDS", ...), and connection errors do not mention them
-            String m = c.getMessage() == null ? "" : c.getMessage().toLowerCase(Locale.ROOT);
-            if (m.contains("credentials")) {
-                return Kind.AUTH;
-            }
-            return m.startsWith("unable to load region") ? Kind.FATAL : Kind.TRANSIENT;
-        }
-        return c instanceof IOException || c instanceof TimeoutException ? Kind.TRANSIENT : Kind.FATAL;
+        return switch (AwsErrors.classify(sdkCause(e))) {
+            case TRANSIENT -> Kind.TRANSIENT;
+            case AUTH -> Kind.AUTH;
+            // an error the consumer does not know is not retried quietly: someone should look at it
+            case NOT_FOUND, INVALID, UNRECOGNIZED -> Kind.FATAL;
+        };
     }
 
     public static boolean isTransient(Throwable e) {
@@ -82,20 +49,12 @@ public final class Failures {
 
     /** The AWS error code, or null when {@code e} is not a service error that has one. */
     public static String errorCode(Throwable e) {
-        Throwable c = sdkCause(e);
-        if (c instanceof AwsServiceException s && s.awsErrorDetails() != null) {
-            return s.awsErrorDetails().errorCode();
-        }
-        return null;
+        return AwsErrors.errorCode(sdkCause(e));
     }
 
     /** Without CompletionException / ExecutionException layers; an {@link AwsCallException} stays. */
     public static Throwable unwrap(Throwable e) {
-        Throwable t = e;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t;
+        return AwsErrors.unwrap(e);
     }
 
     /** The SDK's (or other) exception under the wrappers, for type checks. */

@@ -1,5 +1,6 @@
 package io.purekinesis.consumer.internal;
 
+import io.purekinesis.internal.time.MonotonicClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -5,13 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.consumer.internal.Failures.Kind;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.services.dynamodb.model.DynamoDbException;
 import software.amazon.awssdk.services.dynamodb.model.ListTablesRequest;
 import software.amazon.awssdk.services.kinesis.model.ExpiredIteratorException;
@@ -40,11 +43,20 @@ class FailuresTest {
             assertEquals(Kind.AUTH, Failures.classify(kinesis(code, 400)), code);
         }
         assertEquals(Kind.AUTH, Failures.classify(kinesis("Forbidden", 403)));
-        assertEquals(Kind.AUTH, Failures.classify(SdkClientException.create("Unable to load credentials from any "
-                + "of the providers in the chain")));
-        assertEquals(Kind.AUTH, Failures.classify(SdkClientException.create("Profile file contained no credentials "
-                + "for profile 'prod': ProfileFile(sections=[])")));
-        assertEquals(Kind.AUTH, Failures.classify(SdkClientException.create("Failed to load credentials from IMDS.")));
+        // Credentials that cannot be loaded are known by the provider frames that threw, not by wording (AwsErrors)
+        SdkClientException noCredentials = null;
+        try {
+            ProfileCredentialsProvider.builder().profileFile(ProfileFile.builder()
+                    .content(new ByteArrayInputStream(new byte[0])).type(ProfileFile.Type.CREDENTIALS).build())
+                    .profileName("prod").build().resolveCredentials();
+        } catch (SdkClientException e) {
+            noCredentials = e;
+        }
+        assertEquals(Kind.AUTH, Failures.classify(new CompletionException(noCredentials)));
+        assertTrue(Failures.describe(noCredentials).contains("No AWS credentials could be loaded"),
+                Failures.describe(noCredentials));
+        assertEquals(Kind.TRANSIENT, Failures.classify(SdkClientException.create("Unable to execute HTTP request: "
+                + "connect timed out (while fetching credentials? no)")), "a connection error mentioning them");
         assertEquals(Kind.FATAL, Failures.classify(SdkClientException.create("Unable to load region")));
         assertEquals(Kind.TRANSIENT, Failures.classify(SdkClientException.create("connection refused")));
         assertEquals(Kind.TRANSIENT, Failures.classify(ApiCallTimeoutException.create(1000)));

@@ -1,40 +1,30 @@
 package io.purekinesis.producer.internal;
 
+import io.purekinesis.internal.listener.ListenerGuard;
 import io.purekinesis.producer.ProducerMetrics;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Calls the user's {@link ProducerMetrics}, logging (rarely) and swallowing what it throws, Errors included: a
- * listener built against another Micrometer version throws {@code NoClassDefFoundError}, and a metric call on the
- * sender loop must never strand a batch it is building.
+ * Calls the user's {@link ProducerMetrics} through a {@link ListenerGuard}: what it throws, Errors included, is
+ * reported (WARN once per method, then DEBUG) and swallowed; a metric call on the sender loop must never strand a
+ * batch it is building. Each call catches itself rather than pass a lambda: these run per call and per batch.
  */
 public final class SafeMetrics implements ProducerMetrics {
 
-    private static final Logger LOG = LoggerFactory.getLogger(SafeMetrics.class);
-
     private final ProducerMetrics delegate;
-    private volatile boolean warned;
+    private final ListenerGuard guard = new ListenerGuard(LoggerFactory.getLogger(SafeMetrics.class),
+            "ProducerMetrics");
 
     public SafeMetrics(ProducerMetrics delegate) {
         this.delegate = delegate;
-    }
-
-    private void failed(Throwable e) {
-        if (!warned) {
-            warned = true;
-            LOG.warn("ProducerMetrics listener threw; further failures are logged at DEBUG", e);
-        } else {
-            LOG.debug("ProducerMetrics listener threw", e);
-        }
     }
 
     @Override
     public void userRecordsPut(String stream, int count) {
         try {
             delegate.userRecordsPut(stream, count);
-        } catch (RuntimeException | Error e) {
-            failed(e);
+        } catch (Throwable e) {
+            guard.failed("userRecordsPut", e);
         }
     }
 
@@ -42,8 +32,8 @@ public final class SafeMetrics implements ProducerMetrics {
     public void userRecordsFailed(String stream, int count) {
         try {
             delegate.userRecordsFailed(stream, count);
-        } catch (RuntimeException | Error e) {
-            failed(e);
+        } catch (Throwable e) {
+            guard.failed("userRecordsFailed", e);
         }
     }
 
@@ -51,8 +41,8 @@ public final class SafeMetrics implements ProducerMetrics {
     public void userRecordsDeadLettered(String stream, int count) {
         try {
             delegate.userRecordsDeadLettered(stream, count);
-        } catch (RuntimeException | Error e) {
-            failed(e);
+        } catch (Throwable e) {
+            guard.failed("userRecordsDeadLettered", e);
         }
     }
 
@@ -60,8 +50,8 @@ public final class SafeMetrics implements ProducerMetrics {
     public void kinesisRecordsPut(String stream, int count) {
         try {
             delegate.kinesisRecordsPut(stream, count);
-        } catch (RuntimeException | Error e) {
-            failed(e);
+        } catch (Throwable e) {
+            guard.failed("kinesisRecordsPut", e);
         }
     }
 
@@ -69,8 +59,8 @@ public final class SafeMetrics implements ProducerMetrics {
     public void putRecordsCall(String stream, int entries, int failedEntries, long durationMillis) {
         try {
             delegate.putRecordsCall(stream, entries, failedEntries, durationMillis);
-        } catch (RuntimeException | Error e) {
-            failed(e);
+        } catch (Throwable e) {
+            guard.failed("putRecordsCall", e);
         }
     }
 
@@ -78,8 +68,8 @@ public final class SafeMetrics implements ProducerMetrics {
     public void retries(String stream, int entries) {
         try {
             delegate.retries(stream, entries);
-        } catch (RuntimeException | Error e) {
-            failed(e);
+        } catch (Throwable e) {
+            guard.failed("retries", e);
         }
     }
 
@@ -87,8 +77,8 @@ public final class SafeMetrics implements ProducerMetrics {
     public void bufferingTime(String stream, long millis) {
         try {
             delegate.bufferingTime(stream, millis);
-        } catch (RuntimeException | Error e) {
-            failed(e);
+        } catch (Throwable e) {
+            guard.failed("bufferingTime", e);
         }
     }
 
@@ -96,8 +86,8 @@ public final class SafeMetrics implements ProducerMetrics {
     public void throttled(String stream, String shardId) {
         try {
             delegate.throttled(stream, shardId);
-        } catch (RuntimeException | Error e) {
-            failed(e);
+        } catch (Throwable e) {
+            guard.failed("throttled", e);
         }
     }
 
@@ -105,8 +95,8 @@ public final class SafeMetrics implements ProducerMetrics {
     public void outstanding(long records, long bytes) {
         try {
             delegate.outstanding(records, bytes);
-        } catch (RuntimeException | Error e) {
-            failed(e);
+        } catch (Throwable e) {
+            guard.failed("outstanding", e);
         }
     }
 }

@@ -11,10 +11,12 @@ import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.Positions;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.internal.retry.Backoff;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,28 +29,32 @@ public final class ShardCheckpointer implements Checkpointer {
 
     private static final Logger log = LoggerFactory.getLogger(ShardCheckpointer.class);
     static final int MAX_WRITE_ATTEMPTS = 3;
-    /** Attempt n of a failed checkpoint write waits n times this before the next. */
-    static final Duration RETRY_DELAY = Duration.ofMillis(100);
+    /** The waits between write attempts: up to 100 ms after the first, 200 ms after the second (full jitter). */
+    static final Duration RETRY_BACKOFF_BASE = Duration.ofMillis(100);
+    static final Duration RETRY_BACKOFF_MAX = Duration.ofSeconds(1);
 
     private final String shardId;
     private final String workerId;
     private final LeaseTable table;
     private final ConsumerMetrics metrics;
     private final Time time;
+    private final Backoff retryBackoff;
     private volatile ExtendedSequenceNumber lastCheckpoint;
     private volatile ExtendedSequenceNumber lastDelivered;
     private volatile boolean leaseLost;
     private volatile boolean shardEnded;
     private volatile Set<String> childShardIds = Set.of();
 
+    /** @param random the jitter of the waits between write attempts ({@link #retryBackoff}) */
     public ShardCheckpointer(String shardId, String workerId, LeaseTable table, ExtendedSequenceNumber checkpoint,
-            ConsumerMetrics metrics, Time time) {
+            ConsumerMetrics metrics, Time time, RandomGenerator random) {
         this.shardId = shardId;
         this.workerId = workerId;
         this.table = table;
         this.lastCheckpoint = Objects.requireNonNull(checkpoint, "checkpoint");
         this.metrics = metrics;
         this.time = time;
+        this.retryBackoff = Backoff.of(RETRY_BACKOFF_BASE, RETRY_BACKOFF_MAX, random);
     }
 
     /** The dispatcher delivered records up to and including this position. */
@@ -166,7 +172,10 @@ public final class ShardCheckpointer implements Checkpointer {
                 }
                 log.warn("Checkpoint of shard {} at {} failed (attempt {} of {}): {}", shardId, target, attempt,
                         MAX_WRITE_ATTEMPTS, Failures.describe(cause));
-                sleep(RETRY_DELAY.multipliedBy(attempt));
+                if (attempt < MAX_WRITE_ATTEMPTS) {
+                    // many shards of one worker retrying against a throttled table spread out (jitter)
+                    sleep(retryBackoff.delay(attempt));
+                }
                 continue;
             }
             if (!ok) {

@@ -139,7 +139,7 @@ public final class Dispatcher {
         ShardFetcher fetcher = ShardFetcher.builder(context, kinesis).shard(shardId, hashRange(lease))
                 .checkpoint(lease.checkpoint()).build();
         ShardCheckpointer checkpointer = new ShardCheckpointer(shardId, workerId, table, lease.checkpoint(),
-                context.metrics(), context.time());
+                context.metrics(), context.time(), context.random());
         return new ShardConsumer(shardId, factory, fetcher, checkpointer, ShardConsumer.FailurePolicy.of(context),
                 context.metrics(), context.time(), consumerEvents);
     }

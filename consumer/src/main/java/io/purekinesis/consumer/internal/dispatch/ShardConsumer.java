@@ -10,7 +10,7 @@ import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.ProcessRecordsInput;
 import io.purekinesis.consumer.RecordProcessor;
 import io.purekinesis.consumer.RecordProcessorFactory;
-import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
@@ -72,7 +72,7 @@ public final class ShardConsumer implements Runnable {
             ConsumerConfig c = context.config();
             return new FailurePolicy(c.processorFailurePolicy(), c.processorMaxAttempts(),
                     Backoff.of(c.processorRetryBackoffBase(), c.processorRetryBackoffMax(),
-                            context.random()::nextDouble), c.deadLetterHandler().orElse(null));
+                            context.random()), c.deadLetterHandler().orElse(null));
         }
     }
 

@@ -7,7 +7,7 @@ import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.internal.AwsCalls;
-import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.FailureReporter;
 import io.purekinesis.consumer.internal.Failures;
@@ -109,7 +109,7 @@ public final class ShardFetcher {
                 .maxRecords(c.maxRecords()).minTimeBetweenReads(c.minTimeBetweenReads())
                 .idleTimeBetweenReads(c.idleTimeBetweenReads()).maxPrefetchBatches(c.maxPrefetchBatches())
                 .scheduler(context.fetchScheduler()).time(context.time()).metrics(context.metrics())
-                .backoff(Backoff.of(c.minTimeBetweenReads(), MAX_BACKOFF, context.random()::nextDouble));
+                .backoff(Backoff.of(c.minTimeBetweenReads(), MAX_BACKOFF, context.random()));
     }
 
     /** A fetcher built field by field (tests); every field but the hash range and the prefetch bytes is needed. */

@@ -8,6 +8,7 @@ import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseScan;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import io.purekinesis.consumer.internal.lease.StreamIdentity;
+import io.purekinesis.internal.kinesis.ShardLister;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,7 +25,6 @@ import software.amazon.awssdk.services.kinesis.model.ChildShard;
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
 import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
-import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
@@ -157,16 +157,9 @@ public final class ShardSyncer {
         return new StreamIdentity(s.streamARN(), s.streamCreationTimestamp());
     }
 
+    /** Every page of ListShards ({@link ShardLister}), each sent through {@link AwsCalls}. */
     private List<Shard> listShards() {
-        List<Shard> out = new ArrayList<>();
-        String token = null;
-        do {
-            ListShardsRequest request = token == null ? ListShardsRequest.builder().streamName(streamName).build()
-                    : ListShardsRequest.builder().nextToken(token).build();
-            ListShardsResponse r = AwsCalls.call("kinesis:ListShards", resource, request, kinesis::listShards).join();
-            out.addAll(r.shards());
-            token = r.nextToken();
-        } while (token != null);
-        return out;
+        return ShardLister.listAll(ListShardsRequest.builder().streamName(streamName).build(),
+                r -> AwsCalls.call("kinesis:ListShards", resource, r, kinesis::listShards)).join();
     }
 }

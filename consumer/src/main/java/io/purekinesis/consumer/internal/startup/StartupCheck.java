@@ -2,7 +2,7 @@ package io.purekinesis.consumer.internal.startup;
 
 import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.KinesisConsumerException;
-import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.Time;
@@ -48,7 +48,7 @@ public final class StartupCheck {
             LeaseTable table, ShardSyncer shardSyncer) {
         this.config = context.config();
         this.time = context.time();
-        this.backoff = Backoff.of(BACKOFF_BASE, BACKOFF_MAX, context.random()::nextDouble);
+        this.backoff = Backoff.of(BACKOFF_BASE, BACKOFF_MAX, context.random());
         this.tableSetup = tableSetup;
         this.table = table;
         this.shardSyncer = shardSyncer;

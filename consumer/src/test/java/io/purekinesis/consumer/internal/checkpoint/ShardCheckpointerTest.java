@@ -20,6 +20,7 @@ import io.purekinesis.consumer.internal.Positions;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,8 @@ class ShardCheckpointerTest {
                     "checkpoint", r.expressionAttributeValues().get(":cp"),
                     "checkpointSubSequenceNumber", r.expressionAttributeValues().get(":cps"))).build());
         });
-        return new ShardCheckpointer(SHARD, "A", new LeaseTable(dynamo, "app"), start, ConsumerMetrics.NOOP, time);
+        return new ShardCheckpointer(SHARD, "A", new LeaseTable(dynamo, "app"), start, ConsumerMetrics.NOOP, time,
+                new Random(1));
     }
 
     private static KinesisUserRecord record(String seq, long sub) {
@@ -177,5 +179,22 @@ class ShardCheckpointerTest {
         verify(dynamo, org.mockito.Mockito.times(1)).updateItem(any(UpdateItemRequest.class));
         assertTrue(e.getMessage().contains("dynamodb:UpdateItem on lease table app")
                 && e.getMessage().contains("credentialsProvider"), e.getMessage());
+    }
+
+    @Test
+    void aThrottledWriteIsTriedAgainAfterAJitteredBackoffAndOnlyBetweenAttempts() {
+        ShardCheckpointer c = checkpointer(ExtendedSequenceNumber.TRIM_HORIZON);
+        CompletableFuture<UpdateItemResponse> throttled = CompletableFuture.failedFuture(
+                software.amazon.awssdk.services.dynamodb.model.ProvisionedThroughputExceededException.builder()
+                        .statusCode(400).message("slow down").build());
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenReturn(throttled);
+        c.delivered(ExtendedSequenceNumber.of(SEQ1, 0));
+        io.purekinesis.consumer.CheckpointFailedException e = assertThrows(
+                io.purekinesis.consumer.CheckpointFailedException.class, c::checkpoint);
+        assertTrue(e.getMessage().contains("after 3 attempts"), e.getMessage());
+        verify(dynamo, times(ShardCheckpointer.MAX_WRITE_ATTEMPTS)).updateItem(any(UpdateItemRequest.class));
+        // two waits, at most 100 ms and 200 ms; none after the last attempt
+        assertTrue(time.elapsed().compareTo(java.time.Duration.ofMillis(300)) <= 0, time.elapsed().toString());
+        assertEquals(ExtendedSequenceNumber.TRIM_HORIZON, c.lastCheckpoint(), "nothing written");
     }
 }

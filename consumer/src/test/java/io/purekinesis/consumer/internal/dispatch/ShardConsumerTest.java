@@ -19,7 +19,7 @@ import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.LeaseLostException;
 import io.purekinesis.consumer.ProcessRecordsInput;
 import io.purekinesis.consumer.RecordProcessor;
-import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.ManualScheduler;
 import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
@@ -221,11 +221,11 @@ class ShardConsumerTest {
                 .checkpoint(ExtendedSequenceNumber.TRIM_HORIZON).initialPosition(InitialPosition.trimHorizon())
                 .maxRecords(100).minTimeBetweenReads(Duration.ofMillis(1)).idleTimeBetweenReads(Duration.ofMillis(10))
                 .maxPrefetchBatches(2).scheduler(scheduler).time(time).metrics(ConsumerMetrics.NOOP)
-                .backoff(Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble)).build();
+                .backoff(Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1))).build();
         ShardCheckpointer checkpointer = new ShardCheckpointer(SHARD, "A", table, ExtendedSequenceNumber.TRIM_HORIZON,
-                ConsumerMetrics.NOOP, time);
+                ConsumerMetrics.NOOP, time, new Random(1));
         ShardConsumer.FailurePolicy failurePolicy = new ShardConsumer.FailurePolicy(policy, maxAttempts,
-                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble),
+                Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)),
                 (shard, records, cause) -> deadLetters.add(records));
         ConsumerMetrics metrics = new ConsumerMetrics() {
             @Override
@@ -452,10 +452,10 @@ class ShardConsumerTest {
         });
         Recording processor = new Recording();
         ShardCheckpointer checkpointer = new ShardCheckpointer(SHARD, "A", table, ExtendedSequenceNumber.TRIM_HORIZON,
-                ConsumerMetrics.NOOP, time);
+                ConsumerMetrics.NOOP, time, new Random(1));
         self[0] = new ShardConsumer(SHARD, () -> processor, fetcher, checkpointer,
                 new ShardConsumer.FailurePolicy(ProcessorFailurePolicy.STOP_SHARD, 3,
-                        Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble), null),
+                        Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)), null),
                 ConsumerMetrics.NOOP, time, new ShardConsumer.Callbacks() {
                     @Override
                     public void shardEnded(String shardId, List<ChildShard> children) {

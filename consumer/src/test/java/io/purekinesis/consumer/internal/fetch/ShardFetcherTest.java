@@ -12,7 +12,7 @@ import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisUserRecord;
-import io.purekinesis.consumer.internal.Backoff;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.consumer.internal.ManualScheduler;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,7 +57,7 @@ class ShardFetcherTest {
                 .checkpoint(checkpoint).initialPosition(InitialPosition.trimHorizon()).maxRecords(100)
                 .minTimeBetweenReads(Duration.ofMillis(200)).idleTimeBetweenReads(Duration.ofMillis(10))
                 .maxPrefetchBatches(3).scheduler(scheduler).time(scheduler).metrics(ConsumerMetrics.NOOP)
-                .backoff(Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)::nextDouble));
+                .backoff(Backoff.of(Duration.ofMillis(1), Duration.ofMillis(5), new Random(1)));
     }
 
     private ShardFetcher fetcher(ExtendedSequenceNumber checkpoint) {

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.internal.ManualScheduler;
-import io.purekinesis.consumer.internal.MonotonicClock;
+import io.purekinesis.internal.time.MonotonicClock;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;

@@ -12,7 +12,7 @@ import static org.mockito.Mockito.when;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.internal.ManualScheduler;
-import io.purekinesis.consumer.internal.MonotonicClock;
+import io.purekinesis.internal.time.MonotonicClock;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseTable;

@@ -1,10 +1,11 @@
 package io.purekinesis.producer.internal.pipeline;
 
+import io.purekinesis.internal.aws.AwsErrors;
 import io.purekinesis.producer.FailureReason;
 import io.purekinesis.producer.ProducerConfig;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.UserRecord;
-import io.purekinesis.producer.internal.retry.Backoff;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.RetryPolicy;
 import io.purekinesis.producer.internal.shardmap.LoadLimiter;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
@@ -47,7 +48,7 @@ final class ShardMapKeeper {
     private final StreamPipeline owner;
     private final StreamPipeline.Host host;
     private final Runnable waker;
-    private final Backoff loadBackoff = new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5), null);
+    private final Backoff loadBackoff = Backoff.of(Duration.ofMillis(100), Duration.ofSeconds(5), null);
     /** A finished load's {@link ShardMapLoader.Loaded} or {@link ShardMapLoader.LoadFailedException}. */
     private final AtomicReference<Object> loadOutcome = new AtomicReference<>();
     private volatile boolean refreshRequested;
@@ -164,7 +165,7 @@ final class ShardMapKeeper {
             Object result = loaded;
             if (error != null) {
                 ShardMapLoader.LoadFailedException failed = failure(error);
-                Throwable cause = failed != null ? failed.getCause() : RetryPolicy.unwrap(error);
+                Throwable cause = failed != null ? failed.getCause() : AwsErrors.unwrap(error);
                 String operation = failed != null ? failed.operation() : describe ? "DescribeStreamSummary"
                         : "ListShards";
                 if (cause instanceof TimeoutException && cause.getMessage() == null) {
@@ -206,8 +207,8 @@ final class ShardMapKeeper {
         lastLoadError = error;
         lastLoadOperation = operation;
         loadFailures++;
-        String code = RetryPolicy.errorCode(error);
-        String errorMessage = RetryPolicy.errorMessage(error);
+        String code = AwsErrors.errorCodeOrType(error);
+        String errorMessage = AwsErrors.errorMessage(error);
         FailureReason permanent = RetryPolicy.permanentReason(code, error);
         if (permanent != null && operation.equals("DescribeStreamSummary")
                 && permanent != FailureReason.STREAM_NOT_FOUND) {
@@ -261,11 +262,11 @@ final class ShardMapKeeper {
             return;
         }
         Throwable last = lastLoadError;
-        String code = last == null ? null : RetryPolicy.errorCode(last);
+        String code = last == null ? null : AwsErrors.errorCodeOrType(last);
         String message;
         if (last != null) {
             message = "the shard map of stream '" + stream + "' could not be loaded before the record's TTL; last "
-                    + lastLoadOperation + " error: " + code + ": " + RetryPolicy.errorMessage(last);
+                    + lastLoadOperation + " error: " + code + ": " + AwsErrors.errorMessage(last);
         } else if (queuedForLoad) {
             message = "the shard map of stream '" + stream + "' was not loaded before the record's TTL: it waited "
                     + "for one of the producer's shard-map load slots (" + host.loads().inFlight() + " loads in "

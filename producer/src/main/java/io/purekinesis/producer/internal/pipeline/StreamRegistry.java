@@ -1,11 +1,12 @@
 package io.purekinesis.producer.internal.pipeline;
 
+import io.purekinesis.internal.kinesis.StreamNames;
+import io.purekinesis.internal.kinesis.StreamNames.StreamRef;
 import io.purekinesis.producer.FailureReason;
 import io.purekinesis.producer.ProducerConfig;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.shardmap.FailedStreams;
 import io.purekinesis.producer.internal.shardmap.LoadLimiter;
-import io.purekinesis.producer.internal.shardmap.StreamNames;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -87,7 +88,13 @@ public final class StreamRegistry implements StreamPipeline.Host {
         if (s != null) {
             return s;
         }
-        StreamNames.StreamRef ref = StreamNames.parse(stream, region);
+        StreamRef ref = StreamNames.parse(stream);
+        if (ref.region() != null && region != null && !region.equals(ref.region())) {
+            throw new IllegalArgumentException("stream ARN " + stream + " is in region " + ref.region() + ", but "
+                    + "this producer's Kinesis client is for region " + region + ": a producer writes to the streams "
+                    + "of its own region; use a producer whose region (ProducerConfig.region or the kinesisClient's) "
+                    + "is " + ref.region());
+        }
         s = new Spelling(ref.name(), ref.arn());
         if (spellings.size() >= MAX_SPELLINGS) {
             spellings.clear();

@@ -1,5 +1,7 @@
 package io.purekinesis.producer.internal.retry;
 
+import io.purekinesis.internal.aws.AwsErrors;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.Attempt;
 import io.purekinesis.producer.FailureReason;
 import io.purekinesis.producer.ProducerMetrics;
@@ -96,8 +98,8 @@ public final class ResultHandler {
                     : response.records().size() + " results") + " for " + entries.size() + " entries");
         }
         if (failure != null) {
-            String code = RetryPolicy.errorCode(failure);
-            String message = RetryPolicy.errorMessage(failure);
+            String code = AwsErrors.errorCodeOrType(failure);
+            String message = AwsErrors.errorMessage(failure);
             FailureReason permanent = RetryPolicy.permanentReason(code, failure);
             failed = entries.size();
             if (LOG.isDebugEnabled()) {
@@ -107,7 +109,7 @@ public final class ResultHandler {
             String reported = reportedMessage(permanent, batch.stream(), code, message, failure);
             if (permanent == FailureReason.STREAM_NOT_FOUND || permanent == FailureReason.NOT_AUTHORIZED) {
                 // Before the records fail: whoever sees them fail and adds again must find the stream remembered.
-                routing.streamFailed(batch.stream(), permanent, code, reported, RetryPolicy.unwrap(failure));
+                routing.streamFailed(batch.stream(), permanent, code, reported, AwsErrors.unwrap(failure));
             }
             for (KinesisEntry e : entries) {
                 e.addAttempt(new Attempt(started, took, false, code, message));
@@ -115,7 +117,7 @@ public final class ResultHandler {
                     scheduleOrExpire(e, now, code, message, retries, delays);
                 } else {
                     completer.fail(e.stream(), e.records(), e.attempts(), permanent, code, reported,
-                            RetryPolicy.unwrap(failure));
+                            AwsErrors.unwrap(failure));
                 }
             }
         } else {

@@ -1,5 +1,6 @@
 package io.purekinesis.producer.internal.send;
 
+import io.purekinesis.internal.aws.ClientHolder;
 import io.purekinesis.producer.FailedRecord;
 import io.purekinesis.producer.internal.AddBackpressure;
 import io.purekinesis.producer.internal.Completer;
@@ -10,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /**
  * The steps of the producer's {@code close}, once intake stopped: let adds under way finish, flush and wait for
@@ -27,14 +29,14 @@ public final class Shutdown {
     private final MemoryBudget budget;
     private final Completer completer;
     private final Sender sender;
-    private final KinesisClientHolder client;
+    private final ClientHolder<KinesisAsyncClient> client;
     /** The callback executor when the producer made it, else null. */
     private final ExecutorService ownedCallbackExecutor;
     private final LongAdder activeAdds;
 
     /** @param activeAdds the adds running now (each counts itself while it runs) */
-    public Shutdown(String name, MemoryBudget budget, Completer completer, Sender sender, KinesisClientHolder client,
-            ExecutorService ownedCallbackExecutor, LongAdder activeAdds) {
+    public Shutdown(String name, MemoryBudget budget, Completer completer, Sender sender,
+            ClientHolder<KinesisAsyncClient> client, ExecutorService ownedCallbackExecutor, LongAdder activeAdds) {
         this.name = name;
         this.budget = budget;
         this.completer = completer;

@@ -1,17 +1,16 @@
 package io.purekinesis.producer.internal.shardmap;
 
+import io.purekinesis.internal.kinesis.ShardLister;
+import io.purekinesis.internal.kinesis.StreamNames;
 import io.purekinesis.producer.internal.LibraryApiName;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
-import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
- * Reads every shard of a stream with ListShards, following {@code NextToken}, without blocking; and, when asked,
+ * Reads every shard of a stream with ListShards ({@link ShardLister}: all pages), without blocking; and, when asked,
  * the stream's ARN first (DescribeStreamSummary by name), to tell whether an ARN spelling names this very stream.
  */
 public final class ShardMapLoader {
@@ -56,14 +55,18 @@ public final class ShardMapLoader {
     public CompletableFuture<Loaded> load(String stream, long version, boolean describe) {
         CompletableFuture<String> arn = describe ? describe(stream) : CompletableFuture.completedFuture(null);
         return arn.thenCompose(a -> {
-            List<Shard> shards = new ArrayList<>();
             ListShardsRequest.Builder first = LibraryApiName.tag(ListShardsRequest.builder());
             if (StreamNames.isArn(stream)) {
                 first.streamARN(stream);
             } else {
                 first.streamName(stream);
             }
-            return page(first.build(), shards).thenApply(ignored -> new Loaded(ShardMap.of(shards, version), a));
+            return ShardLister.listAll(first.build(), client::listShards).handle((shards, e) -> {
+                if (e != null) {
+                    throw new LoadFailedException("ListShards", unwrap(e));
+                }
+                return new Loaded(ShardMap.of(shards, version), a);
+            });
         });
     }
 
@@ -82,30 +85,7 @@ public final class ShardMapLoader {
         }
     }
 
-    private CompletableFuture<Void> page(ListShardsRequest request, List<Shard> into) {
-        CompletableFuture<Void> done;
-        try {
-            done = client.listShards(request).thenCompose(response -> {
-                into.addAll(response.shards());
-                String next = response.nextToken();
-                if (next == null || next.isEmpty()) {
-                    return CompletableFuture.completedFuture(null);
-                }
-                // With NextToken, ListShards refuses StreamName.
-                return page(LibraryApiName.tag(ListShardsRequest.builder()).nextToken(next).build(), into);
-            });
-        } catch (RuntimeException e) {
-            done = CompletableFuture.failedFuture(e);
-        }
-        return done.handle((ok, e) -> {
-            if (e != null) {
-                Throwable c = unwrap(e);
-                throw c instanceof LoadFailedException lf ? lf : new LoadFailedException("ListShards", c);
-            }
-            return null;
-        });
-    }
-
+    /** Without CompletionException layers; a {@link LoadFailedException} is one of them, so it stops there. */
     private static Throwable unwrap(Throwable e) {
         Throwable c = e;
         while (c instanceof CompletionException && !(c instanceof LoadFailedException) && c.getCause() != null) {

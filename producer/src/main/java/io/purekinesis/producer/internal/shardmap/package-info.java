@@ -1,2 +1,5 @@
-/** Internal: Shard maps per stream: ListShards paging, open shards only, binary-search lookup. Not API. */
+/**
+ * Internal: Shard maps per stream: loading (ListShards paging by common's {@code ShardLister}), open shards only,
+ * binary-search lookup, load slots, remembered failures. Not API.
+ */
 package io.purekinesis.producer.internal.shardmap;

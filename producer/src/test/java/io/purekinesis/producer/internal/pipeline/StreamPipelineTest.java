@@ -21,7 +21,7 @@ import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.batching.PutBatch;
 import io.purekinesis.producer.internal.batching.StreamCollector;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
-import io.purekinesis.producer.internal.retry.Backoff;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
 import io.purekinesis.testkit.FakeKinesisClient;
@@ -204,7 +204,7 @@ class StreamPipelineTest {
     @Test
     void anAggregateStoredOnAnotherShardIsResolvedWithTheNewMap() throws Exception {
         registry(config());
-        ResultHandler results = new ResultHandler(clock, new Backoff(Duration.ofMillis(100), Duration.ofSeconds(1),
+        ResultHandler results = new ResultHandler(clock, Backoff.of(Duration.ofMillis(100), Duration.ofSeconds(1),
                 new SplittableRandom(1)), 0, completer, ProducerMetrics.NOOP);
         List<UserRecord> records = new ArrayList<>();
         for (int i = 0; i < 40; i++) {

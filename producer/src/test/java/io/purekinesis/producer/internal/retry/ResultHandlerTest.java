@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.aggregation.HashKeys;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.DeadLetterHandler;
 import io.purekinesis.producer.FailedRecord;
 import io.purekinesis.producer.ProducerMetrics;
@@ -40,7 +41,7 @@ class ResultHandlerTest {
     private final Completer completer = new Completer(Runnable::run, budget, deadLetters::add, ProducerMetrics.NOOP,
             "test-overflow");
     private final ResultHandler handler = new ResultHandler(clock,
-            new Backoff(Duration.ofMillis(100), Duration.ofSeconds(5), new SplittableRandom(1)), 0, completer,
+            Backoff.of(Duration.ofMillis(100), Duration.ofSeconds(5), new SplittableRandom(1)), 0, completer,
             ProducerMetrics.NOOP);
     private final RoutingFeedback routing = new RoutingFeedback() {
         @Override

@@ -5,17 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.internal.aws.AwsErrors;
 import io.purekinesis.producer.FailureReason;
 import io.purekinesis.testkit.FakeKinesisClient;
+import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProviderChain;
-import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.profiles.ProfileFile;
 
-/** The one place that classifies failures: authentication and authorization are permanent, not retried. */
+/**
+ * The one place that decides what the producer does with a failure (on the classification of
+ * {@link AwsErrors}, tested there): authentication and authorization are permanent, not retried.
+ */
 class RetryPolicyTest {
 
     @Test
@@ -28,6 +32,8 @@ class RetryPolicyTest {
                     RetryPolicy.permanentReason(code, FakeKinesisClient.serviceError(code, 400)), code);
             assertFalse(RetryPolicy.isRetryable(code, null), code);
         }
+        assertEquals(FailureReason.NOT_AUTHORIZED, RetryPolicy.permanentReason("Forbidden",
+                FakeKinesisClient.serviceError("Forbidden", 403)), "refused by status");
         assertEquals(FailureReason.STREAM_NOT_FOUND, RetryPolicy.permanentReason("ResourceNotFoundException", null));
         assertEquals(FailureReason.NON_RETRYABLE_ERROR, RetryPolicy.permanentReason("KMSDisabledException", null));
         assertNull(RetryPolicy.permanentReason("ProvisionedThroughputExceededException", null));
@@ -35,28 +41,37 @@ class RetryPolicyTest {
     }
 
     @Test
-    void credentialsThatCannotBeLoadedAreRecognisedByWhereTheyWereThrownNotByTheirMessage() {
-        SdkClientException chain = thrownBy(() -> AwsCredentialsProviderChain.builder().credentialsProviders(() -> {
-            throw SdkClientException.create("nothing here");
-        }).build().resolveCredentials());
-        SdkClientException profile = thrownBy(() -> ProfileCredentialsProvider.builder()
-                .profileFile(ProfileFile.builder().content(new java.io.ByteArrayInputStream(new byte[0]))
-                        .type(ProfileFile.Type.CREDENTIALS).build())
-                .profileName("missing").build().resolveCredentials());
-        for (SdkClientException e : List.of(chain, profile)) {
-            assertTrue(RetryPolicy.isCredentialsUnavailable(e), e.toString());
-            assertTrue(RetryPolicy.isCredentialsUnavailable(new CompletionException(e)), "wrapped");
-            assertEquals(FailureReason.NOT_AUTHORIZED, RetryPolicy.permanentReason(RetryPolicy.errorCode(e), e));
+    void retriabilityIsDecidedInOnePlace() {
+        for (String code : new String[] {"ProvisionedThroughputExceededException", "InternalFailure",
+                "KMSThrottlingException", "ThrottlingException", "ServiceUnavailable", "SomethingNew"}) {
+            assertTrue(RetryPolicy.isRetryable(code, null), code);
         }
-        // Same type, same wording, but thrown by an HTTP failure: retryable.
-        SdkClientException network = SdkClientException.create("Unable to load credentials? no: Unable to execute "
-                + "HTTP request: Connection refused");
-        assertFalse(RetryPolicy.isCredentialsUnavailable(network));
-        assertTrue(RetryPolicy.isRetryable(RetryPolicy.errorCode(network), network));
-        // Without a stack trace only the SDK's wording can tell.
-        SdkClientException bare = SdkClientException.create("Unable to load credentials from any of the providers");
-        bare.setStackTrace(new StackTraceElement[0]);
-        assertTrue(RetryPolicy.isCredentialsUnavailable(bare));
+        for (String code : new String[] {"ValidationException", "InvalidArgumentException", "AccessDeniedException",
+                "ResourceNotFoundException", "KMSDisabledException", "KMSNotFoundException",
+                "KMSAccessDeniedException", "KMSInvalidStateException", "KMSOptInRequired"}) {
+            assertFalse(RetryPolicy.isRetryable(code, null), code);
+            assertFalse(RetryPolicy.isRetryable(code, FakeKinesisClient.serviceError(code, 400)), code);
+        }
+        assertTrue(RetryPolicy.isRetryable("InternalFailure", FakeKinesisClient.serviceError("InternalFailure", 500)));
+        assertTrue(RetryPolicy.isRetryable(null, new CompletionException(SdkClientException.create("reset"))));
+        assertTrue(RetryPolicy.isRetryable(null, new TimeoutException()));
+        assertTrue(RetryPolicy.isRetryable(null, new IOException("Connection reset")));
+        assertFalse(RetryPolicy.isRetryable(null, new NullPointerException()));
+    }
+
+    @Test
+    void credentialsThatCannotBeLoadedAreNotAuthorized() {
+        SdkClientException none = null;
+        try {
+            AwsCredentialsProviderChain.builder().credentialsProviders(() -> {
+                throw SdkClientException.create("nothing here");
+            }).build().resolveCredentials();
+        } catch (SdkClientException e) {
+            none = e;
+        }
+        assertEquals(FailureReason.NOT_AUTHORIZED, RetryPolicy.permanentReason(AwsErrors.errorCodeOrType(none), none));
+        assertTrue(RetryPolicy.notAuthorizedMessage("s", "PutRecords", "SdkClientException", "none", none)
+                .startsWith("no AWS credentials could be loaded for PutRecords on stream 's'"));
     }
 
     @Test
@@ -67,14 +82,5 @@ class RetryPolicyTest {
                 .contains("kms:GenerateDataKey"));
         assertTrue(RetryPolicy.notAuthorizedMessage("s", "ListShards", "ExpiredTokenException", "expired", null)
                 .contains("credentials provider"));
-    }
-
-    private static SdkClientException thrownBy(Runnable r) {
-        try {
-            r.run();
-        } catch (SdkClientException e) {
-            return e;
-        }
-        throw new AssertionError("did not throw");
     }
 }

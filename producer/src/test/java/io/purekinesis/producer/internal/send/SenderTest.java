@@ -18,7 +18,7 @@ import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.internal.pipeline.StreamPipeline;
 import io.purekinesis.producer.internal.pipeline.StreamRegistry;
-import io.purekinesis.producer.internal.retry.Backoff;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
 import io.purekinesis.testkit.FakeKinesisClient;
@@ -60,7 +60,7 @@ class SenderTest {
         Sender[] ref = new Sender[1];
         streams = new StreamRegistry(new StreamPipeline.Shared(config, new ShardMapLoader(fake), completer,
                 ProducerMetrics.NOOP, () -> ref[0].wakeup(), true), "us-east-1");
-        ResultHandler results = new ResultHandler(clock, new Backoff(config.retryBaseDelay(),
+        ResultHandler results = new ResultHandler(clock, Backoff.of(config.retryBaseDelay(),
                 config.retryMaxDelay(), new SplittableRandom(1)), 0, completer, ProducerMetrics.NOOP);
         sender = new Sender(config, fake, results, completer, budget, ProducerMetrics.NOOP, streams);
         ref[0] = sender;

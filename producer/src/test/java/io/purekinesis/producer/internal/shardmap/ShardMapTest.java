@@ -2,7 +2,6 @@ package io.purekinesis.producer.internal.shardmap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.testkit.FakeKinesisClient;
@@ -83,13 +82,5 @@ class ShardMapTest {
         String arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
         new ShardMapLoader(fake).load(arn, 1).get(30, TimeUnit.SECONDS);
         assertEquals(arn, fake.listShardsRequests().get(0).streamARN());
-    }
-
-    @Test
-    void streamNames() {
-        StreamNames.validate("a");
-        StreamNames.validate("A-b_c.9".repeat(18).substring(0, 126));
-        assertThrows(IllegalArgumentException.class, () -> StreamNames.validate("has space"));
-        assertThrows(IllegalArgumentException.class, () -> StreamNames.validate("arn:aws:kinesis:xx"));
     }
 }

@@ -1,4 +1,4 @@
-package io.purekinesis.producer.internal.send;
+package io.purekinesis.internal.aws;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -6,19 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.testkit.FakeKinesisClient;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
-class KinesisClientHolderTest {
+class ClientHolderTest {
 
     @Test
     void closesOnlyWhatItOwns() {
         FakeKinesisClient shared = FakeKinesisClient.withShards(1);
-        KinesisClientHolder sharedHolder = KinesisClientHolder.shared(shared);
+        ClientHolder<KinesisAsyncClient> sharedHolder = ClientHolder.shared(shared);
         assertSame(shared, sharedHolder.client());
         sharedHolder.close();
         assertFalse(shared.isClosed());
 
         FakeKinesisClient owned = FakeKinesisClient.withShards(1);
-        KinesisClientHolder.owned(owned).close();
+        ClientHolder<KinesisAsyncClient> ownedHolder = ClientHolder.owned(owned);
+        assertSame(owned, ownedHolder.client());
+        ownedHolder.close();
         assertTrue(owned.isClosed());
     }
 }

@@ -1,0 +1,2 @@
+/** Internal, no compatibility promise: the default clock of both libraries. */
+package io.purekinesis.internal.time;
