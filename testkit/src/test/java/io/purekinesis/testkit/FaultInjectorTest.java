@@ -17,8 +17,6 @@ import java.net.SocketTimeoutException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -256,7 +254,7 @@ class FaultInjectorTest {
 
     @Test
     void disabledInjectsNothingAndDoesNotCountCallsAndTimeWindowsFollowTheClock() {
-        MutableClock clock = new MutableClock();
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
         FaultInjector faults = FaultInjector.builder().clock(clock)
                 .fail(Fault.INTERNAL_FAILURE, "ListStreams", When.firstCalls(1))
                 .fail(Fault.SERVICE_UNAVAILABLE, "DescribeLimits",
@@ -271,10 +269,10 @@ class FaultInjectorTest {
             listStreams(faulty);
 
             Futures.join(faulty.describeLimits());
-            clock.now = clock.now.plusSeconds(10);
+            clock.advance(Duration.ofSeconds(10));
             assertEquals(503, assertThrows(AwsServiceException.class,
                     () -> Futures.join(faulty.describeLimits())).statusCode());
-            clock.now = clock.now.plusSeconds(10);
+            clock.advance(Duration.ofSeconds(10));
             Futures.join(faulty.describeLimits());
             assertEquals(1, faults.injected(Fault.INTERNAL_FAILURE));
             assertEquals(1, faults.injected(Fault.SERVICE_UNAVAILABLE));
@@ -440,25 +438,5 @@ class FaultInjectorTest {
 
     private static void listStreams(KinesisAsyncClient client) {
         Futures.join(client.listStreams());
-    }
-
-    private static final class MutableClock extends Clock {
-
-        volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.purekinesis.producer.internal.send;
 
+import static io.purekinesis.producer.internal.Outcomes.failure;
+import static io.purekinesis.producer.internal.Outcomes.result;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -81,17 +83,6 @@ class SenderTest {
         for (int i = 0; i < 3; i++) {
             sender.runOnce();
         }
-    }
-
-    /** Completions run on the calling thread here: an outcome is there at once, or never. */
-    private static RecordResult result(UserRecord r) throws Exception {
-        assertTrue(r.isDone(), "completed");
-        return r.get();
-    }
-
-    private static Throwable failure(UserRecord r) {
-        assertTrue(r.isDone(), "completed");
-        return assertThrows(ExecutionException.class, r::get).getCause();
     }
 
     @Test
