@@ -1,6 +1,5 @@
 package io.purekinesis.consumer;
 
-import io.purekinesis.internal.aws.ClientHolder;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.dispatch.Dispatcher;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
@@ -8,6 +7,7 @@ import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
 import io.purekinesis.consumer.internal.shardsync.PeriodicShardSync;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import io.purekinesis.consumer.internal.startup.StartupCheck;
+import io.purekinesis.internal.aws.ClientHolder;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;

@@ -2,6 +2,7 @@ package io.purekinesis.producer;
 
 import io.purekinesis.aggregation.HashKeys;
 import io.purekinesis.internal.aws.ClientHolder;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.internal.AddBackpressure;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.HashKey128;
@@ -11,7 +12,6 @@ import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.internal.pipeline.StreamPipeline;
 import io.purekinesis.producer.internal.pipeline.StreamRegistry;
-import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
 import io.purekinesis.producer.internal.send.KinesisClients;
 import io.purekinesis.producer.internal.send.Sender;

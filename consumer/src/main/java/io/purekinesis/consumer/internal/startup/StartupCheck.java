@@ -2,7 +2,6 @@ package io.purekinesis.consumer.internal.startup;
 
 import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.KinesisConsumerException;
-import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.Time;
@@ -12,6 +11,7 @@ import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
 import io.purekinesis.consumer.internal.lease.StreamIdentity;
 import io.purekinesis.consumer.internal.lease.UnusableRows;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
+import io.purekinesis.internal.retry.Backoff;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;

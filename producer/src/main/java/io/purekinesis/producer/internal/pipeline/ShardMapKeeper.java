@@ -1,11 +1,11 @@
 package io.purekinesis.producer.internal.pipeline;
 
 import io.purekinesis.internal.aws.AwsErrors;
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.FailureReason;
 import io.purekinesis.producer.ProducerConfig;
 import io.purekinesis.producer.internal.Completer;
 import io.purekinesis.producer.internal.UserRecord;
-import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.RetryPolicy;
 import io.purekinesis.producer.internal.shardmap.LoadLimiter;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;

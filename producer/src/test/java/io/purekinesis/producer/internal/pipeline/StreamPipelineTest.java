@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.FailedRecord;
 import io.purekinesis.producer.FailureReason;
 import io.purekinesis.producer.ProducerConfig;
@@ -23,7 +24,6 @@ import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.batching.PutBatch;
 import io.purekinesis.producer.internal.batching.StreamCollector;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
-import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
 import io.purekinesis.testkit.FakeKinesisClient;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.FailedRecord;
 import io.purekinesis.producer.FailureReason;
 import io.purekinesis.producer.ProducerConfig;
@@ -20,7 +21,6 @@ import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.buffer.MemoryBudget;
 import io.purekinesis.producer.internal.pipeline.StreamPipeline;
 import io.purekinesis.producer.internal.pipeline.StreamRegistry;
-import io.purekinesis.internal.retry.Backoff;
 import io.purekinesis.producer.internal.retry.ResultHandler;
 import io.purekinesis.producer.internal.shardmap.ShardMapLoader;
 import io.purekinesis.testkit.FakeKinesisClient;
