@@ -222,10 +222,12 @@ final class ShardMapKeeper {
         }
         if (permanent != null) {
             String message = permanentMessage(permanent, operation, code, errorMessage, error);
-            LOG.warn("Cannot load the shard map of stream {} ({}: {}): failing its waiting records", stream, code,
-                    errorMessage);
             nextLoadMillis = now + MIN_REFRESH_GAP_MILLIS;
-            if (permanent != FailureReason.NON_RETRYABLE_ERROR) {
+            if (permanent == FailureReason.NON_RETRYABLE_ERROR) {
+                LOG.warn("Cannot load the shard map of stream {} ({}: {}): failing its waiting records", stream, code,
+                        errorMessage);
+            } else {
+                // Logged by the host, which keeps thousands of failed streams from flooding the log.
                 // Before the records fail: whoever sees them fail and adds again must find the stream remembered.
                 permanentFailure = new StreamFailure(permanent, code, message, error);
                 host.streamFailed(owner, permanent, code, message, error);

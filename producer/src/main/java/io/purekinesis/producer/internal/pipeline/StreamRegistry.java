@@ -60,6 +60,7 @@ public final class StreamRegistry implements StreamPipeline.Host {
     /** Every pipeline the sender serves: those in {@link #byName} and failed ones still draining. */
     private final Set<StreamPipeline> all = ConcurrentHashMap.newKeySet();
     private final FailedStreams failed;
+    private final StreamFailureLog failureLog = new StreamFailureLog();
     /** Pipelines made and not yet loaded once (nor released). */
     private final AtomicInteger newStreams = new AtomicInteger();
     private final LoadLimiter<ShardMapKeeper> loads =
@@ -195,8 +196,7 @@ public final class StreamRegistry implements StreamPipeline.Host {
         failed.failed(pipeline.stream(), reason, errorCode, message, cause, config.clock().millis());
         pipeline.refuse();
         byName.remove(pipeline.stream(), pipeline);
-        LOG.warn("Stream {} failed ({}): {}; its records fail at once for a while", pipeline.stream(), reason,
-                message);
+        failureLog.failed(pipeline.stream(), reason, message, config.clock().millis());
     }
 
     @Override
@@ -207,11 +207,18 @@ public final class StreamRegistry implements StreamPipeline.Host {
         failed.succeeded(pipeline.stream());
     }
 
+    /** Sender thread, as it ends: what the failure log still holds is written now. */
+    public void stopped() {
+        failureLog.flush();
+    }
+
     /**
-     * Sender thread, once per pass: starts queued first loads with free slots, releases pipelines idle for
-     * {@link ProducerConfig#streamIdleTimeout()} and failed ones that drained.
+     * Sender thread, once per pass: writes the failure log's summary of a minute that ended, starts queued first
+     * loads with free slots, releases pipelines idle for {@link ProducerConfig#streamIdleTimeout()} and failed ones
+     * that drained.
      */
     public void maintain(long nowMillis) {
+        failureLog.tick(nowMillis);
         loads.startWaiting(keeper -> keeper.startQueuedLoad(nowMillis));
         for (StreamPipeline p : all) {
             boolean release = p.isRefusing() ? p.tryRelease() : p.idleFor(nowMillis, idleMillis) && p.tryRelease();

@@ -142,6 +142,7 @@ public final class Sender implements Runnable {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
             }
         }
+        streams.stopped();
         LOG.debug("Sender stopped");
     }
 
