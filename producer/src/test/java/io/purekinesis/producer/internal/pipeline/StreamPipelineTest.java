@@ -18,8 +18,8 @@ import io.purekinesis.producer.RecordExpiredException;
 import io.purekinesis.producer.RecordFailedException;
 import io.purekinesis.producer.RecordResult;
 import io.purekinesis.producer.internal.Completer;
-import io.purekinesis.producer.internal.HashKey128;
 import io.purekinesis.producer.internal.KinesisEntry;
+import io.purekinesis.producer.internal.Outcomes;
 import io.purekinesis.producer.internal.UserRecord;
 import io.purekinesis.producer.internal.batching.PutBatch;
 import io.purekinesis.producer.internal.batching.StreamCollector;
@@ -72,11 +72,7 @@ class StreamPipelineTest {
     }
 
     private UserRecord add(String stream, String key) {
-        byte[] data = new byte[8];
-        int size = data.length + key.length();
-        budget.reserve(size, 0);
-        HashKey128 hash = HashKey128.hashPartitionKey(key);
-        UserRecord r = new UserRecord(key, null, data, hash.hi(), hash.lo(), clock.millis() + 30_000, size);
+        UserRecord r = Outcomes.record(key, budget, clock.millis() + 30_000);
         registry.append(registry.spelling(stream), r, clock.millis());
         return r;
     }
