@@ -19,8 +19,9 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
  * Immutable settings of a {@link KinesisConsumer}. Build with {@link #builder()}; {@link Builder#build()} checks
  * every value and names the field, the value and the allowed range of a bad one.
  *
- * <p>Defaults (constants below): initial position {@code LATEST}; failover time 10 s (as KCL); lease renewal
- * every failover time / 3; lease scan (take/balance) every renewal interval; steal at most 1 lease per cycle;
+ * <p>Defaults (constants below): initial position {@code LATEST}; failover time 10 s (as KCL); a heartbeat every
+ * 1 s; the fleet's worker table polled once per 1 s by the whole fleet (round-robin); the leader's full table read
+ * every 5 min; at most 100 leases moved per poll; a graceful handoff waited for at most the failover time;
  * GetRecords of at most 10,000 records, at most 5 calls per second per shard, 1 s idle time after an empty read,
  * 3 batches prefetched per shard; shard sync every 60 s; a failing processor gets 4 attempts per batch with
  * backoff 200 ms doubling to at most 10 s (full jitter), then the shard stops ({@code STOP_SHARD}).
@@ -33,9 +34,14 @@ public final class ConsumerConfig {
 
     public static final InitialPosition DEFAULT_INITIAL_POSITION = InitialPosition.latest();
     public static final Duration DEFAULT_FAILOVER_TIME = Duration.ofSeconds(10);
-    /** The renewal interval defaults to failover time divided by this. */
-    public static final int DEFAULT_RENEWALS_PER_FAILOVER_TIME = 3;
-    public static final int DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME = 1;
+    /** 1 s, or failover time / 3 when that is shorter. */
+    public static final Duration DEFAULT_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
+    /** 1 s for the whole fleet, or failover time / 3 when that is shorter. */
+    public static final Duration DEFAULT_MONITOR_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_FULL_SCAN_INTERVAL = Duration.ofMinutes(5);
+    public static final int DEFAULT_MAX_LEASES_TO_MOVE_AT_ONE_TIME = 100;
+    /** The worker table is named after the lease table plus this, unless set. */
+    public static final String WORKER_TABLE_SUFFIX = "-workers";
     public static final int DEFAULT_MAX_RECORDS = 10_000;
     public static final int MAX_MAX_RECORDS = 10_000;
     public static final Duration DEFAULT_IDLE_TIME_BETWEEN_READS = Duration.ofSeconds(1);
@@ -74,9 +80,12 @@ public final class ConsumerConfig {
     private final String workerId;
     private final InitialPosition initialPosition;
     private final Duration failoverTime;
-    private final Duration leaseRenewalInterval;
-    private final Duration leaseScanInterval;
-    private final int maxLeasesToStealAtOneTime;
+    private final Duration heartbeatInterval;
+    private final Duration monitorInterval;
+    private final Duration fullScanInterval;
+    private final int maxLeasesToMoveAtOneTime;
+    private final Duration gracefulHandoffTimeout;
+    private final String workerTableName;
     private final int maxRecords;
     private final Duration idleTimeBetweenReads;
     private final Duration minTimeBetweenReads;
@@ -106,10 +115,15 @@ public final class ConsumerConfig {
         this.workerId = b.workerId != null ? b.workerId : defaultWorkerId();
         this.initialPosition = b.initialPosition;
         this.failoverTime = b.failoverTime;
-        this.leaseRenewalInterval = b.leaseRenewalInterval != null ? b.leaseRenewalInterval
-                : Duration.ofMillis(b.failoverTime.toMillis() / DEFAULT_RENEWALS_PER_FAILOVER_TIME);
-        this.leaseScanInterval = b.leaseScanInterval != null ? b.leaseScanInterval : this.leaseRenewalInterval;
-        this.maxLeasesToStealAtOneTime = b.maxLeasesToStealAtOneTime;
+        Duration third = Duration.ofMillis(b.failoverTime.toMillis() / 3);
+        this.heartbeatInterval = b.heartbeatInterval != null ? b.heartbeatInterval
+                : min(DEFAULT_HEARTBEAT_INTERVAL, third);
+        this.monitorInterval = b.monitorInterval != null ? b.monitorInterval : min(DEFAULT_MONITOR_INTERVAL, third);
+        this.fullScanInterval = b.fullScanInterval;
+        this.maxLeasesToMoveAtOneTime = b.maxLeasesToMoveAtOneTime;
+        this.gracefulHandoffTimeout = b.gracefulHandoffTimeout != null ? b.gracefulHandoffTimeout : b.failoverTime;
+        this.workerTableName = b.workerTableName != null ? b.workerTableName
+                : this.leaseTableName + WORKER_TABLE_SUFFIX;
         this.maxRecords = b.maxRecords;
         this.idleTimeBetweenReads = b.idleTimeBetweenReads;
         this.minTimeBetweenReads = b.minTimeBetweenReads;
@@ -175,16 +189,33 @@ public final class ConsumerConfig {
         return failoverTime;
     }
 
-    public Duration leaseRenewalInterval() {
-        return leaseRenewalInterval;
+    public Duration heartbeatInterval() {
+        return heartbeatInterval;
     }
 
-    public Duration leaseScanInterval() {
-        return leaseScanInterval;
+    public Duration monitorInterval() {
+        return monitorInterval;
     }
 
-    public int maxLeasesToStealAtOneTime() {
-        return maxLeasesToStealAtOneTime;
+    public Duration fullScanInterval() {
+        return fullScanInterval;
+    }
+
+    public int maxLeasesToMoveAtOneTime() {
+        return maxLeasesToMoveAtOneTime;
+    }
+
+    public Duration gracefulHandoffTimeout() {
+        return gracefulHandoffTimeout;
+    }
+
+    /** The fleet's worker table (one heartbeat row per worker): by default the lease table's name + "-workers". */
+    public String workerTableName() {
+        return workerTableName;
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     public int maxRecords() {
@@ -267,10 +298,12 @@ public final class ConsumerConfig {
     public String toString() {
         return "ConsumerConfig{applicationName=" + applicationName + ", leaseTableName=" + leaseTableName
                 + ", streamName=" + streamName + ", workerId=" + workerId + ", initialPosition=" + initialPosition
-                + ", failoverTime=" + failoverTime + ", leaseRenewalInterval=" + leaseRenewalInterval
-                + ", leaseScanInterval=" + leaseScanInterval + ", maxLeasesToStealAtOneTime="
-                + maxLeasesToStealAtOneTime + ", maxRecords=" + maxRecords + ", idleTimeBetweenReads="
-                + idleTimeBetweenReads + ", minTimeBetweenReads=" + minTimeBetweenReads + ", maxPrefetchBatches="
+                + ", failoverTime=" + failoverTime + ", heartbeatInterval=" + heartbeatInterval
+                + ", monitorInterval=" + monitorInterval + ", fullScanInterval=" + fullScanInterval
+                + ", maxLeasesToMoveAtOneTime=" + maxLeasesToMoveAtOneTime + ", gracefulHandoffTimeout="
+                + gracefulHandoffTimeout + ", workerTableName=" + workerTableName + ", maxRecords=" + maxRecords
+                + ", idleTimeBetweenReads=" + idleTimeBetweenReads + ", minTimeBetweenReads=" + minTimeBetweenReads
+                + ", maxPrefetchBatches="
                 + maxPrefetchBatches + ", shardSyncInterval=" + shardSyncInterval + ", completedLeaseCleanupDelay="
                 + completedLeaseCleanupDelay + ", processorFailurePolicy=" + processorFailurePolicy
                 + ", processorMaxAttempts=" + processorMaxAttempts + "}";
@@ -284,9 +317,12 @@ public final class ConsumerConfig {
         private String workerId;
         private InitialPosition initialPosition = DEFAULT_INITIAL_POSITION;
         private Duration failoverTime = DEFAULT_FAILOVER_TIME;
-        private Duration leaseRenewalInterval;
-        private Duration leaseScanInterval;
-        private int maxLeasesToStealAtOneTime = DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME;
+        private Duration heartbeatInterval;
+        private Duration monitorInterval;
+        private Duration fullScanInterval = DEFAULT_FULL_SCAN_INTERVAL;
+        private int maxLeasesToMoveAtOneTime = DEFAULT_MAX_LEASES_TO_MOVE_AT_ONE_TIME;
+        private Duration gracefulHandoffTimeout;
+        private String workerTableName;
         private int maxRecords = DEFAULT_MAX_RECORDS;
         private Duration idleTimeBetweenReads = DEFAULT_IDLE_TIME_BETWEEN_READS;
         private Duration minTimeBetweenReads = DEFAULT_MIN_TIME_BETWEEN_READS;
@@ -318,9 +354,12 @@ public final class ConsumerConfig {
             c.workerId = workerId;
             c.initialPosition = initialPosition;
             c.failoverTime = failoverTime;
-            c.leaseRenewalInterval = leaseRenewalInterval;
-            c.leaseScanInterval = leaseScanInterval;
-            c.maxLeasesToStealAtOneTime = maxLeasesToStealAtOneTime;
+            c.heartbeatInterval = heartbeatInterval;
+            c.monitorInterval = monitorInterval;
+            c.fullScanInterval = fullScanInterval;
+            c.maxLeasesToMoveAtOneTime = maxLeasesToMoveAtOneTime;
+            c.gracefulHandoffTimeout = gracefulHandoffTimeout;
+            c.workerTableName = workerTableName;
             c.maxRecords = maxRecords;
             c.idleTimeBetweenReads = idleTimeBetweenReads;
             c.minTimeBetweenReads = minTimeBetweenReads;
@@ -380,32 +419,68 @@ public final class ConsumerConfig {
         }
 
         /**
-         * A lease whose counter did not change for this long is expired and may be taken by another worker.
-         * Default 10 s; allowed 300 ms to 1 h.
+         * A worker whose heartbeat row was not written for this long is declared dead by a peer, and its leases go
+         * to the live workers; a worker stops processing its leases itself a margin before that (a fifth of this,
+         * at most 1 s) when its heartbeats fail, so no lease is processed by two workers as long as the workers'
+         * clocks agree within that margin (NTP). Default 10 s; allowed 300 ms to 1 h.
          */
         public Builder failoverTime(Duration failoverTime) {
             this.failoverTime = failoverTime;
             return this;
         }
 
-        /** How often held leases are renewed; must be below the failover time. Default: failover time / 3. */
-        public Builder leaseRenewalInterval(Duration leaseRenewalInterval) {
-            this.leaseRenewalInterval = leaseRenewalInterval;
+        /**
+         * How often the worker writes its heartbeat row (one small UpdateItem, whose answer also tells it when
+         * leases were assigned to it). Default 1 s, or failover time / 3 when shorter; allowed 10 ms to failover
+         * time / 2.
+         */
+        public Builder heartbeatInterval(Duration heartbeatInterval) {
+            this.heartbeatInterval = heartbeatInterval;
             return this;
         }
 
         /**
-         * How often the lease table is scanned to take expired or unowned leases and balance. Default: the renewal
-         * interval. Allowed 10 ms to the failover time.
+         * How often the fleet as a whole reads its worker table (to find dead workers and balance): the workers
+         * take turns, so each reads it every (workers x this). Default 1 s, or failover time / 3 when shorter;
+         * allowed 10 ms to the failover time.
          */
-        public Builder leaseScanInterval(Duration leaseScanInterval) {
-            this.leaseScanInterval = leaseScanInterval;
+        public Builder monitorInterval(Duration monitorInterval) {
+            this.monitorInterval = monitorInterval;
             return this;
         }
 
-        /** At most this many leases are stolen per scan. Default 1; allowed 1 to 100. */
-        public Builder maxLeasesToStealAtOneTime(int maxLeasesToStealAtOneTime) {
-            this.maxLeasesToStealAtOneTime = maxLeasesToStealAtOneTime;
+        /**
+         * How often the leader (the live worker with the lowest id) reads the whole lease table (eventually
+         * consistent) to assign rows no live worker owns, delete finished leases and report unusable rows. Default
+         * 5 minutes; allowed 1 s to 1 day.
+         */
+        public Builder fullScanInterval(Duration fullScanInterval) {
+            this.fullScanInterval = fullScanInterval;
+            return this;
+        }
+
+        /** At most this many leases move to a worker per poll when balancing. Default 100; allowed 1 to 10,000. */
+        public Builder maxLeasesToMoveAtOneTime(int maxLeasesToMoveAtOneTime) {
+            this.maxLeasesToMoveAtOneTime = maxLeasesToMoveAtOneTime;
+            return this;
+        }
+
+        /**
+         * How long a worker that was given a lease by a graceful handoff waits for the previous owner to checkpoint
+         * and let go before it starts anyway (from the last checkpoint). Default: the failover time; allowed 0 to
+         * 1 h.
+         */
+        public Builder gracefulHandoffTimeout(Duration gracefulHandoffTimeout) {
+            this.gracefulHandoffTimeout = gracefulHandoffTimeout;
+            return this;
+        }
+
+        /**
+         * The fleet's worker table (hash key fleet, range key workerId; created if missing). Default: the lease
+         * table's name + "-workers".
+         */
+        public Builder workerTableName(String workerTableName) {
+            this.workerTableName = workerTableName;
             return this;
         }
 
@@ -554,23 +629,26 @@ public final class ConsumerConfig {
             requireNonNull("metrics", metrics);
             requireNonNull("clock", clock);
             checkRange("failoverTime", failoverTime, MIN_FAILOVER_TIME, MAX_FAILOVER_TIME);
-            if (leaseRenewalInterval != null) {
-                requireNonNull("leaseRenewalInterval", leaseRenewalInterval);
-                if (leaseRenewalInterval.compareTo(Duration.ofMillis(10)) < 0
-                        || leaseRenewalInterval.compareTo(failoverTime) >= 0) {
-                    throw new IllegalArgumentException("leaseRenewalInterval must be at least 10 ms and below "
-                            + "failoverTime (" + failoverTime + "), was " + leaseRenewalInterval);
-                }
+            if (heartbeatInterval != null) {
+                checkRange("heartbeatInterval", heartbeatInterval, Duration.ofMillis(10), failoverTime.dividedBy(2));
             }
-            if (leaseScanInterval != null) {
-                requireNonNull("leaseScanInterval", leaseScanInterval);
-                if (leaseScanInterval.compareTo(Duration.ofMillis(10)) < 0
-                        || leaseScanInterval.compareTo(failoverTime) > 0) {
-                    throw new IllegalArgumentException("leaseScanInterval must be between 10 ms and failoverTime ("
-                            + failoverTime + "), was " + leaseScanInterval);
-                }
+            if (monitorInterval != null) {
+                checkRange("monitorInterval", monitorInterval, Duration.ofMillis(10), failoverTime);
             }
-            checkRange("maxLeasesToStealAtOneTime", maxLeasesToStealAtOneTime, 1, 100);
+            checkRange("fullScanInterval", fullScanInterval, Duration.ofSeconds(1), Duration.ofDays(1));
+            checkRange("maxLeasesToMoveAtOneTime", maxLeasesToMoveAtOneTime, 1, 10_000);
+            if (gracefulHandoffTimeout != null) {
+                checkRange("gracefulHandoffTimeout", gracefulHandoffTimeout, Duration.ZERO, Duration.ofHours(1));
+            }
+            if (workerTableName != null) {
+                requireMatch("workerTableName", workerTableName, TABLE_NAME,
+                        "a DynamoDB table name of 3-255 characters [a-zA-Z0-9_.-]");
+            } else {
+                String derived = (leaseTableName != null ? leaseTableName : applicationName) + WORKER_TABLE_SUFFIX;
+                requireMatch("workerTableName", derived, TABLE_NAME, "a DynamoDB table name of 3-255 characters "
+                        + "[a-zA-Z0-9_.-] (by default the lease table's name + " + WORKER_TABLE_SUFFIX
+                        + "; set workerTableName)");
+            }
             checkRange("maxRecords", maxRecords, 1, MAX_MAX_RECORDS);
             checkRange("idleTimeBetweenReads", idleTimeBetweenReads, Duration.ZERO, Duration.ofMinutes(1));
             checkRange("minTimeBetweenReads", minTimeBetweenReads, MIN_MIN_TIME_BETWEEN_READS, Duration.ofMinutes(1));

@@ -4,7 +4,7 @@ import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.dispatch.Dispatcher;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
-import io.purekinesis.consumer.internal.shardsync.PeriodicShardSync;
+import io.purekinesis.consumer.internal.lease.WorkerTable;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import io.purekinesis.consumer.internal.startup.StartupCheck;
 import io.purekinesis.internal.aws.ClientHolder;
@@ -26,10 +26,10 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
  * The worker: leases shards of one stream through a DynamoDB lease table shared with its peers (KCL's schema),
  * reads them, de-aggregates KPL records and hands them to one {@link RecordProcessor} per leased shard.
  *
- * <p>Threads (all daemon, named {@code purekinesis-consumer-<workerId>-<role>-<n>}): {@code lease} (3: renewal,
- * table scan/take, shard sync, the slow-call check), {@code fetch} (2: GetRecords task chains of all shards),
- * {@code processor} (one per leased shard, running its processor's calls one at a time), and {@code shutdown} during
- * shutdown.
+ * <p>Threads (all daemon, named {@code purekinesis-consumer-<workerId>-<role>-<n>}): {@code lease} (3: heartbeat,
+ * fleet monitor, lease lookups, the leader's shard sync and table read, the slow-call check), {@code fetch} (2:
+ * GetRecords task chains of all shards), {@code processor} (one per leased shard, running its processor's calls one
+ * at a time), and {@code shutdown} during shutdown.
  *
  * <pre>{@code
  * KinesisConsumer consumer = new KinesisConsumer(ConsumerConfig.builder()
@@ -37,7 +37,7 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
  *         MyProcessor::new);
  * consumer.start();
  * ...
- * consumer.shutdown().join(); // checkpoints via shutdownRequested, then releases the leases
+ * consumer.shutdown().join(); // checkpoints via shutdownRequested, then hands the leases to live peers
  * }</pre>
  */
 public final class KinesisConsumer implements AutoCloseable {
@@ -52,7 +52,6 @@ public final class KinesisConsumer implements AutoCloseable {
     private final ClientHolder<KinesisAsyncClient> kinesis;
     private final ClientHolder<DynamoDbAsyncClient> dynamo;
     private final StartupCheck startupCheck;
-    private final PeriodicShardSync shardSync;
     private final Dispatcher dispatcher;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     /** Orders state changes against the dispatcher starting shard consumers, so none starts after shutdown began. */
@@ -75,12 +74,13 @@ public final class KinesisConsumer implements AutoCloseable {
         this.dynamo = config.dynamoDbClient().map(ClientHolder::shared)
                 .orElseGet(() -> ClientHolder.owned(buildDynamo(config)));
         LeaseTable table = new LeaseTable(dynamo.client(), config.leaseTableName());
+        WorkerTable workers = new WorkerTable(dynamo.client(), config.workerTableName(), config.applicationName());
         ShardSyncer shardSyncer = new ShardSyncer(kinesis.client(), config.streamName(), table,
                 config.initialPosition(), config.completedLeaseCleanupDelay(), context.time());
+        this.dispatcher = new Dispatcher(context, factory, kinesis.client(), table, workers, shardSyncer);
         this.startupCheck = new StartupCheck(context, kinesis.client(), new LeaseTableSetup(dynamo.client(),
-                config.leaseTableName(), context.time()), table, shardSyncer);
-        this.shardSync = new PeriodicShardSync(shardSyncer, context);
-        this.dispatcher = new Dispatcher(context, factory, kinesis.client(), table, shardSyncer);
+                config.leaseTableName(), config.workerTableName(), context.time()), table, shardSyncer,
+                scan -> dispatcher.coordinator().joinAndSync(scan));
     }
 
     private static KinesisAsyncClient buildKinesis(ConsumerConfig config) {
@@ -104,10 +104,11 @@ public final class KinesisConsumer implements AutoCloseable {
     }
 
     /**
-     * Checks the stream (DescribeStreamSummary), creates the lease table if missing (and waits until it is ACTIVE),
-     * checks the table's key schema and every lease row, creates leases for shards without one, then starts
-     * renewing, taking and processing leases in the background. Returns when that has started. Transient failures
-     * (throttling, 5xx, connection problems) are retried for up to 60 s; anything else fails at once.
+     * Checks the stream (DescribeStreamSummary), creates the lease and worker tables if missing (and waits until
+     * they are ACTIVE), checks the lease table's key schema and every lease row, joins the fleet (if it leads,
+     * creates leases for shards without one), then starts heartbeats, the fleet monitor and processing leases in the
+     * background. Returns when that has started. Transient failures (throttling, 5xx, connection problems) are
+     * retried for up to 60 s; anything else fails at once.
      *
      * @throws IllegalStateException if this consumer was started before (a consumer runs once: build a new one)
      * @throws LeaseTableException if the lease table has another key schema, or rows the consumer cannot use
@@ -126,7 +127,6 @@ public final class KinesisConsumer implements AutoCloseable {
             throw failedStart(e);
         }
         dispatcher.start();
-        shardSync.start();
     }
 
     /** What start() says when the consumer is not NEW. */
@@ -165,8 +165,8 @@ public final class KinesisConsumer implements AutoCloseable {
 
     /**
      * Shuts down gracefully: stops taking leases and fetching, lets running processRecords calls finish, calls
-     * shutdownRequested on every processor (checkpoint there), then releases the leases so peers take them at once,
-     * and closes the clients the consumer built. Idempotent: a second call returns the same future. Before
+     * shutdownRequested on every processor (checkpoint there), then hands the leases to live peers so they go on at
+     * once, and closes the clients the consumer built. Idempotent: a second call returns the same future. Before
      * {@link #start()} it only closes the clients the consumer built; the consumer cannot be started afterwards.
      *
      * <p>Do not wait for the returned future inside a processor callback: the shutdown waits for that callback to
@@ -210,8 +210,8 @@ public final class KinesisConsumer implements AutoCloseable {
     }
 
     /**
-     * {@link #shutdown()} and waits up to {@code timeout}; after that, stops at once (leases left expire after the
-     * failover time).
+     * {@link #shutdown()} and waits up to {@code timeout}; after that, stops at once (the leases left move to
+     * other workers once this one is declared dead, after the failover time).
      *
      * <p>Called on one of the consumer's own threads (from a processor, dead-letter or metrics callback), it cannot
      * wait, since the shutdown waits for that callback: it begins the shutdown, logs a warning and returns false at
@@ -256,7 +256,6 @@ public final class KinesisConsumer implements AutoCloseable {
         try {
             log.info("Worker {} shutting down: releasing {} leases", config.workerId(), dispatcher.heldLeaseKeys()
                     .size());
-            shardSync.stop();
             dispatcher.shutDownGracefully();
             log.info("Worker {} shut down", config.workerId());
         } catch (RuntimeException e) {
@@ -273,8 +272,9 @@ public final class KinesisConsumer implements AutoCloseable {
     }
 
     /**
-     * Stops everything at once without callbacks, checkpoints or releasing leases, as if the process had died:
-     * peers take the leases after they expire. For tests and for {@link #close(Duration)} after its timeout.
+     * Stops everything at once without callbacks, checkpoints or handing leases over, as if the process had died:
+     * peers take the leases once they declare this worker dead. For tests and for {@link #close(Duration)} after
+     * its timeout.
      */
     void halt() {
         State previous;
@@ -291,9 +291,9 @@ public final class KinesisConsumer implements AutoCloseable {
             context.stopThreads();
             return;
         }
-        log.warn("Worker {} halting without releasing its {} leases (they expire after {})", config.workerId(),
+        log.warn("Worker {} halting without handing over its {} leases (they move when it is declared dead, after"
+                + " {})", config.workerId(),
                 dispatcher.heldLeaseKeys().size(), config.failoverTime());
-        shardSync.stop();
         dispatcher.halt();
         context.stopThreads();
         closeClients();

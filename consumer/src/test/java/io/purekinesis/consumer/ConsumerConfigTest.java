@@ -21,9 +21,12 @@ class ConsumerConfigTest {
         ConsumerConfig c = minimal().build();
         assertEquals("app", c.leaseTableName());
         assertEquals(Duration.ofSeconds(10), c.failoverTime());
-        assertEquals(Duration.ofMillis(3333), c.leaseRenewalInterval());
-        assertEquals(c.leaseRenewalInterval(), c.leaseScanInterval());
-        assertEquals(1, c.maxLeasesToStealAtOneTime());
+        assertEquals(Duration.ofSeconds(1), c.heartbeatInterval());
+        assertEquals(Duration.ofSeconds(1), c.monitorInterval());
+        assertEquals(Duration.ofMinutes(5), c.fullScanInterval());
+        assertEquals(100, c.maxLeasesToMoveAtOneTime());
+        assertEquals(Duration.ofSeconds(10), c.gracefulHandoffTimeout());
+        assertEquals("app-workers", c.workerTableName());
         assertEquals(10_000, c.maxRecords());
         assertEquals(Duration.ofSeconds(1), c.idleTimeBetweenReads());
         assertEquals(Duration.ofMillis(200), c.minTimeBetweenReads());
@@ -36,18 +39,22 @@ class ConsumerConfigTest {
 
     @Test
     void derivedDefaultsFollowFailoverTime() {
-        ConsumerConfig c = minimal().failoverTime(Duration.ofSeconds(3)).leaseTableName("leases").build();
-        assertEquals(Duration.ofSeconds(1), c.leaseRenewalInterval());
+        ConsumerConfig c = minimal().failoverTime(Duration.ofMillis(1500)).leaseTableName("leases").build();
+        assertEquals(Duration.ofMillis(500), c.heartbeatInterval());
+        assertEquals(Duration.ofMillis(500), c.monitorInterval());
+        assertEquals(Duration.ofMillis(1500), c.gracefulHandoffTimeout());
         assertEquals("leases", c.leaseTableName());
+        assertEquals("leases-workers", c.workerTableName());
     }
 
     @Test
     void toBuilderKeepsSettingsAndDerivedDefaultsStayDerived() {
-        ConsumerConfig c = minimal().workerId("w1").failoverTime(Duration.ofSeconds(3)).build();
+        ConsumerConfig c = minimal().workerId("w1").failoverTime(Duration.ofMillis(1500)).build();
         ConsumerConfig d = c.toBuilder().failoverTime(Duration.ofSeconds(6)).build();
         assertEquals("w1", d.workerId());
         assertEquals("stream", d.streamName());
-        assertEquals(Duration.ofSeconds(2), d.leaseRenewalInterval());
+        assertEquals(Duration.ofSeconds(1), d.heartbeatInterval());
+        assertEquals(Duration.ofSeconds(6), d.gracefulHandoffTimeout());
     }
 
     private static void assertRejected(ConsumerConfig.Builder b, String... fragments) {
@@ -64,10 +71,13 @@ class ConsumerConfigTest {
         assertRejected(minimal().maxRecords(0), "maxRecords", "1", "10000", "was 0");
         assertRejected(minimal().maxRecords(10_001), "maxRecords", "was 10001");
         assertRejected(minimal().failoverTime(Duration.ofMillis(10)), "failoverTime", "PT0.01S");
-        assertRejected(minimal().failoverTime(Duration.ofSeconds(3)).leaseRenewalInterval(Duration.ofSeconds(3)),
-                "leaseRenewalInterval", "failoverTime");
+        assertRejected(minimal().failoverTime(Duration.ofSeconds(3)).heartbeatInterval(Duration.ofSeconds(2)),
+                "heartbeatInterval", "PT1.5S", "was PT2S");
+        assertRejected(minimal().monitorInterval(Duration.ofSeconds(11)), "monitorInterval", "PT10S");
+        assertRejected(minimal().fullScanInterval(Duration.ofMillis(10)), "fullScanInterval", "PT1S");
+        assertRejected(minimal().workerTableName("x"), "workerTableName", "'x'");
         assertRejected(minimal().minTimeBetweenReads(Duration.ofMillis(100)), "minTimeBetweenReads", "PT0.2S");
-        assertRejected(minimal().maxLeasesToStealAtOneTime(0), "maxLeasesToStealAtOneTime");
+        assertRejected(minimal().maxLeasesToMoveAtOneTime(0), "maxLeasesToMoveAtOneTime");
         assertRejected(minimal().processorMaxAttempts(0), "processorMaxAttempts");
         assertRejected(minimal().processorRetryBackoff(Duration.ofSeconds(5), Duration.ofSeconds(1)),
                 "processorRetryBackoffBase");

@@ -18,6 +18,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /** A worker dies (no release) or shuts down gracefully; a peer takes over its shards. */
@@ -45,8 +46,12 @@ class FailoverIntegrationTest {
             w1.start();
             await("w1 processing all shards", Duration.ofSeconds(30), () -> w1.activeShards().size() == SHARDS
                     && recorder.distinct() >= 100);
-            w1.halt(); // like kill -9: no callbacks, no checkpoints, no release
+            w1.halt(); // like kill -9: no callbacks, no checkpoints, no hand-over
             long killed = System.nanoTime();
+            // w1's last heartbeat (its writer's wall clock): nobody may take its leases before it is F old
+            long lastBeat = Long.parseLong(dynamo.getItem(b -> b.tableName(c1.workerTableName()).consistentRead(true)
+                    .key(Map.of("fleet", AttributeValue.builder().s(app).build(), "workerId",
+                            AttributeValue.builder().s("w1").build()))).join().item().get("beatAt").n());
             // w1's in-flight batches (which can no longer checkpoint) finish: a shard leaves activeShards when its
             // consumer's last processor call has returned, and checkpoints are written inside those calls
             await("w1's in-flight batches finished", Duration.ofSeconds(30), () -> w1.activeShards().isEmpty());
@@ -60,19 +65,27 @@ class FailoverIntegrationTest {
             recorder.processingDelayMillis = 0;
 
             w2.start();
-            await("w2 took over", Duration.ofSeconds(30), () -> w2.activeShards().size() == SHARDS);
+            java.util.concurrent.atomic.AtomicLong firstActive = new java.util.concurrent.atomic.AtomicLong();
+            await("w2 took over", Duration.ofSeconds(30), () -> {
+                if (!w2.activeShards().isEmpty()) {
+                    firstActive.compareAndSet(0, System.currentTimeMillis());
+                }
+                return w2.activeShards().size() == SHARDS;
+            });
             long takeoverMillis = (System.nanoTime() - killed) / 1_000_000;
+            long firstTakeoverWall = firstActive.get();
             await("all records processed", Duration.ofSeconds(90), () -> recorder.distinct() == expected.size());
 
             List<String> duplicates = recorder.duplicates();
-            System.out.printf("crash: %d records before the kill, takeover after %d ms (failover %d ms + renewal "
-                    + "%d ms), %d duplicates (all after w1's last checkpoints %s)%n", beforeKill, takeoverMillis,
-                    FAILOVER.toMillis(), c1.leaseRenewalInterval().toMillis(), duplicates.size(), w1Checkpoints);
-            // not before the failover time (w2 must see the leases unrenewed that long), and within it plus a scan
-            // interval, w2's start-up and slack for a loaded machine
-            assertTrue(takeoverMillis >= FAILOVER.toMillis(), "taken over after " + takeoverMillis + " ms, before "
-                    + "the failover time");
-            long allowed = FAILOVER.plus(c1.leaseRenewalInterval()).toMillis() + 10_000;
+            System.out.printf("crash: %d records before the kill, takeover after %d ms (failover %d ms, heartbeat "
+                    + "%d ms, monitor slot %d ms), %d duplicates (all after w1's last checkpoints %s)%n", beforeKill,
+                    takeoverMillis, FAILOVER.toMillis(), c1.heartbeatInterval().toMillis(),
+                    c1.monitorInterval().toMillis(), duplicates.size(), w1Checkpoints);
+            // not before w1's last heartbeat is the failover time old (w2 must see it silent that long), and within
+            // the failover time plus a monitor round of the two workers, w2's start-up and slack for a loaded machine
+            assertTrue(firstTakeoverWall >= lastBeat + FAILOVER.toMillis(), "taken over "
+                    + (firstTakeoverWall - lastBeat) + " ms after w1's last heartbeat, before the failover time");
+            long allowed = FAILOVER.plus(c1.monitorInterval().multipliedBy(2)).toMillis() + 10_000;
             assertTrue(takeoverMillis <= allowed, "takeover took " + takeoverMillis + " ms, allowed " + allowed);
             assertEquals(expected, recorder.deliveries.keySet(), "nothing lost");
             for (String data : duplicates) {
@@ -99,14 +112,14 @@ class FailoverIntegrationTest {
         String app = Streams.uniqueStreamName("app-graceful");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         recorder.processingDelayMillis = 50;
-        // a failover time far above a handoff's: a takeover quicker than it cannot come from leases expiring,
-        // however loaded the machine; renewals and scans as often as with the short failover time of the others
+        // a failover time far above a handoff's: a takeover quicker than it cannot come from w1 being declared dead,
+        // however loaded the machine; heartbeats and monitor slots as often as with the short failover time
         KinesisConsumer w1 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1")
-                .failoverTime(HANDOFF_TEST_FAILOVER).leaseRenewalInterval(Duration.ofSeconds(1))
-                .leaseScanInterval(Duration.ofSeconds(1)).maxRecords(10).build(), recorder.factory("w1"));
+                .failoverTime(HANDOFF_TEST_FAILOVER).heartbeatInterval(Duration.ofSeconds(1))
+                .monitorInterval(Duration.ofSeconds(1)).maxRecords(10).build(), recorder.factory("w1"));
         KinesisConsumer w2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2")
-                .failoverTime(HANDOFF_TEST_FAILOVER).leaseRenewalInterval(Duration.ofSeconds(1))
-                .leaseScanInterval(Duration.ofSeconds(1)).maxRecords(10).build(), recorder.factory("w2"));
+                .failoverTime(HANDOFF_TEST_FAILOVER).heartbeatInterval(Duration.ofSeconds(1))
+                .monitorInterval(Duration.ofSeconds(1)).maxRecords(10).build(), recorder.factory("w2"));
         try {
             w1.start();
             await("w1 processing", Duration.ofSeconds(30), () -> w1.activeShards().size() == SHARDS

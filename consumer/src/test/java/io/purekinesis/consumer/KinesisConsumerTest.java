@@ -18,6 +18,7 @@ import io.purekinesis.consumer.internal.ManualScheduler;
 import io.purekinesis.consumer.internal.startup.StartupCheck;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,11 @@ import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
 import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
 import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.dynamodb.model.TableStatus;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryResponse;
@@ -77,6 +83,7 @@ class KinesisConsumerTest {
         return DescribeTableResponse.builder().table(TableDescription.builder().tableName("app")
                 .keySchema(k -> k.attributeName("leaseKey").keyType("HASH"))
                 .attributeDefinitions(a -> a.attributeName("leaseKey").attributeType("S"))
+                .globalSecondaryIndexes(i -> i.indexName("LeaseOwnerToLeaseKeyIndex").indexStatus("ACTIVE"))
                 .tableStatus(TableStatus.ACTIVE).build()).build();
     }
 
@@ -89,6 +96,12 @@ class KinesisConsumerTest {
                 active()));
         when(dynamo.scan(any(ScanRequest.class))).thenReturn(CompletableFuture.completedFuture(
                 ScanResponse.builder().items(List.of()).build()));
+        // the worker table: the heartbeat's answer is this worker's row; the fleet is this worker alone
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                UpdateItemResponse.builder().attributes(Map.of("workerId", AttributeValue.builder().s("w").build(),
+                        "beatAt", AttributeValue.builder().n("0").build())).build()));
+        when(dynamo.query(any(QueryRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                QueryResponse.builder().items(List.of()).build()));
     }
 
     private static KinesisException kinesisError(String code, int status) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.lease.WorkerTable;
 import io.purekinesis.testkit.LocalEndpoints;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;
@@ -23,8 +24,8 @@ import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /**
- * A processor that is still stuck in processRecords after its lease went away (a peer stole it and forced the
- * handoff after the failover time) must never write a checkpoint again, even when its worker later owns the lease
+ * A processor that is still stuck in processRecords after its lease went away (a peer took it with a handoff and
+ * forced the handoff's end) must never write a checkpoint again, even when its worker later owns the lease
  * again and a new processor has checkpointed further: the stale one would move the checkpoint backwards.
  */
 @ExtendWith(LocalEndpointsExtension.class)
@@ -113,15 +114,15 @@ class StaleProcessorIntegrationTest {
             w.start();
             assertTrue(firstBlocked.await(60, TimeUnit.SECONDS), "first processor never got records");
 
-            // peer B steals with a handoff; w sees it at its next renewal and asks its processor to hand off
-            Lease seen = table.get(shard).join().orElseThrow();
-            AtomicReference<Lease> b = new AtomicReference<>(table.steal(seen, "B").join().orElseThrow());
+            // peer B, a live worker of the fleet, takes the lease with a handoff and tells w, which asks its
+            // processor to hand off
+            WorkerTable workers = new WorkerTable(dynamo, app + ConsumerConfig.WORKER_TABLE_SUFFIX, app);
             java.util.concurrent.atomic.AtomicBoolean bAlive = new java.util.concurrent.atomic.AtomicBoolean(true);
-            Thread bRenews = new Thread(() -> { // B renews like a live worker, so w does not take the lease back
+            Thread bBeats = new Thread(() -> { // B's heartbeat, so w does not declare it dead
                 while (bAlive.get()) {
-                    table.renew(b.get()).join().ifPresent(b::set);
+                    workers.heartbeat("B", System.currentTimeMillis(), 1, false).join();
                     try {
-                        // real endpoint: a live peer renewing on the local DynamoDB every 300 ms of real time,
+                        // real endpoint: a live peer beating on the local DynamoDB every 300 ms of real time,
                         // which the worker under test (on real time too) sees as alive
                         Thread.sleep(300);
                     } catch (InterruptedException e) {
@@ -129,15 +130,17 @@ class StaleProcessorIntegrationTest {
                     }
                 }
             });
-            bRenews.start();
+            bBeats.start();
+            assertTrue(table.startHandoff(shard, "w", "B").join());
+            assertTrue(workers.assigned("w", -1).join());
             await("w noticed the handoff", Duration.ofSeconds(30), () -> w.heldLeases().isEmpty());
             assertEquals("w", table.get(shard).join().orElseThrow().checkpointOwner(), "still a pending handoff");
             // w's processor stays stuck; B gives up waiting and ends the handoff itself, then B dies
             bAlive.set(false);
-            bRenews.join();
-            assertTrue(table.forceHandoff(b.get()).join().isPresent());
+            bBeats.join();
+            assertTrue(table.forceHandoff(shard, "B", "w").join());
 
-            // B's lease expires; w takes the shard again and a new processor reads it to the end
+            // w declares B dead and takes the shard again; a new processor reads it to the end
             await("second processor checkpointed every record", Duration.ofSeconds(60), () -> {
                 String last = lastRecordSeen.get();
                 Lease l = table.get(shard).join().orElseThrow();

@@ -25,8 +25,8 @@ import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
- * A worker joins a running group: it gets its fair share ({@code ceil(leases / workers)}) by stealing one lease per
- * scan with a graceful handoff, the split then stays put (no thrashing), and no record is lost or delivered twice,
+ * A worker joins a running group: it gets its fair share (every worker within one lease of the others) on its first
+ * poll, by graceful handoff; the split then stays put (no thrashing), and no record is lost or delivered twice,
  * although records keep arriving during the handoffs.
  */
 @ExtendWith(LocalEndpointsExtension.class)
@@ -59,7 +59,7 @@ class WorkerJoinIntegrationTest {
         String app = Streams.uniqueStreamName("app-join");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         AtomicInteger steals = new AtomicInteger();
-        // per worker: each lease scan (where steals are decided) ends with a leasesHeld report
+        // per worker: each heartbeat answered ends with a leasesHeld report
         AtomicInteger w1Scans = new AtomicInteger();
         AtomicInteger w2Scans = new AtomicInteger();
         // a longer failover time than the other tests: on a loaded machine a late renewal must not let a lease
@@ -70,7 +70,7 @@ class WorkerJoinIntegrationTest {
         KinesisConsumer w2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2")
                 .failoverTime(FAILOVER).metrics(countingStealsAndScans(steals, w2Scans)).build(),
                 recorder.factory("w2"));
-        Duration renewal = w2.config().leaseRenewalInterval();
+        Duration renewal = w2.config().heartbeatInterval();
         try {
             w1.start();
             await("w1 alone processes every shard", Duration.ofSeconds(60),
@@ -91,9 +91,9 @@ class WorkerJoinIntegrationTest {
             }
             IntegrationSupport.putAll(kinesis, stream, more);
 
-            // fair share: w2 first sees w1 renew (2 scans), then steals one lease per scan (the default
-            // maxLeasesToStealAtOneTime) and each starts after a handoff of up to two renewal intervals: about 8
-            // renewal intervals; the bound leaves room for a loaded build machine
+            // fair share: w2's first poll (at once) pulls its share by graceful handoff, w1 learns it from its next
+            // heartbeat, its processors checkpoint and let go, and w2 learns that from its next heartbeat: a few
+            // heartbeat intervals; the bound leaves room for a loaded build machine
             await("w2 holds its fair share", renewal.multipliedBy(20),
                     () -> w1.activeShards().size() == SHARDS / 2 && w2.activeShards().size() == SHARDS / 2);
             long tookMillis = (System.nanoTime() - joined) / 1_000_000;
@@ -103,13 +103,13 @@ class WorkerJoinIntegrationTest {
             assertTrue(stealsWhenFair <= SHARDS / 2, "w2 stole more than its share: " + stealsWhenFair);
 
             await("every record processed", Duration.ofSeconds(60), () -> recorder.distinct() == expected.size());
-            // no thrashing: after four more lease scans of each worker nothing was stolen back and forth (the
-            // fifth scan to end may have begun before the split was read below)
+            // no thrashing: after four more heartbeats of each worker (two more monitor rounds) nothing moved back
+            // and forth (the fifth to end may have begun before the split was read below)
             Set<String> w1Shards = w1.activeShards();
             Set<String> w2Shards = w2.activeShards();
             int w1From = w1Scans.get();
             int w2From = w2Scans.get();
-            await("four more lease scans of each worker", renewal.multipliedBy(30),
+            await("four more heartbeats of each worker", renewal.multipliedBy(30),
                     () -> w1Scans.get() >= w1From + 5 && w2Scans.get() >= w2From + 5);
             assertEquals(stealsWhenFair, steals.get(), "leases moved again after the split was fair");
             assertEquals(w1Shards, w1.activeShards());

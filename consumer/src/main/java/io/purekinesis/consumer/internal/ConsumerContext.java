@@ -14,8 +14,9 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
  * manual time and scheduler, so nothing in the consumer reads the system's time or starts a thread of its own.
  *
  * <p>Threads (all daemon, named {@code purekinesis-consumer-<workerId>-<role>-<n>}, marked as this context's):
- * {@code lease} (3: renewal, table scan/take, shard sync and the slow-call check), {@code fetch} (2: the GetRecords
- * task chains of all shards), {@code processor} (one per leased shard), {@code shutdown} (during shutdown).
+ * {@code lease} (3: heartbeat, fleet monitor, lease lookups, leader duties and the slow-call check), {@code fetch}
+ * (2: the GetRecords task chains of all shards), {@code processor} (one per leased shard), {@code shutdown} (during
+ * shutdown).
  */
 public final class ConsumerContext {
 
@@ -85,7 +86,7 @@ public final class ConsumerContext {
         return random;
     }
 
-    /** Lease renewal, scan and take, shard sync, the slow-call check; start-up retries wait on {@link #time()}. */
+    /** Heartbeat, fleet monitor, lease lookups, leader duties, the slow-call check. */
     public ScheduledExecutorService leaseScheduler() {
         return leaseScheduler;
     }

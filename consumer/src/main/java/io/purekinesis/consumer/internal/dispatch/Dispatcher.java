@@ -10,6 +10,7 @@ import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseCoordinator;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.lease.Workers;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,8 +28,8 @@ import software.amazon.awssdk.services.kinesis.model.ChildShard;
 /**
  * Turns leases into running shard consumers: starts a {@link ShardConsumer} (with its fetcher and checkpointer) on
  * a processor thread for each lease its {@link LeaseCoordinator} hands out, stops it when the lease is lost or must
- * be handed off, and when it ends releases the lease, finishes the handoff or keeps a failed shard's lease. A shard
- * that ended gets its children's leases. Owns the coordinator: {@link #start()} starts taking leases,
+ * be handed off, and when it ends finishes the handoff, keeps a finished or failed shard's lease. A shard that ended
+ * gets its children's leases, owned by this worker. Owns the coordinator: {@link #start()} starts taking leases,
  * {@link #shutDownGracefully()} and {@link #halt()} end it all.
  */
 public final class Dispatcher {
@@ -41,7 +42,7 @@ public final class Dispatcher {
     private enum Mode {
         /** Running: a shard consumer processes it. */
         DISPATCH,
-        /** Shutting down: it is released at once. */
+        /** Shutting down: it is not started; it is handed over with the others. */
         RELEASE,
         /** Halted or stopped: it is left to expire, as a dead process would. */
         IGNORE
@@ -62,7 +63,7 @@ public final class Dispatcher {
     private Mode mode = Mode.DISPATCH;
 
     public Dispatcher(ConsumerContext context, RecordProcessorFactory factory, KinesisAsyncClient kinesis,
-            LeaseTable table, ShardSyncer shardSyncer) {
+            LeaseTable table, Workers workers, ShardSyncer shardSyncer) {
         this.context = context;
         this.factory = factory;
         this.kinesis = kinesis;
@@ -70,7 +71,12 @@ public final class Dispatcher {
         this.shardSyncer = shardSyncer;
         this.workerId = context.workerId();
         this.slowCalls = new SlowCallWatch(workerId, SlowCallWatch.FIRST_REPORT_AFTER, context.metrics());
-        this.coordinator = new LeaseCoordinator(table, context, new LeaseEvents());
+        this.coordinator = new LeaseCoordinator(table, workers, shardSyncer, context, new LeaseEvents());
+    }
+
+    /** This worker's lease coordinator (start-up joins the fleet through it). */
+    public LeaseCoordinator coordinator() {
+        return coordinator;
     }
 
     /** Starts taking leases, and checking for slow processor calls. */
@@ -91,7 +97,7 @@ public final class Dispatcher {
         return coordinator.heldLeaseKeys();
     }
 
-    /** From now on a lease still handed out (a scan that was running) is released at once. */
+    /** From now on a lease still handed out (a lookup that was running) is not started: shutdown hands it over. */
     public synchronized void releaseNewLeases() {
         mode = Mode.RELEASE;
     }
@@ -103,7 +109,7 @@ public final class Dispatcher {
 
     /**
      * Stops taking leases, asks every shard consumer to shut down (its processor checkpoints in shutdownRequested)
-     * and waits for them, then stops renewing, releases every lease held and waits for those writes.
+     * and waits for them, then hands every lease held to the live workers and leaves the fleet.
      */
     public void shutDownGracefully() {
         coordinator.stopTaking();
@@ -115,20 +121,17 @@ public final class Dispatcher {
             }
             CompletableFuture.allOf(running.toArray(new CompletableFuture<?>[0])).join();
         }
-        coordinator.stopRenewing();
-        List<CompletableFuture<?>> writes = new ArrayList<>();
-        for (String key : coordinator.heldLeaseKeys()) {
-            writes.add(coordinator.release(key));
-        }
+        List<CompletableFuture<?>> writes;
         synchronized (pendingTableWrites) {
-            writes.addAll(pendingTableWrites);
+            writes = new ArrayList<>(pendingTableWrites);
         }
         CompletableFuture.allOf(writes.toArray(new CompletableFuture<?>[0])).handle((v, e) -> null).join();
+        coordinator.leave();
     }
 
-    /** Stops renewing and every shard consumer at once, without callbacks, checkpoints or releases. */
+    /** Stops heartbeats and every shard consumer at once, without callbacks, checkpoints or hand-overs. */
     public void halt() {
-        coordinator.stopRenewing();
+        coordinator.halt();
         for (ShardConsumer c : consumers.values()) {
             c.halt();
         }
@@ -186,11 +189,9 @@ public final class Dispatcher {
                     context.processorExecutor().execute(c);
                     return;
                 }
-                if (mode == Mode.IGNORE) {
-                    return; // halted: like a dead process, leave the lease to expire
-                }
+                // RELEASE: shutting down, the lease is handed over with the others; IGNORE: halted, like a dead
+                // process, the lease moves when the worker is declared dead
             }
-            track(coordinator.release(lease.leaseKey()));
         }
 
         @Override
@@ -207,7 +208,7 @@ public final class Dispatcher {
             if (c != null && !c.done().isDone()) {
                 c.requestShutdown(Outcome.HANDOFF);
             } else {
-                track(table.finishHandoff(leaseKey, workerId));
+                track(coordinator.finishHandoff(leaseKey));
             }
         }
     }
@@ -217,7 +218,8 @@ public final class Dispatcher {
         @Override
         public void shardEnded(String shardId, List<ChildShard> children) {
             try {
-                shardSyncer.createChildLeases(children);
+                shardSyncer.createChildLeases(children, workerId);
+                coordinator.leasesCreated();
             } catch (RuntimeException e) {
                 log.warn("Creating the child leases of {} failed; the next shard sync creates them: {}", shardId,
                         Failures.describe(e));
@@ -231,12 +233,12 @@ public final class Dispatcher {
                 return; // superseded by a consumer of a newer lease of the shard: the lease is not ours to end
             }
             switch (outcome) {
-                case SHUTDOWN, SHARD_END -> track(coordinator.release(key));
-                case HANDOFF -> track(table.finishHandoff(key, workerId).whenComplete((ok, e) -> log.info(
-                        "Worker {} finished handing off shard {}", workerId, key)));
+                case SHARD_END -> coordinator.completed(key);
+                case HANDOFF -> track(coordinator.finishHandoff(key));
                 case FAILED -> log.error("Worker {} stopped shard {}; it keeps the lease until shutdown", workerId,
                         key);
                 default -> {
+                    // SHUTDOWN: the lease is handed over when the worker leaves; LEASE_LOST, HALTED: not ours
                 }
             }
         }

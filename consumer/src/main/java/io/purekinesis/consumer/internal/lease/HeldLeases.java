@@ -1,7 +1,6 @@
 package io.purekinesis.consumer.internal.lease;
 
 import io.purekinesis.consumer.ConsumerMetrics;
-import io.purekinesis.consumer.internal.Failures;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,40 +8,43 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The leases this worker holds, shared by {@link LeaseTaker} (which adds them) and {@link LeaseRenewer} (which keeps
- * or drops them): each with when its last successful renewal was sent and whether its processing started. Tells the
- * {@link LeaseCoordinator.Listener} when a lease may be processed, is lost, or must be handed off.
+ * The leases this worker holds (the rows that name it as owner, as far as it knows), each in one {@link State}.
+ * Tells the {@link LeaseCoordinator.Listener} when a lease may be processed, is lost, or must be handed off.
  */
 final class HeldLeases {
 
     private static final Logger log = LoggerFactory.getLogger(HeldLeases.class);
 
-    /** One held lease; replaced (not reused) when the lease is taken again. */
+    enum State {
+        /** Ours, but its previous owner may still checkpoint (graceful handoff): wait for it, or its timeout. */
+        WAITING_HANDOFF,
+        /** Ours, but a parent shard is not processed to its end yet. */
+        WAITING_PARENTS,
+        /** Being processed: the listener was told. */
+        ACTIVE,
+        /** At SHARD_END: nothing to process; kept (and not counted) until shard sync deletes it. */
+        COMPLETED
+    }
+
+    /** One held lease; replaced (not reused) when the lease is acquired again. */
     static final class Held {
         volatile Lease lease;
-        /** When the last successful renewal (or the take) was sent, in {@code Time#millis()}. */
-        volatile long lastRenewedMillis;
-        /** Processing started: the listener was told. */
-        volatile boolean active;
-        volatile boolean renewing;
-        final long acquiredMillis;
+        volatile State state;
+        /** When the current state began, in {@code Time#millis()}. */
+        volatile long sinceMillis;
 
-        Held(Lease lease, long now) {
+        Held(Lease lease, State state, long now) {
             this.lease = lease;
-            this.lastRenewedMillis = now;
-            this.acquiredMillis = now;
+            this.state = state;
+            this.sinceMillis = now;
         }
     }
 
     private final Map<String, Held> held = new ConcurrentHashMap<>();
-    private final LeaseTable table;
-    private final String workerId;
     private final ConsumerMetrics metrics;
     private final LeaseCoordinator.Listener listener;
 
-    HeldLeases(LeaseTable table, String workerId, ConsumerMetrics metrics, LeaseCoordinator.Listener listener) {
-        this.table = table;
-        this.workerId = workerId;
+    HeldLeases(ConsumerMetrics metrics, LeaseCoordinator.Listener listener) {
         this.metrics = metrics;
         this.listener = listener;
     }
@@ -63,55 +65,57 @@ final class HeldLeases {
         return held.containsKey(key);
     }
 
-    int size() {
-        return held.size();
+    /** The leases that are work: every held lease but the finished ones (what balancing counts). */
+    int workload() {
+        return (int) held.values().stream().filter(h -> h.state != State.COMPLETED).count();
     }
 
     void put(String key, Held h) {
         held.put(key, h);
     }
 
-    /** Forgets the lease (released, or handed off). */
+    /** Forgets the lease (handed over to another worker). */
     void remove(String key) {
         held.remove(key);
     }
 
-    /**
-     * Processing may start: tells the listener, unless the lease is at SHARD_END, which is released instead (a
-     * consumer would read the shard again from the start: there is no position after SHARD_END; only its children
-     * are left to process).
-     */
-    void activate(Held h) {
-        Lease lease = h.lease;
-        if (lease.isCompleted()) {
-            log.info("Lease {} reached SHARD_END before this worker started it; releasing it", lease.leaseKey());
-            held.remove(lease.leaseKey(), h);
-            table.release(lease.leaseKey(), workerId).whenComplete((ok, e) -> {
-                if (e != null) {
-                    log.warn("Releasing completed lease {} failed: {}", lease.leaseKey(), Failures.describe(e));
-                }
-            });
+    /** Processing may start: tells the listener, unless the lease is at SHARD_END (then it is only kept). */
+    void activate(Held h, long now) {
+        h.sinceMillis = now;
+        if (h.lease.isCompleted()) {
+            h.state = State.COMPLETED;
             return;
         }
-        h.active = true;
-        listener.leaseAcquired(lease);
+        h.state = State.ACTIVE;
+        listener.leaseAcquired(h.lease);
     }
 
     /** The lease is gone: forgotten, counted, and its processing (if it started) told to stop. */
     void lost(String key, Held h) {
         if (held.remove(key, h)) {
+            if (h.state == State.COMPLETED) {
+                return; // a finished lease deleted by shard sync, or moved: nothing was running
+            }
             log.warn("Lost lease {}", key);
             metrics.leaseLost(key);
-            if (h.active) {
+            if (h.state == State.ACTIVE) {
                 listener.leaseLost(key);
             }
         }
     }
 
-    /** A peer stole the lease with a handoff: forgotten, and its processing told to finish and hand off. */
-    void handingOff(String key, String thief) {
-        held.remove(key);
-        log.info("Lease {} is being handed off to {}", key, thief);
-        listener.handoffRequested(key);
+    /** Every lease is lost at once (this worker fenced itself, or was declared dead). */
+    void loseAll() {
+        for (Map.Entry<String, Held> e : held.entrySet()) {
+            lost(e.getKey(), e.getValue());
+        }
+    }
+
+    /** A peer takes the lease with a graceful handoff: forgotten; its processing told to finish and hand off. */
+    void handingOff(String key, Held h, String next) {
+        if (held.remove(key, h)) {
+            log.info("Lease {} is being handed off to {}", key, next);
+            listener.handoffRequested(key);
+        }
     }
 }

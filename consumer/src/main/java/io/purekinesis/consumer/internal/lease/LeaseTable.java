@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
@@ -34,6 +35,8 @@ import software.amazon.awssdk.services.dynamodb.model.ConditionalCheckFailedExce
 import software.amazon.awssdk.services.dynamodb.model.DeleteItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.PutItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
 import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
 import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
 import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
@@ -46,8 +49,8 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
  * failures complete the future exceptionally, with an {@link io.purekinesis.consumer.internal.AwsCallException}
  * naming the operation and the table.
  *
- * <p>Once {@link #bindStream bound} to a stream, new rows name it and takes and checkpoints add it to rows that
- * lack it; a row naming another stream is reported by {@link #scan()} and not handed out as a lease.
+ * <p>Once {@link #bindStream bound} to a stream, new rows name it and assignments and checkpoints add it to rows
+ * that lack it; a row naming another stream is reported by {@link #scan()} and not handed out as a lease.
  */
 public final class LeaseTable {
 
@@ -57,12 +60,27 @@ public final class LeaseTable {
     private final DynamoDbAsyncClient dynamo;
     private final String tableName;
     private final String resource;
+    private final BooleanSupplier indexStatus;
     private volatile StreamIdentity stream;
+    private volatile boolean ownerIndexActive;
+    private volatile boolean toldIndexMissing;
 
+    /** A table whose owner index is used once DescribeTable shows it ACTIVE. */
     public LeaseTable(DynamoDbAsyncClient dynamo, String tableName) {
+        this(dynamo, tableName, new LeaseTableSetup(dynamo, tableName, null, null));
+    }
+
+    private LeaseTable(DynamoDbAsyncClient dynamo, String tableName, LeaseTableSetup setup) {
+        this(dynamo, tableName, () -> setup.describeLeaseTable().map(LeaseTableSetup::isOwnerIndexActive)
+                .orElse(false));
+    }
+
+    /** @param indexStatus whether the owner index is ACTIVE now (asked until it is); tests pass their own */
+    LeaseTable(DynamoDbAsyncClient dynamo, String tableName, BooleanSupplier indexStatus) {
         this.dynamo = dynamo;
         this.tableName = tableName;
         this.resource = "lease table " + tableName;
+        this.indexStatus = indexStatus;
     }
 
     public String tableName() {
@@ -84,9 +102,14 @@ public final class LeaseTable {
      * with its problem). Rows of KCL's other entity types are in neither.
      */
     public CompletableFuture<LeaseScan> scan() {
+        return scan(true);
+    }
+
+    /** The whole table as {@link #scan()}; eventually consistent (half the read cost) unless {@code consistent}. */
+    public CompletableFuture<LeaseScan> scan(boolean consistent) {
         List<Lease> leases = new ArrayList<>();
         List<RowProblem> problems = new ArrayList<>();
-        return scanPage(null, leases, problems).thenApply(v -> new LeaseScan(leases, problems));
+        return scanPage(null, leases, problems, consistent).thenApply(v -> new LeaseScan(leases, problems));
     }
 
     /** The usable shard leases of {@link #scan()}. */
@@ -95,8 +118,8 @@ public final class LeaseTable {
     }
 
     private CompletableFuture<Void> scanPage(Map<String, AttributeValue> startKey, List<Lease> leases,
-            List<RowProblem> problems) {
-        ScanRequest.Builder req = ScanRequest.builder().tableName(tableName).consistentRead(true);
+            List<RowProblem> problems, boolean consistent) {
+        ScanRequest.Builder req = ScanRequest.builder().tableName(tableName).consistentRead(consistent);
         if (startKey != null) {
             req.exclusiveStartKey(startKey);
         }
@@ -115,7 +138,7 @@ public final class LeaseTable {
                 }
             }
             if (r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty()) {
-                return scanPage(r.lastEvaluatedKey(), leases, problems);
+                return scanPage(r.lastEvaluatedKey(), leases, problems, consistent);
             }
             return CompletableFuture.completedFuture(null);
         });
@@ -135,6 +158,22 @@ public final class LeaseTable {
                 });
     }
 
+    /**
+     * Whether the lease is at SHARD_END or gone (a deleted lease was finished: it gates nothing), read
+     * consistently; false for a row that exists but cannot be used, since nobody can tell where it is.
+     */
+    public CompletableFuture<Boolean> isCompletedOrGone(String leaseKey) {
+        return AwsCalls.call("dynamodb:GetItem", resource, GetItemRequest.builder().tableName(tableName)
+                .key(LeaseAttributes.key(leaseKey)).consistentRead(true).build(), dynamo::getItem)
+                .thenApply(r -> {
+                    if (!r.hasItem() || r.item().isEmpty()) {
+                        return true;
+                    }
+                    return LeaseAttributes.read(r.item()) instanceof LeaseRow.Readable readable
+                            && StreamCheck.otherStream(readable, stream) == null && readable.lease().isCompleted();
+                });
+    }
+
     /** Writes a new lease (naming the bound stream) unless one exists; false when it already did. */
     public CompletableFuture<Boolean> createIfAbsent(Lease lease) {
         return conditional(AwsCalls.call("dynamodb:PutItem", resource, PutItemRequest.builder().tableName(tableName)
@@ -144,34 +183,68 @@ public final class LeaseTable {
                 false);
     }
 
-    /** Bumps the counter of a lease this worker holds; empty when the counter or owner changed meanwhile. */
-    public CompletableFuture<Optional<Lease>> renew(Lease held) {
-        return update(held.leaseKey(),
-                "SET #c = #c + :one",
-                "#c = :c AND #o = :me",
-                Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER),
-                Map.of(":one", ONE, ":c", n(held.leaseCounter()), ":me", s(held.leaseOwner())));
+    /**
+     * Gives a lease to {@code to} (KCL 3.x's assign): the counter is bumped (so KCL workers, which judge liveness
+     * by it, see the change), a pending handoff is kept (its previous owner may still finish it, and the new owner
+     * waits for that or for the handoff timeout). Conditional on the owner still being {@code from} (null: unowned).
+     * Names the bound stream on a row that names none; false when someone else changed the owner first.
+     */
+    public CompletableFuture<Boolean> assign(String leaseKey, String from, String to) {
+        Map<String, String> names = new HashMap<>(Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER,
+                "#sw", OWNER_SWITCHES_SINCE_CHECKPOINT));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":to", s(to), ":one", ONE));
+        String condition;
+        if (from == null) {
+            condition = "attribute_not_exists(#o)";
+        } else {
+            condition = "#o = :from";
+            values.put(":from", s(from));
+        }
+        return write(leaseKey, "SET #o = :to" + stampStream(names, values) + " ADD #c :one, #sw :one", condition,
+                names, values);
     }
 
     /**
-     * Takes an unowned or expired lease as last seen; empty when someone else changed it first. A pending handoff
-     * ({@code checkpointOwner}) is kept: the previous owner may still finish it, and the taker waits for that (or
-     * for the failover time) before processing. Names the bound stream on a row that names none.
+     * Starts a graceful handoff (KCL 3.x's format): {@code to} becomes the owner and {@code from} the checkpoint
+     * owner, who may still checkpoint until it lets go ({@link #finishHandoff}). The counter is not bumped, as in
+     * KCL. Only a live, unfinished lease of {@code from} with no handoff pending moves; false otherwise.
      */
-    public CompletableFuture<Optional<Lease>> take(Lease seen, String workerId) {
-        Map<String, String> names = new HashMap<>(Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER));
-        Map<String, AttributeValue> values = new HashMap<>(Map.of(":c", n(seen.leaseCounter()),
-                ":next", n(seen.leaseCounter() + 1), ":me", s(workerId)));
-        String updateExpr = "SET #o = :me, #c = :next" + stampStream(names, values);
-        if (seen.leaseOwner() != null && !seen.leaseOwner().equals(workerId)) {
-            names.put("#sw", OWNER_SWITCHES_SINCE_CHECKPOINT);
-            values.put(":one", ONE);
-            updateExpr += " ADD #sw :one";
-        }
-        return update(seen.leaseKey(), updateExpr, "#c = :c", names, values);
+    public CompletableFuture<Boolean> startHandoff(String leaseKey, String from, String to) {
+        return write(leaseKey, "SET #o = :to, #co = :from",
+                "#o = :from AND attribute_not_exists(#co) AND #cp <> :end",
+                Map.of("#o", LEASE_OWNER, "#co", CHECKPOINT_OWNER, "#cp", CHECKPOINT),
+                Map.of(":to", s(to), ":from", s(from), ":end",
+                        s(ExtendedSequenceNumber.SHARD_END.sequenceNumber())));
     }
 
-    /** The SET clauses (with a leading comma) that name the bound stream on a row that names none; or "". */
+    /** The previous owner finished its handoff: it stops being checkpoint owner, and the counter moves. */
+    public CompletableFuture<Boolean> finishHandoff(String leaseKey, String workerId) {
+        return write(leaseKey, "REMOVE #co ADD #c :one", "#co = :me", Map.of("#co", CHECKPOINT_OWNER,
+                "#c", LEASE_COUNTER), Map.of(":me", s(workerId), ":one", ONE));
+    }
+
+    /**
+     * The new owner gave up waiting for {@code previous} (timeout, or it died): it ends the handoff itself. False
+     * when the lease is no longer this worker's, or the handoff is over already.
+     */
+    public CompletableFuture<Boolean> forceHandoff(String leaseKey, String workerId, String previous) {
+        return write(leaseKey, "REMOVE #co ADD #c :one", "#o = :me AND #co = :prev",
+                Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER, "#co", CHECKPOINT_OWNER),
+                Map.of(":one", ONE, ":me", s(workerId), ":prev", s(previous)));
+    }
+
+    /**
+     * Gives a held lease up, unowned (the last worker of a fleet shutting down: KCL, or the next worker to start,
+     * takes it); false when it was no longer ours. A pending handoff to us stays pending (checkpointOwner is kept)
+     * so the previous owner can still finish it.
+     */
+    public CompletableFuture<Boolean> release(String leaseKey, String workerId) {
+        return write(leaseKey, "SET #c = #c + :one REMOVE #o", "#o = :me",
+                Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER),
+                Map.of(":one", ONE, ":me", s(workerId)));
+    }
+
+    /** The bound stream names, on a row that names none, as SET clauses with a leading comma; or "". */
     private String stampStream(Map<String, String> names, Map<String, AttributeValue> values) {
         StreamIdentity s = stream;
         if (s == null) {
@@ -185,40 +258,66 @@ public final class LeaseTable {
     }
 
     /**
-     * Steals a live worker's lease with a graceful handoff (as KCL 3.x): the victim becomes
-     * {@code checkpointOwner} and may still checkpoint until it removes itself.
+     * The keys of the leases {@code owner} holds, from KCL 3.x's owner index (keys only, eventually consistent: a
+     * change made a moment ago may be missing). Until the index is ACTIVE, an eventually consistent Scan filtered
+     * by owner instead.
      */
-    public CompletableFuture<Optional<Lease>> steal(Lease seen, String workerId) {
-        return update(seen.leaseKey(),
-                "SET #o = :me, #co = :victim, #c = :next ADD #sw :one",
-                "#c = :c AND #o = :victim",
-                Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER, "#co", CHECKPOINT_OWNER,
-                        "#sw", OWNER_SWITCHES_SINCE_CHECKPOINT),
-                Map.of(":c", n(seen.leaseCounter()), ":next", n(seen.leaseCounter() + 1), ":me", s(workerId),
-                        ":victim", s(seen.leaseOwner()), ":one", ONE));
+    public CompletableFuture<List<String>> ownedKeys(String owner) {
+        List<String> keys = new ArrayList<>();
+        if (!ownerIndexActive) {
+            ownerIndexActive = indexStatus.getAsBoolean();
+            if (!ownerIndexActive && !toldIndexMissing) {
+                toldIndexMissing = true;
+                log.info("Lease table {}: index {} is not ACTIVE yet; workers scan for their leases until it is",
+                        tableName, LeaseTableSetup.OWNER_INDEX);
+            }
+        }
+        return ownedPage(owner, null, keys, ownerIndexActive).thenApply(v -> keys);
     }
 
-    /** The previous owner finished its handoff: it stops being checkpoint owner. */
-    public CompletableFuture<Boolean> finishHandoff(String leaseKey, String workerId) {
-        return write(leaseKey, "REMOVE #co", "#co = :me", Map.of("#co", CHECKPOINT_OWNER),
-                Map.of(":me", s(workerId)));
-    }
-
-    /** The new owner gave up waiting for the previous one: it ends the handoff itself. */
-    public CompletableFuture<Optional<Lease>> forceHandoff(Lease held) {
-        return update(held.leaseKey(), "SET #c = #c + :one REMOVE #co", "#c = :c AND #o = :me",
-                Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER, "#co", CHECKPOINT_OWNER),
-                Map.of(":one", ONE, ":c", n(held.leaseCounter()), ":me", s(held.leaseOwner())));
-    }
-
-    /**
-     * Gives a held lease up so another worker can take it at once; false when it was no longer ours. A pending
-     * handoff to us stays pending (checkpointOwner is kept) so the previous owner can still finish it.
-     */
-    public CompletableFuture<Boolean> release(String leaseKey, String workerId) {
-        return write(leaseKey, "SET #c = #c + :one REMOVE #o", "#o = :me",
-                Map.of("#c", LEASE_COUNTER, "#o", LEASE_OWNER),
-                Map.of(":one", ONE, ":me", s(workerId)));
+    private CompletableFuture<Void> ownedPage(String owner, Map<String, AttributeValue> start, List<String> keys,
+            boolean index) {
+        CompletableFuture<? extends software.amazon.awssdk.services.dynamodb.model.DynamoDbResponse> call;
+        if (index) {
+            QueryRequest.Builder q = QueryRequest.builder().tableName(tableName).indexName(LeaseTableSetup.OWNER_INDEX)
+                    .keyConditionExpression("#o = :o").expressionAttributeNames(Map.of("#o", LEASE_OWNER))
+                    .expressionAttributeValues(Map.of(":o", s(owner)));
+            if (start != null) {
+                q.exclusiveStartKey(start);
+            }
+            call = AwsCalls.call("dynamodb:Query", resource, q.build(), dynamo::query);
+        } else {
+            ScanRequest.Builder q = ScanRequest.builder().tableName(tableName).consistentRead(false)
+                    .filterExpression("#o = :o").projectionExpression("#k")
+                    .expressionAttributeNames(Map.of("#o", LEASE_OWNER, "#k", LEASE_KEY))
+                    .expressionAttributeValues(Map.of(":o", s(owner)));
+            if (start != null) {
+                q.exclusiveStartKey(start);
+            }
+            call = AwsCalls.call("dynamodb:Scan", resource, q.build(), dynamo::scan);
+        }
+        return call.thenCompose(r -> {
+            List<Map<String, AttributeValue>> items;
+            Map<String, AttributeValue> last;
+            if (r instanceof QueryResponse qr) {
+                items = qr.items();
+                last = qr.hasLastEvaluatedKey() ? qr.lastEvaluatedKey() : Map.of();
+            } else {
+                ScanResponse sr = (ScanResponse) r;
+                items = sr.items();
+                last = sr.hasLastEvaluatedKey() ? sr.lastEvaluatedKey() : Map.of();
+            }
+            for (Map<String, AttributeValue> item : items) {
+                AttributeValue k = item.get(LEASE_KEY);
+                if (k != null && LeaseAttributes.isShardLeaseKey(k.s())) {
+                    keys.add(k.s());
+                }
+            }
+            if (!last.isEmpty()) {
+                return ownedPage(owner, last, keys, index);
+            }
+            return CompletableFuture.completedFuture(null);
+        });
     }
 
     /**
@@ -259,14 +358,6 @@ public final class LeaseTable {
                 .build(), dynamo::deleteItem).thenApply(r -> true), false);
     }
 
-    /** A conditional update that returns the row as written; empty when the condition failed. */
-    private CompletableFuture<Optional<Lease>> update(String leaseKey, String updateExpression,
-            String conditionExpression, Map<String, String> names, Map<String, AttributeValue> values) {
-        return conditional(send(leaseKey, updateExpression, conditionExpression, names, values, ReturnValue.ALL_NEW)
-                .thenApply((UpdateItemResponse r) -> Optional.of(readWritten(leaseKey, r.attributes()))),
-                Optional.empty());
-    }
-
     /** A conditional update whose result is only whether it was applied. */
     private CompletableFuture<Boolean> write(String leaseKey, String updateExpression, String conditionExpression,
             Map<String, String> names, Map<String, AttributeValue> values) {
@@ -286,17 +377,6 @@ public final class LeaseTable {
                 .expressionAttributeNames(allNames)
                 .expressionAttributeValues(values)
                 .returnValues(returnValue).build(), dynamo::updateItem);
-    }
-
-    /** The lease in a row this worker just wrote; a row it cannot read (edited meanwhile) fails the write. */
-    private Lease readWritten(String leaseKey, Map<String, AttributeValue> item) {
-        LeaseRow row = LeaseAttributes.read(item);
-        if (row instanceof LeaseRow.Readable readable) {
-            return readable.lease();
-        }
-        String problem = row instanceof LeaseRow.Unreadable u ? u.problem().describe() : "no longer a lease: " + row;
-        throw new IllegalStateException("lease table " + tableName + ", lease " + leaseKey + " was written but can "
-                + "no longer be read: " + problem);
     }
 
     /** Maps a failed condition to {@code onConditionFailed}; other failures stay failures. */

@@ -17,7 +17,7 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
  * The lineage rules of shard sync, without I/O: which shards get a lease and where it starts, and which finished
- * leases may be deleted. A lease gates its children until it is at SHARD_END (see LeaseBalancer); a parent with
+ * leases may be deleted. A lease gates its children until it is at SHARD_END (see FleetRules); a parent with
  * no lease counts as finished, so these rules make sure a lease is missing only when its shard needs no reading.
  *
  * <ul>

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -28,9 +29,9 @@ import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
- * Keeps the lease table in step with the stream's shards: creates a lease for every shard that needs one
- * (conditional put, so racing workers are harmless) and deletes finished leases once their children have
- * theirs and a delay has passed. The rules are in {@link Lineage}.
+ * Keeps the lease table in step with the stream's shards: creates a lease for every shard that needs one, already
+ * owned (conditional put, so racing leaders are harmless), and deletes finished leases once their children have
+ * theirs and a delay has passed. Run by the fleet's leader only. The rules are in {@link Lineage}.
  */
 public final class ShardSyncer {
 
@@ -59,20 +60,15 @@ public final class ShardSyncer {
     }
 
     /**
-     * Lists the stream's shards (paginated), creates missing leases (parents first), then deletes finished leases
-     * that have been deletable for the clean-up delay; returns how many leases were created.
+     * Lists the stream's shards (paginated), creates missing leases (parents first), each owned by the worker
+     * {@code owners} names, then deletes finished leases that have been deletable for the clean-up delay.
+     *
+     * @param scan   the lease table as just read; rows the consumer cannot use are never written over, nor deleted
+     * @param owners the owner of each new lease (the least loaded live worker), so no row waits unowned
+     * @return the leases created
      */
-    public int sync() {
-        return sync(null);
-    }
-
-    /**
-     * {@link #sync()} starting from a scan of the lease table just made (at start, to read the table once), or
-     * null to scan it first. Rows the consumer cannot use are never written over, nor deleted.
-     */
-    public synchronized int sync(LeaseScan scanned) {
+    public synchronized List<Lease> sync(LeaseScan scan, Supplier<String> owners) {
         List<Shard> shards = listShards();
-        LeaseScan scan = scanned != null ? scanned : table.scan().join();
         Map<String, Lease> existing = new HashMap<>();
         for (Lease lease : scan.leases()) {
             existing.put(lease.leaseKey(), lease);
@@ -80,16 +76,31 @@ public final class ShardSyncer {
         Set<String> existingKeys = new HashSet<>(existing.keySet());
         existingKeys.addAll(scan.unusableKeys());
         List<Lease> toCreate = Lineage.leasesToCreate(shards, existingKeys, initialPosition);
-        int created = create(toCreate);
-        if (created < toCreate.size()) {
+        List<Lease> created = create(toCreate, owners);
+        if (created.size() < toCreate.size()) {
             existing.clear(); // someone else wrote some of them: read what is really there before deleting
             for (Lease lease : table.scanAll().join()) {
                 existing.put(lease.leaseKey(), lease);
             }
         } else {
-            toCreate.forEach(l -> existing.put(l.leaseKey(), l));
+            created.forEach(l -> existing.put(l.leaseKey(), l));
         }
         deleteFinished(shards, existing);
+        return created;
+    }
+
+    /**
+     * Lists the stream's shards and creates the missing leases (owned as {@code owners} says), judging "missing"
+     * by {@code knownKeys} (the keys of the last full read of the table, and those written since), so the table
+     * is not read. Adds what it tried to create to {@code knownKeys}; deletes nothing.
+     *
+     * @return the leases created
+     */
+    public synchronized List<Lease> syncKnown(Set<String> knownKeys, Supplier<String> owners) {
+        List<Shard> shards = listShards();
+        List<Lease> toCreate = Lineage.leasesToCreate(shards, knownKeys, initialPosition);
+        List<Lease> created = create(toCreate, owners);
+        toCreate.forEach(l -> knownKeys.add(l.leaseKey()));
         return created;
     }
 
@@ -97,21 +108,35 @@ public final class ShardSyncer {
      * Writes the leases concurrently, each only after its parents' writes succeeded (a worker must never see a
      * child without the parent that gates it); a failed write leaves its descendants to the next sync.
      */
-    private int create(List<Lease> parentsFirst) {
+    private List<Lease> create(List<Lease> parentsFirst, Supplier<String> owners) {
         Map<String, CompletableFuture<Boolean>> writes = new HashMap<>();
-        for (Lease lease : parentsFirst) {
+        Map<String, Lease> owned = new HashMap<>();
+        for (Lease unowned : parentsFirst) {
+            Lease lease = withOwner(unowned, owners.get());
+            owned.put(lease.leaseKey(), lease);
             CompletableFuture<?>[] parents = lease.parentShardIds().stream().map(writes::get)
                     .filter(Objects::nonNull).toArray(CompletableFuture<?>[]::new);
             writes.put(lease.leaseKey(), CompletableFuture.allOf(parents).thenCompose(v -> table.createIfAbsent(lease))
                     .whenComplete((ok, e) -> {
                         if (e == null && ok) {
-                            log.info("Created lease for shard {} at {} (parents {})", lease.leaseKey(),
-                                    lease.checkpoint(), lease.parentShardIds());
+                            log.info("Created lease for shard {} at {} (parents {}), owned by {}", lease.leaseKey(),
+                                    lease.checkpoint(), lease.parentShardIds(), lease.leaseOwner());
                         }
                     }));
         }
         CompletableFuture.allOf(writes.values().toArray(new CompletableFuture<?>[0])).join();
-        return (int) writes.values().stream().filter(CompletableFuture::join).count();
+        List<Lease> created = new ArrayList<>();
+        writes.forEach((key, write) -> {
+            if (write.join()) {
+                created.add(owned.get(key));
+            }
+        });
+        return created;
+    }
+
+    private static Lease withOwner(Lease l, String owner) {
+        return new Lease(l.leaseKey(), owner, l.leaseCounter(), l.checkpoint(), l.ownerSwitchesSinceCheckpoint(),
+                l.parentShardIds(), l.childShardIds(), l.startingHashKey(), l.endingHashKey(), l.checkpointOwner());
     }
 
     private void deleteFinished(List<Shard> shards, Map<String, Lease> leases) {
@@ -130,11 +155,14 @@ public final class ShardSyncer {
         }
     }
 
-    /** Creates leases for the children a closed shard reported; they start at TRIM_HORIZON. */
-    public void createChildLeases(List<ChildShard> children) {
+    /**
+     * Creates leases for the children a closed shard reported, owned by {@code owner} (the worker that finished the
+     * parent; balancing spreads them); they start at TRIM_HORIZON.
+     */
+    public void createChildLeases(List<ChildShard> children, String owner) {
         List<CompletableFuture<Boolean>> writes = new ArrayList<>();
         for (ChildShard child : children) {
-            Lease lease = new Lease(child.shardId(), null, 0, ExtendedSequenceNumber.TRIM_HORIZON, 0,
+            Lease lease = new Lease(child.shardId(), owner, 0, ExtendedSequenceNumber.TRIM_HORIZON, 0,
                     new HashSet<>(child.parentShards()), Set.of(), child.hashKeyRange().startingHashKey(),
                     child.hashKeyRange().endingHashKey(), null);
             writes.add(table.createIfAbsent(lease).whenComplete((ok, e) -> {

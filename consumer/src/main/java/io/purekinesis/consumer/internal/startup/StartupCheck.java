@@ -14,6 +14,7 @@ import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import io.purekinesis.internal.retry.Backoff;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -21,9 +22,9 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 /**
  * What {@code KinesisConsumer.start()} checks and prepares before any lease is taken: the stream
  * (DescribeStreamSummary: its ARN and creation time, before any table is created, so a wrong stream name leaves no
- * empty table behind), the lease table (created if missing, waited for until ACTIVE, its key schema checked), one
- * scan of its rows (any the consumer cannot use refuse the start, nothing written), and a first shard sync from that
- * scan. Transient failures are retried for {@link #RETRY_TIME}, waiting on the consumer's {@link Time}; anything else
+ * empty table behind), the lease and worker tables (created if missing, waited for until ACTIVE, the lease table's
+ * key schema checked), one scan of its rows (any the consumer cannot use refuse the start, nothing written), then
+ * joining the fleet (its first heartbeat) and, if it leads, a first shard sync from that scan. Transient failures are retried for {@link #RETRY_TIME}, waiting on the consumer's {@link Time}; anything else
  * fails at once, with a {@link KinesisConsumerException} that {@link StartFailures} words.
  */
 public final class StartupCheck {
@@ -42,16 +43,22 @@ public final class StartupCheck {
     private final LeaseTableSetup tableSetup;
     private final LeaseTable table;
     private final ShardSyncer shardSyncer;
+    private final ToIntFunction<LeaseScan> joinFleet;
     private final StartFailures failures;
 
+    /**
+     * @param joinFleet joins the fleet with the scan of the lease table just made; if this worker leads, gives away
+     *                  rows no live worker owns and creates missing leases; returns how many it created
+     */
     public StartupCheck(ConsumerContext context, KinesisAsyncClient kinesis, LeaseTableSetup tableSetup,
-            LeaseTable table, ShardSyncer shardSyncer) {
+            LeaseTable table, ShardSyncer shardSyncer, ToIntFunction<LeaseScan> joinFleet) {
         this.config = context.config();
         this.time = context.time();
         this.backoff = Backoff.of(BACKOFF_BASE, BACKOFF_MAX, context.random());
         this.tableSetup = tableSetup;
         this.table = table;
         this.shardSyncer = shardSyncer;
+        this.joinFleet = joinFleet;
         this.failures = new StartFailures(config, table.tableName(), kinesis);
     }
 
@@ -102,7 +109,7 @@ public final class StartupCheck {
         table.bindStream(stream);
         LeaseScan scan = table.scan().join();
         UnusableRows.refuseIfAny(table.tableName(), config.streamName(), scan);
-        int created = shardSyncer.sync(scan);
+        int created = joinFleet.applyAsInt(scan);
         log.info("Worker {}: lease table {} ready for stream {}, {} new leases", config.workerId(), table.tableName(),
                 stream, created);
     }

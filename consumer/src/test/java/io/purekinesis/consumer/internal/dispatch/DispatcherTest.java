@@ -9,6 +9,7 @@ import static org.mockito.Mockito.when;
 import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.ManualScheduler;
+import io.purekinesis.consumer.internal.lease.FakeWorkers;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import java.time.Duration;
@@ -23,17 +24,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
-import software.amazon.awssdk.services.dynamodb.model.ReturnValue;
-import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
-import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
+import software.amazon.awssdk.services.dynamodb.model.DescribeTableRequest;
+import software.amazon.awssdk.services.dynamodb.model.DescribeTableResponse;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.GlobalSecondaryIndexDescription;
+import software.amazon.awssdk.services.dynamodb.model.IndexStatus;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.TableDescription;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /**
- * What the dispatcher does with a lease the coordinator hands out, as the consumer's lifecycle moves on. The lease
- * threads are a manual scheduler (one scan runs when the test advances it) and the processor threads another one,
- * which the test never runs: a shard consumer started is a task queued there.
+ * What the dispatcher does with a lease the coordinator finds assigned to its worker, as the consumer's lifecycle
+ * moves on. Each test runs one lookup of worker A's leases (the owner index and the rows are a mocked DynamoDB); the
+ * processor threads are a manual scheduler the test never runs: a shard consumer started is a task queued there.
  */
 class DispatcherTest {
 
@@ -45,7 +52,7 @@ class DispatcherTest {
     private final ManualScheduler leaseThreads = new ManualScheduler();
     private final ManualScheduler processorThreads = new ManualScheduler();
     private final List<String> updates = new CopyOnWriteArrayList<>();
-    private final List<Map<String, AttributeValue>> rows = new ArrayList<>();
+    private final Map<String, Map<String, AttributeValue>> rows = new HashMap<>();
 
     private static AttributeValue s(String v) {
         return AttributeValue.builder().s(v).build();
@@ -55,27 +62,29 @@ class DispatcherTest {
         return AttributeValue.builder().n(Long.toString(v)).build();
     }
 
-    private static Map<String, AttributeValue> row(String key, String owner, long counter) {
-        Map<String, AttributeValue> row = new HashMap<>(Map.of("leaseKey", s(key), "leaseCounter", n(counter),
-                "checkpoint", s("TRIM_HORIZON"), "checkpointSubSequenceNumber", n(0)));
-        if (owner != null) {
-            row.put("leaseOwner", s(owner));
-        }
-        return row;
+    private void leaseOfA(String key) {
+        rows.put(key, new HashMap<>(Map.of("leaseKey", s(key), "leaseCounter", n(1), "checkpoint", s("TRIM_HORIZON"),
+                "checkpointSubSequenceNumber", n(0), "leaseOwner", s("A"))));
     }
 
-    /** A table of unowned leases that grants every take and release, and records each update's expression. */
+    /** A table whose owner index shows A's leases, and that records each update's expression. */
     private Dispatcher dispatcher() {
-        when(dynamo.scan(any(ScanRequest.class))).thenAnswer(inv -> CompletableFuture.completedFuture(
-                ScanResponse.builder().items(List.copyOf(rows)).build()));
+        when(dynamo.describeTable(any(DescribeTableRequest.class))).thenReturn(CompletableFuture.completedFuture(
+                DescribeTableResponse.builder().table(TableDescription.builder().globalSecondaryIndexes(
+                        GlobalSecondaryIndexDescription.builder().indexName("LeaseOwnerToLeaseKeyIndex")
+                                .indexStatus(IndexStatus.ACTIVE).build()).build()).build()));
+        when(dynamo.query(any(QueryRequest.class))).thenAnswer(inv -> CompletableFuture.completedFuture(
+                QueryResponse.builder().items(rows.keySet().stream().map(k -> Map.of("leaseKey", s(k),
+                        "leaseOwner", s("A"))).toList()).build()));
+        when(dynamo.getItem(any(GetItemRequest.class))).thenAnswer(inv -> {
+            GetItemRequest r = inv.getArgument(0);
+            return CompletableFuture.completedFuture(GetItemResponse.builder().item(rows.get(
+                    r.key().get("leaseKey").s())).build());
+        });
         when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> {
             UpdateItemRequest r = inv.getArgument(0);
             updates.add(r.key().get("leaseKey").s() + ": " + r.updateExpression());
-            if (r.returnValues() != ReturnValue.ALL_NEW) {
-                return CompletableFuture.completedFuture(UpdateItemResponse.builder().build());
-            }
-            return CompletableFuture.completedFuture(UpdateItemResponse.builder().attributes(row(
-                    r.key().get("leaseKey").s(), "A", 1)).build());
+            return CompletableFuture.completedFuture(UpdateItemResponse.builder().build());
         });
         ConsumerConfig config = ConsumerConfig.builder().applicationName("app").streamName("s").workerId("A")
                 .failoverTime(Duration.ofSeconds(3)).build();
@@ -84,46 +93,43 @@ class DispatcherTest {
         LeaseTable table = new LeaseTable(dynamo, "app");
         return new Dispatcher(context, () -> {
             throw new AssertionError("no processor runs: the processor threads are never run");
-        }, kinesis, table, new ShardSyncer(kinesis, "s", table, config.initialPosition(), Duration.ZERO,
-                leaseThreads));
+        }, kinesis, table, new FakeWorkers(), new ShardSyncer(kinesis, "s", table, config.initialPosition(),
+                Duration.ZERO, leaseThreads));
     }
 
     @Test
-    void aLeaseTakenWhileRunningGetsAShardConsumer() {
-        rows.add(row(SHARD0, null, 0));
+    void aLeaseFoundWhileRunningGetsAShardConsumer() {
+        leaseOfA(SHARD0);
         Dispatcher d = dispatcher();
-        d.start();
-        leaseThreads.advance(Duration.ZERO); // the first scan: takes the unowned lease
+        TestAccess.lookUp(d.coordinator());
         assertEquals(Set.of(SHARD0), d.heldLeaseKeys());
         assertEquals(Set.of(SHARD0), d.activeShards());
         assertEquals(1, processorThreads.pending(), "the shard consumer's processor thread");
-        assertEquals(List.of(SHARD0 + ": SET #o = :me, #c = :next"), updates, "taken, not released");
+        assertEquals(List.of(), updates, "a lease assigned to the worker is processed without a write");
     }
 
     @Test
-    void aLeaseTakenWhileShuttingDownIsReleasedAtOnce() {
-        rows.add(row(SHARD0, null, 0));
+    void aLeaseFoundWhileShuttingDownIsNotStartedButKeptForTheHandOver() {
+        leaseOfA(SHARD0);
         Dispatcher d = dispatcher();
-        d.start();
         d.releaseNewLeases();
-        leaseThreads.advance(Duration.ZERO); // a scan that was already running when the shutdown began
+        TestAccess.lookUp(d.coordinator()); // a lookup that was already running when the shutdown began
         assertTrue(d.activeShards().isEmpty());
-        assertTrue(d.heldLeaseKeys().isEmpty(), "given up: peers may take it at once");
+        assertEquals(Set.of(SHARD0), d.heldLeaseKeys(), "held: leaving the fleet hands it to a live worker");
         assertEquals(0, processorThreads.pending());
-        assertEquals(List.of(SHARD0 + ": SET #o = :me, #c = :next", SHARD0 + ": SET #c = #c + :one REMOVE #o"),
-                updates);
+        assertEquals(List.of(), updates);
     }
 
     @Test
-    void aLeaseTakenAfterAHaltIsLeftToExpire() {
-        rows.add(row(SHARD0, null, 0));
-        rows.add(row(SHARD1, null, 0));
+    void aLeaseFoundAfterAHaltIsLeftAlone() {
+        leaseOfA(SHARD0);
+        leaseOfA(SHARD1);
         Dispatcher d = dispatcher();
-        d.start();
         d.ignoreNewLeases();
-        leaseThreads.advance(Duration.ZERO);
+        TestAccess.lookUp(d.coordinator());
         assertTrue(d.activeShards().isEmpty());
         assertEquals(0, processorThreads.pending());
-        assertTrue(updates.stream().noneMatch(u -> u.contains("REMOVE #o")), "nothing released: " + updates);
+        assertEquals(List.of(), updates, "nothing written: it moves when the worker is declared dead");
+        assertTrue(new ArrayList<>(updates).isEmpty());
     }
 }

@@ -25,7 +25,9 @@ import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
 import io.purekinesis.consumer.internal.dispatch.ShardConsumer.Outcome;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.Lease;
+import io.purekinesis.consumer.internal.lease.FakeWorkers;
 import io.purekinesis.consumer.internal.lease.LeaseCoordinator;
+import io.purekinesis.consumer.internal.lease.WorkerRow;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import io.purekinesis.internal.retry.Backoff;
 import java.time.Duration;
@@ -210,8 +212,8 @@ class ShardConsumerTest {
     /** Worker A's context: a 3 s failover time, renewals and scans every second, the manual time. */
     private ConsumerContext context() {
         ConsumerConfig config = ConsumerConfig.builder().applicationName("app").streamName("stream").workerId("A")
-                .failoverTime(Duration.ofSeconds(3)).leaseRenewalInterval(Duration.ofSeconds(1))
-                .leaseScanInterval(Duration.ofSeconds(1)).build();
+                .failoverTime(Duration.ofSeconds(3)).heartbeatInterval(Duration.ofSeconds(1))
+                .monitorInterval(Duration.ofSeconds(1)).build();
         return new ConsumerContext(config, time, new Random(1), scheduler, scheduler, scheduler);
     }
 
@@ -263,16 +265,19 @@ class ShardConsumerTest {
     }
 
     @Test
-    void renewalFailureStopsDeliveryAtOnceAndCallsLeaseLost() throws Exception {
+    void evictionStopsDeliveryAtOnceAndCallsLeaseLost() throws Exception {
         kinesisServes(Integer.MAX_VALUE);
         dynamoAcceptsCheckpoints();
         Recording processor = new Recording();
         processor.checkpointEachBatch = true;
         ShardConsumer consumer = consumer(processor);
-        // the real coordinator holds the lease; its renewal is refused -> listener -> consumer.leaseLost()
+        // the real coordinator holds the lease; its heartbeat's answer says a peer declared it dead -> it drops every
+        // lease -> listener -> consumer.leaseLost()
         Lease held = new Lease(SHARD, "A", 1, ExtendedSequenceNumber.TRIM_HORIZON, 0, java.util.Set.of(),
                 java.util.Set.of(), null, null, null);
-        LeaseCoordinator coordinator = new LeaseCoordinator(table, context(), new LeaseCoordinator.Listener() {
+        FakeWorkers workers = new FakeWorkers();
+        LeaseCoordinator coordinator = new LeaseCoordinator(table, workers, null, context(),
+                new LeaseCoordinator.Listener() {
                     @Override
                     public void leaseAcquired(Lease lease) {
                     }
@@ -292,11 +297,8 @@ class ShardConsumerTest {
         processor.await(() -> processor.records.size() >= 6);
 
         dynamoRefuses = true;
-        when(dynamo.getItem(any(GetItemRequest.class))).thenReturn(CompletableFuture.completedFuture(
-                GetItemResponse.builder().item(Map.of("leaseKey", AttributeValue.builder().s(SHARD).build(),
-                        "leaseOwner", AttributeValue.builder().s("B").build(),
-                        "leaseCounter", AttributeValue.builder().n("7").build())).build()));
-        TestAccess.renewAll(coordinator);
+        workers.put(new WorkerRow("A", 0, 1, 1, 0, false, 5L));
+        TestAccess.heartbeat(coordinator);
 
         assertEquals(Outcome.LEASE_LOST, consumer.done().get(PATIENCE_SECONDS, TimeUnit.SECONDS));
         int delivered = processor.records.size();

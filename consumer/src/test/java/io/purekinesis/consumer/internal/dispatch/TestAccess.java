@@ -14,7 +14,11 @@ final class TestAccess {
         LeaseCoordinatorAccess.hold(coordinator, lease);
     }
 
-    static void renewAll(LeaseCoordinator coordinator) {
-        LeaseCoordinatorAccess.renewAll(coordinator);
+    static void lookUp(LeaseCoordinator coordinator) {
+        LeaseCoordinatorAccess.lookUp(coordinator);
+    }
+
+    static void heartbeat(LeaseCoordinator coordinator) {
+        LeaseCoordinatorAccess.heartbeat(coordinator);
     }
 }

@@ -74,7 +74,7 @@ class ShardSyncerIntegrationTest {
     private static LeaseTable table(DynamoDbAsyncClient dynamo) throws InterruptedException {
         LeaseTable table = new LeaseTable(dynamo, Streams.uniqueStreamName("sync"));
         // DynamoDB Local is real: the wait for a new table to become ACTIVE takes real time
-        new LeaseTableSetup(dynamo, table.tableName(), Time.of(new MonotonicClock()))
+        new LeaseTableSetup(dynamo, table.tableName(), null, Time.of(new MonotonicClock()))
                 .ensure(Duration.ofSeconds(30));
         return table;
     }
@@ -104,7 +104,7 @@ class ShardSyncerIntegrationTest {
                 ShardSyncer s = syncer(table, Duration.ZERO);
                 results.add(pool.submit(() -> {
                     go.await();
-                    return s.sync();
+                    return s.sync(table.scan().join(), () -> "w").size();
                 }));
             }
             go.countDown();
@@ -123,12 +123,12 @@ class ShardSyncerIntegrationTest {
         listed.set(List.of(shard(P, true)));
         LeaseTable table = table(dynamo);
         ShardSyncer s = syncer(table, Duration.ZERO);
-        assertEquals(1, s.sync());
+        assertEquals(1, s.sync(table.scan().join(), () -> "w").size());
         ChildShard a = ChildShard.builder().shardId(A).parentShards(P)
                 .hashKeyRange(h -> h.startingHashKey("0").endingHashKey("50")).build();
-        s.createChildLeases(List.of(a));
+        s.createChildLeases(List.of(a), "w");
         listed.set(List.of(shard(P, true), shard(A, false, P), shard(B, false, P)));
-        assertEquals(1, s.sync(), "only B was missing");
+        assertEquals(1, s.sync(table.scan().join(), () -> "w").size(), "only B was missing");
         assertEquals(ExtendedSequenceNumber.TRIM_HORIZON, leases(table).get(B).checkpoint());
     }
 
@@ -138,18 +138,18 @@ class ShardSyncerIntegrationTest {
         LeaseTable table = table(dynamo);
         assertTrue(table.createIfAbsent(lease(P, ExtendedSequenceNumber.SHARD_END)).join());
         ShardSyncer s = syncer(table, Duration.ofMinutes(5));
-        assertEquals(2, s.sync());
+        assertEquals(2, s.sync(table.scan().join(), () -> "w").size());
         assertTrue(leases(table).containsKey(P), "deletable, but the delay has not passed");
         time.advance(Duration.ofMinutes(4));
-        s.sync();
+        s.sync(table.scan().join(), () -> "w").size();
         assertTrue(leases(table).containsKey(P));
         time.advance(Duration.ofMinutes(1));
-        s.sync();
+        s.sync(table.scan().join(), () -> "w").size();
         Map<String, Lease> after = leases(table);
         assertFalse(after.containsKey(P), "deleted once deletable for 5 minutes");
         assertEquals(java.util.Set.of(A, B), after.keySet());
-        s.sync();
-        syncer(table, Duration.ZERO).sync();
+        s.sync(table.scan().join(), () -> "w").size();
+        syncer(table, Duration.ZERO).sync(table.scan().join(), () -> "w");
         assertEquals(java.util.Set.of(A, B), leases(table).keySet(), "P, still listed, is not leased again");
     }
 

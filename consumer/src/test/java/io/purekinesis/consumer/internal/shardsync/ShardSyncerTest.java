@@ -39,7 +39,8 @@ class ShardSyncerTest {
                 : CompletableFuture.completedFuture(true));
         ShardSyncer syncer = new ShardSyncer(kinesis, "stream", table, InitialPosition.trimHorizon(), Duration.ZERO,
                 new ManualScheduler());
-        assertThrows(RuntimeException.class, syncer::sync, "the failure is reported; the next sync retries");
+        assertThrows(RuntimeException.class, () -> syncer.sync(new LeaseScan(List.of(), List.of()), () -> "w"),
+                "the failure is reported; the next sync retries");
         verify(table).createIfAbsent(argThat((Lease l) -> l.leaseKey().equals("Q")));
         verify(table, never()).createIfAbsent(argThat((Lease l) -> l.leaseKey().equals("A")));
     }

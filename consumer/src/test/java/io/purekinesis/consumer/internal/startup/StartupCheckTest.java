@@ -39,8 +39,8 @@ class StartupCheckTest {
                 .kinesisClient(kinesis).dynamoDbClient(dynamo).build();
         ConsumerContext context = new ConsumerContext(config, time, new Random(7), time, time, time);
         LeaseTable table = new LeaseTable(dynamo, "app");
-        return new StartupCheck(context, kinesis, new LeaseTableSetup(dynamo, "app", time), table,
-                new ShardSyncer(kinesis, "s", table, config.initialPosition(), Duration.ZERO, time));
+        return new StartupCheck(context, kinesis, new LeaseTableSetup(dynamo, "app", "app-workers", time), table,
+                new ShardSyncer(kinesis, "s", table, config.initialPosition(), Duration.ZERO, time), scan -> 0);
     }
 
     @Test

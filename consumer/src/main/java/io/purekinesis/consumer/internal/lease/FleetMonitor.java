@@ -1,0 +1,237 @@
+package io.purekinesis.consumer.internal.lease;
+
+import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.internal.FailureReporter;
+import io.purekinesis.consumer.internal.Time;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fleet watching itself: in this worker's monitor slots ({@link FleetRules}) it reads every worker row (one
+ * eventually consistent Query), declares dead the workers not heard from for the failover time and gives their
+ * leases to the least loaded live workers, and pulls leases towards itself by graceful handoff when a peer holds
+ * two or more than it does. Its latest read is the worker's view of the fleet (who is live, who leads).
+ */
+final class FleetMonitor {
+
+    private static final Logger log = LoggerFactory.getLogger(FleetMonitor.class);
+    /** Rows of workers dead this long, with no lease left, are deleted. */
+    static final Duration FORGET_DEAD_AFTER = Duration.ofHours(1);
+    /** A peer's beatAt this far ahead of our clock means the clocks disagree (fencing assumes they do not). */
+    static final long CLOCK_SKEW_WARNING_MILLIS = 1000;
+
+    private final Workers workers;
+    private final LeaseTable table;
+    private final HeldLeases held;
+    private final String workerId;
+    private final Time time;
+    private final ConsumerMetrics metrics;
+    private final Random random;
+    private final long failoverMillis;
+    private final long monitorMillis;
+    private final int maxMoves;
+    private final Runnable lookUpOwnLeases;
+    private final BooleanSupplier fenced;
+    private final FailureReporter failures;
+    private final Set<String> warnedClock = new HashSet<>();
+    /** The last poll: every row, and when (wall millis). */
+    private volatile List<WorkerRow> rows = List.of();
+    private volatile long polledAtWall;
+    private volatile boolean polled;
+
+    FleetMonitor(Workers workers, LeaseTable table, HeldLeases held, String workerId, Time time,
+            ConsumerMetrics metrics, Random random, Duration failoverTime, Duration monitorInterval, int maxMoves,
+            Runnable lookUpOwnLeases, BooleanSupplier fenced, FailureReporter failures) {
+        this.workers = workers;
+        this.table = table;
+        this.held = held;
+        this.workerId = workerId;
+        this.time = time;
+        this.metrics = metrics;
+        this.random = random;
+        this.failoverMillis = failoverTime.toMillis();
+        this.monitorMillis = monitorInterval.toMillis();
+        this.maxMoves = maxMoves;
+        this.lookUpOwnLeases = lookUpOwnLeases;
+        this.fenced = fenced;
+        this.failures = failures;
+    }
+
+    /** Milliseconds from now to the start of the next monitor slot (plus a tenth of one, to be safely inside). */
+    long millisToNextSlot() {
+        long wall = wallMillis();
+        return (FleetRules.slot(wall, monitorMillis) + 1) * monitorMillis - wall + monitorMillis / 10;
+    }
+
+    /** One monitor slot: polls if it is this worker's (or it never polled). */
+    void tick() {
+        if (fenced.getAsBoolean()) {
+            return;
+        }
+        try {
+            if (!polled || FleetRules.isMySlot(FleetRules.slot(wallMillis(), monitorMillis), liveIds(), workerId)) {
+                poll();
+            }
+            failures.recovered();
+        } catch (RuntimeException e) {
+            failures.report("Fleet poll of worker " + workerId, "retrying in its next slot", e);
+        }
+    }
+
+    /** Uses rows just read (start-up) as the view. */
+    void view(List<WorkerRow> rows) {
+        this.rows = List.copyOf(rows);
+        this.polledAtWall = wallMillis();
+        this.polled = true;
+    }
+
+    /** The live workers of the latest view, this one included (unless it is leaving). */
+    List<String> liveIds() {
+        List<String> ids = new ArrayList<>();
+        for (WorkerRow r : rows) {
+            if (r.isLiveAt(polledAtWall, failoverMillis)) {
+                ids.add(r.workerId());
+            }
+        }
+        if (!ids.contains(workerId)) {
+            ids.add(workerId);
+        }
+        Collections.sort(ids);
+        return ids;
+    }
+
+    /** Leases per live worker of the latest view; this worker's own count is exact. */
+    Map<String, Integer> counts() {
+        Map<String, Integer> counts = new HashMap<>();
+        for (WorkerRow r : rows) {
+            if (r.isLiveAt(polledAtWall, failoverMillis) && !r.workerId().equals(workerId)) {
+                counts.put(r.workerId(), Math.max(0, r.leaseCount()));
+            }
+        }
+        counts.put(workerId, held.workload());
+        return counts;
+    }
+
+    /** True when the latest view shows {@code worker} dead: evicted, silent for the failover time, or gone. */
+    boolean isDead(String worker) {
+        if (!polled || worker.equals(workerId)) {
+            return false;
+        }
+        for (WorkerRow r : rows) {
+            if (r.workerId().equals(worker)) {
+                return r.isEvicted() || polledAtWall - r.beatAtMillis() > failoverMillis;
+            }
+        }
+        return true;
+    }
+
+    /** The latest view's row of {@code worker}, if it has one. */
+    Optional<WorkerRow> row(String worker) {
+        return rows.stream().filter(r -> r.workerId().equals(worker)).findFirst();
+    }
+
+    /** One poll (package-private: tests call it directly). */
+    void poll() {
+        List<WorkerRow> all = workers.all().join();
+        long now = wallMillis();
+        view(all);
+        for (WorkerRow r : all) {
+            if (r.workerId().equals(workerId)) {
+                continue;
+            }
+            if (r.beatAtMillis() - now > CLOCK_SKEW_WARNING_MILLIS && warnedClock.add(r.workerId())) {
+                log.warn("Worker {}'s last heartbeat is {} ms ahead of this worker's clock: the fleet's clocks must"
+                        + " agree within {} ms, or a worker may be declared dead while it still processes (use NTP)",
+                        r.workerId(), r.beatAtMillis() - now, Membership.fenceMargin(
+                                Duration.ofMillis(failoverMillis)).toMillis());
+            }
+            if (!r.isEvicted() && now - r.beatAtMillis() > failoverMillis) {
+                if (workers.evict(r.workerId(), r.beats(), now).join()) {
+                    log.warn("Worker {} declared dead: no heartbeat for {} ms; moving its leases", r.workerId(),
+                            now - r.beatAtMillis());
+                    reassign(r.workerId(), now);
+                }
+            } else if (r.isEvicted() && r.leaseCount() > 0) {
+                reassign(r.workerId(), r.evictedAt()); // its detector stopped half-way
+            } else if (r.isEvicted() && now - r.evictedAt() > FORGET_DEAD_AFTER.toMillis()) {
+                workers.deleteEvicted(r.workerId(), r.evictedAt()).join();
+            }
+        }
+        balance();
+    }
+
+    /** Gives every lease of the dead worker to the least loaded live workers (this one included). */
+    private void reassign(String dead, long evictedAt) {
+        List<String> keys = table.ownedKeys(dead).join();
+        Map<String, Integer> counts = counts();
+        counts.remove(dead);
+        List<String> owners = FleetRules.leastLoaded(keys.size(), counts);
+        Map<String, Integer> given = new HashMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            if (table.assign(keys.get(i), dead, owners.get(i)).join()) {
+                given.merge(owners.get(i), 1, Integer::sum);
+            }
+        }
+        log.info("Leases of dead worker {} given to {}", dead, given);
+        tellAssigned(given);
+        if (!workers.drained(dead, evictedAt).join()) {
+            workers.assigned(dead, 0).join(); // it rejoined meanwhile: it must look its leases up again
+        }
+    }
+
+    /** Tells each worker that got leases (a bumped assignVersion); this one looks its own up at once. */
+    void tellAssigned(Map<String, Integer> given) {
+        given.forEach((owner, n) -> {
+            if (owner.equals(workerId)) {
+                lookUpOwnLeases.run();
+            } else {
+                workers.assigned(owner, n).join();
+            }
+        });
+    }
+
+    /** Pulls leases from the most loaded peers by graceful handoff, as {@link FleetRules#pulls} says. */
+    private void balance() {
+        Map<String, Integer> pulls = FleetRules.pulls(workerId, counts(), maxMoves);
+        boolean moved = false;
+        for (Map.Entry<String, Integer> p : pulls.entrySet()) {
+            String victim = p.getKey();
+            List<String> keys = new ArrayList<>(table.ownedKeys(victim).join());
+            Collections.shuffle(keys, random);
+            int n = 0;
+            for (String key : keys) {
+                if (n == p.getValue()) {
+                    break;
+                }
+                if (table.startHandoff(key, victim, workerId).join()) {
+                    n++;
+                    metrics.leaseStolen(key, victim);
+                    log.info("Worker {} takes lease {} from {} by graceful handoff (balancing)", workerId, key,
+                            victim);
+                }
+            }
+            if (n > 0) {
+                moved = true;
+                workers.assigned(victim, -n).join();
+            }
+        }
+        if (moved) {
+            lookUpOwnLeases.run();
+        }
+    }
+
+    private long wallMillis() {
+        return time.wallTime().toEpochMilli();
+    }
+}

@@ -1,0 +1,192 @@
+package io.purekinesis.consumer.internal.lease;
+
+import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.internal.FailureReporter;
+import io.purekinesis.consumer.internal.Time;
+import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What only the leader does (the live worker with the lowest id in its own view; no election: two leaders for a
+ * moment only repeat conditional writes). Every shard-sync interval it lists the shards and creates the missing
+ * leases, each already owned by the least loaded live worker; every full-scan interval (and at once when it becomes
+ * leader) it reads the whole lease table to report unusable rows, give away rows no live worker owns (unowned,
+ * or owned by a worker with no row or an evicted one: KCL workers after a migration, rows edited by hand), and
+ * delete finished leases. The other workers never list shards or read the whole table.
+ */
+final class LeaderDuties {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaderDuties.class);
+
+    private final LeaseTable table;
+    private final ShardSyncer syncer;
+    private final Workers workers;
+    private final FleetMonitor monitor;
+    private final String workerId;
+    private final Time time;
+    private final long syncMillis;
+    private final long fullScanMillis;
+    private final UnusableRows unusableRows;
+    private final Executor executor;
+    private final FailureReporter failures;
+    private final AtomicBoolean running = new AtomicBoolean();
+    /** Lease keys of the last full read of the table, and those written since; one duty at a time touches it. */
+    private final Set<String> knownKeys = new HashSet<>();
+    private volatile boolean leader;
+    private volatile long nextFullScanMillis;
+    private volatile long nextSyncMillis;
+    private volatile boolean nextScanConsistent = true;
+
+    LeaderDuties(LeaseTable table, ShardSyncer syncer, Workers workers, FleetMonitor monitor, String workerId,
+            Time time, Duration shardSyncInterval, Duration fullScanInterval, ConsumerMetrics metrics,
+            Executor executor, FailureReporter failures) {
+        this.table = table;
+        this.syncer = syncer;
+        this.workers = workers;
+        this.monitor = monitor;
+        this.workerId = workerId;
+        this.time = time;
+        this.syncMillis = shardSyncInterval.toMillis();
+        this.fullScanMillis = fullScanInterval.toMillis();
+        this.unusableRows = new UnusableRows(table.tableName(), metrics);
+        this.executor = executor;
+        this.failures = failures;
+    }
+
+    boolean isLeader() {
+        return leader;
+    }
+
+    /** Each monitor slot: runs what is due if this worker leads in its view (in the background). */
+    void tick() {
+        boolean leads = workerId.equals(FleetRules.leader(monitor.liveIds()));
+        if (!leads) {
+            if (leader) {
+                log.info("Worker {} no longer leads the fleet", workerId);
+            }
+            leader = false;
+            return;
+        }
+        long now = time.millis();
+        if (!leader) {
+            log.info("Worker {} leads the fleet: it syncs shards and reads the whole lease table", workerId);
+            leader = true;
+            if (nextFullScanMillis == 0 || !nextScanConsistent) {
+                nextFullScanMillis = now; // new leader: read the table once, consistently, now
+                nextScanConsistent = true;
+            }
+        }
+        if (now < nextFullScanMillis && now < nextSyncMillis) {
+            return;
+        }
+        if (!running.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                try {
+                    runDue();
+                    failures.recovered();
+                } catch (RuntimeException e) {
+                    failures.report("Leader duties of worker " + workerId, "retrying at the next monitor slot", e);
+                } finally {
+                    running.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            running.set(false);
+        }
+    }
+
+    private void runDue() {
+        long now = time.millis();
+        if (now >= nextFullScanMillis) {
+            boolean consistent = nextScanConsistent;
+            fullScan(table.scan(consistent).join());
+            nextScanConsistent = false;
+        } else {
+            Map<String, Integer> counts = monitor.counts();
+            List<Lease> created;
+            synchronized (knownKeys) {
+                created = syncer.syncKnown(knownKeys, placement(counts));
+            }
+            tellOwners(created);
+            nextSyncMillis = time.millis() + syncMillis;
+        }
+    }
+
+    /**
+     * A full read of the table (at start-up by the worker that leads then, with the start-up check's scan): reports
+     * unusable rows, gives away rows no live worker owns, syncs shards.
+     *
+     * @return how many leases were created
+     */
+    int fullScan(LeaseScan scan) {
+        unusableRows.report(scan.problems());
+        Map<String, Integer> counts = monitor.counts();
+        Map<String, Optional<WorkerRow>> owners = new HashMap<>();
+        Map<String, Integer> given = new HashMap<>();
+        for (Lease l : scan.leases()) {
+            if (l.isCompleted()) {
+                continue; // it gates its children only; shard sync deletes it once they have leases
+            }
+            String owner = l.leaseOwner();
+            if (owner != null && counts.containsKey(owner)) {
+                continue;
+            }
+            if (owner != null) {
+                Optional<WorkerRow> row = owners.computeIfAbsent(owner, o -> workers.get(o).join());
+                if (row.isPresent() && !row.get().isEvicted()) {
+                    continue; // alive, or not yet declared dead: the monitor decides
+                }
+            }
+            String to = FleetRules.leastLoaded(1, counts).get(0);
+            if (table.assign(l.leaseKey(), owner, to).join()) {
+                log.info("Lease {} had {}; given to {}", l.leaseKey(), owner == null ? "no owner"
+                        : "owner " + owner + ", which is not a live worker of this fleet", to);
+                given.merge(to, 1, Integer::sum);
+            }
+        }
+        monitor.tellAssigned(given);
+        List<Lease> created = syncer.sync(scan, placement(counts));
+        synchronized (knownKeys) {
+            knownKeys.clear();
+            scan.leases().forEach(l -> knownKeys.add(l.leaseKey()));
+            knownKeys.addAll(scan.unusableKeys());
+            created.forEach(l -> knownKeys.add(l.leaseKey()));
+        }
+        tellOwners(created);
+        long now = time.millis();
+        nextFullScanMillis = now + fullScanMillis;
+        nextSyncMillis = now + syncMillis;
+        return created.size();
+    }
+
+    /** Marks the start-up scan as this leader's first full read. */
+    void ledAtStart() {
+        leader = true;
+        nextScanConsistent = false;
+    }
+
+    private static Supplier<String> placement(Map<String, Integer> counts) {
+        return () -> FleetRules.leastLoaded(1, counts).get(0);
+    }
+
+    private void tellOwners(List<Lease> created) {
+        Map<String, Integer> given = new HashMap<>();
+        created.forEach(l -> given.merge(l.leaseOwner(), 1, Integer::sum));
+        monitor.tellAssigned(given);
+    }
+}

@@ -1,0 +1,254 @@
+package io.purekinesis.consumer.internal.lease;
+
+import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.internal.FailureReporter;
+import io.purekinesis.consumer.internal.Time;
+import io.purekinesis.consumer.internal.lease.HeldLeases.Held;
+import io.purekinesis.consumer.internal.lease.HeldLeases.State;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds out which leases are this worker's, when told something changed (a new assignVersion in the heartbeat's
+ * answer, a lease this worker assigned to itself): one keys-only query of the owner index, then a consistent read
+ * of each lease it does not hold yet, and of each held lease the index no longer shows.
+ *
+ * <ul>
+ *   <li>a lease naming this worker, no handoff pending: processed from its checkpoint (once its parents are at
+ *       SHARD_END);</li>
+ *   <li>naming this worker, another worker as checkpoint owner: a handoff to this worker; it waits until the
+ *       other lets go, or {@code gracefulHandoffTimeout} passed, or the other is dead, then ends the handoff
+ *       itself;</li>
+ *   <li>a held lease now naming another owner and this worker as checkpoint owner: a handoff from this worker:
+ *       its processor is asked to checkpoint (shutdownRequested), then the handoff is finished;</li>
+ *   <li>a held lease that no longer names this worker at all: lost.</li>
+ * </ul>
+ * Lookups run one at a time on the lease threads; a request while one runs makes it run once more.
+ */
+final class LeaseDiscovery {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaseDiscovery.class);
+
+    private final LeaseTable table;
+    private final HeldLeases held;
+    private final String workerId;
+    private final Time time;
+    private final ConsumerMetrics metrics;
+    private final long handoffTimeoutMillis;
+    private final long parentPollMillis;
+    private final BooleanSupplier fenced;
+    private final Predicate<String> isDead;
+    private final Executor executor;
+    private final FailureReporter failures;
+    private final AtomicBoolean requested = new AtomicBoolean();
+    private final Object lock = new Object();
+    /** Leases this worker is handing off, with the worker they go to. */
+    private final Map<String, String> handingOffTo = new ConcurrentHashMap<>();
+    private volatile boolean stopped;
+
+    LeaseDiscovery(LeaseTable table, HeldLeases held, String workerId, Time time, ConsumerMetrics metrics,
+            Duration handoffTimeout, Duration parentPoll, BooleanSupplier fenced, Predicate<String> isDead,
+            Executor executor, FailureReporter failures) {
+        this.table = table;
+        this.held = held;
+        this.workerId = workerId;
+        this.time = time;
+        this.metrics = metrics;
+        this.handoffTimeoutMillis = handoffTimeout.toMillis();
+        this.parentPollMillis = parentPoll.toMillis();
+        this.fenced = fenced;
+        this.isDead = isDead;
+        this.executor = executor;
+        this.failures = failures;
+    }
+
+    /** Runs a lookup soon, on the lease threads. */
+    void request() {
+        if (stopped || !requested.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            executor.execute(this::run);
+        } catch (RejectedExecutionException e) {
+            requested.set(false); // the consumer is stopping
+        }
+    }
+
+    /** No lookups from now on (shutting down): the leases held are what is handed over. */
+    void stop() {
+        stopped = true;
+    }
+
+    /** The worker a lease this worker is handing off goes to; null when unknown. */
+    String handoffTarget(String leaseKey) {
+        return handingOffTo.remove(leaseKey);
+    }
+
+    /** Workers this worker owes a finished handoff to (it was the checkpoint owner), by lease. */
+    Map<String, String> pendingHandoffs() {
+        return Map.copyOf(handingOffTo);
+    }
+
+    private void run() {
+        requested.set(false);
+        synchronized (lock) {
+            try {
+                lookUp();
+                failures.recovered();
+            } catch (RuntimeException e) {
+                failures.report("Lease lookup of worker " + workerId, "retrying at the next heartbeat", e);
+                requested.set(false);
+            }
+        }
+    }
+
+    /** One lookup (package-private: tests call it directly). */
+    void lookUp() {
+        if (stopped || fenced.getAsBoolean()) {
+            return;
+        }
+        Set<String> owned = new HashSet<>(table.ownedKeys(workerId).join());
+        for (String key : owned) {
+            if (!held.contains(key) && !fenced.getAsBoolean() && !stopped) {
+                adopt(key);
+            }
+        }
+        for (Map.Entry<String, Held> e : held.entries()) {
+            if (!owned.contains(e.getKey()) || e.getValue().state == State.WAITING_HANDOFF) {
+                recheck(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    private void adopt(String key) {
+        Optional<Lease> read = table.get(key).join();
+        if (read.isEmpty() || !read.get().isOwnedBy(workerId)) {
+            return; // moved on since the index saw it
+        }
+        Lease lease = read.get();
+        long now = time.millis();
+        Held h = new Held(lease, State.WAITING_PARENTS, now);
+        held.put(key, h);
+        metrics.leaseTaken(key);
+        if (lease.isHandoffPending() && !workerId.equals(lease.checkpointOwner())) {
+            h.state = State.WAITING_HANDOFF;
+            log.info("Lease {} is this worker's; waiting for {} to finish its handoff", key, lease.checkpointOwner());
+            return;
+        }
+        log.info("Worker {} got lease {} (checkpoint {})", workerId, key, lease.checkpoint());
+        startIfParentsDone(key, h);
+    }
+
+    /** A held lease the index does not show, or whose handoff to this worker may be over: read it again. */
+    private void recheck(String key, Held h) {
+        Optional<Lease> read = table.get(key).join();
+        if (held.get(key) != h) {
+            return;
+        }
+        if (read.isEmpty()) {
+            held.lost(key, h);
+            return;
+        }
+        Lease lease = read.get();
+        if (lease.isOwnedBy(workerId)) {
+            String previous = h.lease.checkpointOwner();
+            h.lease = lease;
+            if (h.state == State.WAITING_HANDOFF && (!lease.isHandoffPending()
+                    || workerId.equals(lease.checkpointOwner()))) {
+                log.info("Lease {}: {} finished its handoff", key, previous);
+                startIfParentsDone(key, h);
+            }
+            return;
+        }
+        if (workerId.equals(lease.checkpointOwner()) && lease.isOwned()) {
+            handingOffTo.put(key, lease.leaseOwner());
+            held.handingOff(key, h, lease.leaseOwner());
+            return;
+        }
+        held.lost(key, h);
+    }
+
+    /**
+     * Each heartbeat interval: ends handoffs whose previous owner is dead or took too long, and starts leases whose
+     * parents finished meanwhile.
+     */
+    void tick() {
+        if (stopped || fenced.getAsBoolean()) {
+            return;
+        }
+        synchronized (lock) {
+            long now = time.millis();
+            for (Map.Entry<String, Held> e : held.entries()) {
+                Held h = e.getValue();
+                if (h.state == State.WAITING_HANDOFF) {
+                    String previous = h.lease.checkpointOwner();
+                    boolean dead = previous != null && isDead.test(previous);
+                    if (dead || now - h.sinceMillis >= handoffTimeoutMillis) {
+                        force(e.getKey(), h, previous, dead);
+                    }
+                } else if (h.state == State.WAITING_PARENTS && now - h.sinceMillis >= parentPollMillis) {
+                    startIfParentsDone(e.getKey(), h);
+                }
+            }
+        }
+    }
+
+    /** A parent of a held lease reached SHARD_END on this worker: its children need not wait for the next poll. */
+    void parentsMayBeDone() {
+        try {
+            executor.execute(() -> {
+                synchronized (lock) {
+                    for (Map.Entry<String, Held> e : held.entries()) {
+                        if (e.getValue().state == State.WAITING_PARENTS) {
+                            startIfParentsDone(e.getKey(), e.getValue());
+                        }
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    private void force(String key, Held h, String previous, boolean dead) {
+        log.warn("Previous owner {} of lease {} {}; taking over from the last checkpoint", previous, key,
+                dead ? "is dead" : "did not finish its handoff within " + handoffTimeoutMillis + " ms");
+        if (previous == null || table.forceHandoff(key, workerId, previous).join()) {
+            Optional<Lease> read = table.get(key).join();
+            if (held.get(key) == h && read.isPresent() && read.get().isOwnedBy(workerId)) {
+                h.lease = read.get();
+                startIfParentsDone(key, h);
+                return;
+            }
+        }
+        recheck(key, h);
+    }
+
+    private void startIfParentsDone(String key, Held h) {
+        long now = time.millis();
+        for (String parent : h.lease.parentShardIds()) {
+            if (!table.isCompletedOrGone(parent).join()) {
+                if (h.state != State.WAITING_PARENTS) {
+                    log.info("Lease {} waits for its parent {} to reach SHARD_END", key, parent);
+                }
+                h.state = State.WAITING_PARENTS;
+                h.sinceMillis = now;
+                return;
+            }
+        }
+        if (held.get(key) == h && !fenced.getAsBoolean()) {
+            held.activate(h, now);
+        }
+    }
+}
