@@ -201,32 +201,45 @@ final class FleetMonitor {
         });
     }
 
-    /** Pulls leases from the most loaded peers by graceful handoff, as {@link FleetRules#pulls} says. */
+    /**
+     * Pulls leases from the most loaded peers by graceful handoff, as {@link FleetRules#pulls} says on the counts of
+     * the worker rows. Those counts may be a heartbeat old (a victim that has not noticed its handoffs yet still
+     * reports them), so each move is checked again on what the owner index shows now: only while the victim holds
+     * two or more than this worker (with the leases moving to it) does a lease move. That keeps the rule's
+     * guarantee, no move undoing another, on stale rows.
+     */
     private void balance() {
         Map<String, Integer> pulls = FleetRules.pulls(workerId, counts(), maxMoves);
-        boolean moved = false;
+        if (pulls.isEmpty()) {
+            return;
+        }
+        int mine = Math.max(held.workload(), table.ownedKeys(workerId).join().size());
+        int moved = 0;
         for (Map.Entry<String, Integer> p : pulls.entrySet()) {
             String victim = p.getKey();
             List<String> keys = new ArrayList<>(table.ownedKeys(victim).join());
             Collections.shuffle(keys, random);
+            int theirs = keys.size();
             int n = 0;
             for (String key : keys) {
-                if (n == p.getValue()) {
+                if (n == p.getValue() || moved == maxMoves || theirs - mine < 2) {
                     break;
                 }
                 if (table.startHandoff(key, victim, workerId).join()) {
                     n++;
+                    moved++;
+                    theirs--;
+                    mine++;
                     metrics.leaseStolen(key, victim);
                     log.info("Worker {} takes lease {} from {} by graceful handoff (balancing)", workerId, key,
                             victim);
                 }
             }
             if (n > 0) {
-                moved = true;
                 workers.assigned(victim, -n).join();
             }
         }
-        if (moved) {
+        if (moved > 0) {
             lookUpOwnLeases.run();
         }
     }

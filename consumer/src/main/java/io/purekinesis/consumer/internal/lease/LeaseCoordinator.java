@@ -80,7 +80,7 @@ public final class LeaseCoordinator {
         this.discovery = new LeaseDiscovery(table, held, workerId, time, context.metrics(),
                 config.gracefulHandoffTimeout(), parentPoll, () -> membershipRef[0].isFenced(),
                 w -> monitorRef[0].isDead(w), scheduler, reporter(context));
-        this.membership = new Membership(workers, workerId, time, failover, heartbeatInterval, held,
+        this.membership = new Membership(workers, workerId, time, scheduler, failover, heartbeatInterval, held,
                 context.metrics(),
                 discovery::request, reporter(context));
         membershipRef[0] = membership;

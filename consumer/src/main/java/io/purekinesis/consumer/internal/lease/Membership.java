@@ -7,6 +7,9 @@ import io.purekinesis.consumer.internal.Time;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -40,7 +43,9 @@ final class Membership {
     private final long fenceAfterMillis;
     private final FailureReporter failures;
     private final long answerWaitMillis;
+    private final ScheduledExecutorService scheduler;
     private final AtomicBoolean inFlight = new AtomicBoolean();
+    private ScheduledFuture<?> fenceCheck; // guarded by this
     private volatile long inFlightSinceMillis;
     /** When the last heartbeat that was written had been sent ({@link Time#millis()}). */
     private volatile long lastWrittenSentMillis;
@@ -49,8 +54,10 @@ final class Membership {
     private volatile boolean leaving;
     private volatile int catchUp;
 
-    Membership(Workers workers, String workerId, Time time, Duration failoverTime, Duration heartbeatInterval,
-            HeldLeases held, ConsumerMetrics metrics, Runnable lookUpLeases, FailureReporter failures) {
+    Membership(Workers workers, String workerId, Time time, ScheduledExecutorService scheduler,
+            Duration failoverTime, Duration heartbeatInterval, HeldLeases held, ConsumerMetrics metrics,
+            Runnable lookUpLeases, FailureReporter failures) {
+        this.scheduler = scheduler;
         this.workers = workers;
         this.workerId = workerId;
         this.time = time;
@@ -78,7 +85,32 @@ final class Membership {
         }
         lastWrittenSentMillis = sent;
         seenVersion = row.assignVersion();
+        scheduleFenceCheck(sent);
         return row;
+    }
+
+    /**
+     * Checks for fencing exactly when a worker whose heartbeats stopped being written must stop, not only at the
+     * next heartbeat tick (up to a heartbeat interval later, which could be after peers may declare it dead).
+     */
+    private synchronized void scheduleFenceCheck(long sent) {
+        if (fenceCheck != null) {
+            fenceCheck.cancel(false);
+        }
+        try {
+            fenceCheck = scheduler.schedule(this::checkFence, sent + fenceAfterMillis - time.millis() + 1,
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
+    private void checkFence() {
+        long now = time.millis();
+        if (!fenced && now - lastWrittenSentMillis > fenceAfterMillis) {
+            fence("no heartbeat was written for " + (now - lastWrittenSentMillis) + " ms (peers declare a worker "
+                    + "dead after " + failoverMillis + " ms)");
+        }
     }
 
     boolean isFenced() {
@@ -93,10 +125,7 @@ final class Membership {
     /** One heartbeat interval: fence if heartbeats failed too long, then send one (unless one is in flight). */
     void tick() {
         long now = time.millis();
-        if (!fenced && now - lastWrittenSentMillis > fenceAfterMillis) {
-            fence("no heartbeat was written for " + (now - lastWrittenSentMillis) + " ms (peers declare a worker "
-                    + "dead after " + failoverMillis + " ms)");
-        }
+        checkFence();
         if (catchUp > 0) {
             catchUp--;
             lookUpLeases.run();
@@ -146,6 +175,7 @@ final class Membership {
         }
         if (sent > lastWrittenSentMillis) {
             lastWrittenSentMillis = sent;
+            scheduleFenceCheck(sent);
         }
         boolean wasFenced = fenced;
         fenced = false;
