@@ -158,6 +158,11 @@ public final class KinesisConsumer implements AutoCloseable {
         return dispatcher.activeShards();
     }
 
+    /** Whether this worker does the fleet leader's duties now (shard sync, full table read); for tests. */
+    boolean leadsFleet() {
+        return dispatcher.coordinator().isLeader();
+    }
+
     /** Leases this worker holds (including failed shards and leases waiting for a handoff). */
     public Set<String> heldLeases() {
         return dispatcher.heldLeaseKeys();

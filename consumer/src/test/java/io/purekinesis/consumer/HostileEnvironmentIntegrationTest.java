@@ -94,8 +94,9 @@ class HostileEnvironmentIntegrationTest {
         String app = Streams.uniqueStreamName("app-table-deleted");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         IntegrationSupport.Reports reports = new IntegrationSupport.Reports();
+        // the leader reads the lease table every fullScanInterval (1 s here): that read finds it gone
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1")
-                .metrics(reports).build(), recorder.factory("w1"));
+                .fullScanInterval(Duration.ofSeconds(1)).metrics(reports).build(), recorder.factory("w1"));
         consumer.start();
         try {
             await("the records", Duration.ofSeconds(30), () -> recorder.distinct() == 2);

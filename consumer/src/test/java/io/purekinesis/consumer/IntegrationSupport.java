@@ -275,7 +275,7 @@ final class IntegrationSupport {
 
     /**
      * Records what a worker reports: non-transient failures ("operation on resource: ExceptionType"), lost leases,
-     * unusable lease rows ("key | problem") and lease scans (each {@code leasesHeld} call ends one).
+     * unusable lease rows ("key | problem") and heartbeats (each answered heartbeat reports {@code leasesHeld}).
      */
     static class Reports implements ConsumerMetrics {
         final List<String> failures = new CopyOnWriteArrayList<>();

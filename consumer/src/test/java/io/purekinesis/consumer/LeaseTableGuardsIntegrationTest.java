@@ -133,8 +133,9 @@ class LeaseTableGuardsIntegrationTest {
         String app = Streams.uniqueStreamName("app-unreadable-later");
         IntegrationSupport.Reports reports = new IntegrationSupport.Reports();
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
+        // the leader reads the whole table (and finds unusable rows) every fullScanInterval: 1 s here
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1")
-                .metrics(reports).build(), recorder.factory("w1"));
+                .fullScanInterval(Duration.ofSeconds(1)).metrics(reports).build(), recorder.factory("w1"));
         consumer.start();
         try {
             await("both shards processed", Duration.ofSeconds(30), () -> recorder.distinct() == 4);
@@ -144,7 +145,8 @@ class LeaseTableGuardsIntegrationTest {
             await("the broken row reported", Duration.ofSeconds(30), () -> !reports.unusable.isEmpty());
             await("the broken row's lease lost", Duration.ofSeconds(30), () -> reports.lost.contains(SHARD0));
             int scansAtReport = reports.scans.get();
-            await("five more lease scans", Duration.ofSeconds(30), () -> reports.scans.get() >= scansAtReport + 5);
+            await("five more heartbeats (and full table reads)", Duration.ofSeconds(30),
+                    () -> reports.scans.get() >= scansAtReport + 5);
             assertEquals(1, reports.unusable.size(), "reported once while unchanged: " + reports.unusable);
             assertTrue(reports.unusable.get(0).startsWith(SHARD0 + " | row " + SHARD0 + ": attribute leaseCounter"),
                     reports.unusable.get(0));

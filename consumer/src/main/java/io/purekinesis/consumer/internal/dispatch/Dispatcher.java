@@ -232,6 +232,11 @@ public final class Dispatcher {
             if (!consumers.remove(key, consumer)) {
                 return; // superseded by a consumer of a newer lease of the shard: the lease is not ours to end
             }
+            synchronized (Dispatcher.this) {
+                if (mode == Mode.IGNORE) {
+                    return; // halted: a dead process writes nothing more
+                }
+            }
             switch (outcome) {
                 case SHARD_END -> coordinator.completed(key);
                 case HANDOFF -> track(coordinator.finishHandoff(key));

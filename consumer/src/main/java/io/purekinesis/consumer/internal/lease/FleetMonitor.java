@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The fleet watching itself: in this worker's monitor slots ({@link FleetRules}) it reads every worker row (one
- * eventually consistent Query), declares dead the workers not heard from for the failover time and gives their
+ * The fleet watching itself: in this worker's monitor slots ({@link FleetRules}), and once when it starts, it reads
+ * every worker row (one eventually consistent Query), declares dead the workers not heard from for the failover time and gives their
  * leases to the least loaded live workers, and pulls leases towards itself by graceful handoff when a peer holds
  * two or more than it does. Its latest read is the worker's view of the fleet (who is live, who leads).
  */
@@ -80,8 +80,11 @@ final class FleetMonitor {
             return;
         }
         try {
-            if (!polled || FleetRules.isMySlot(FleetRules.slot(wallMillis(), monitorMillis), liveIds(), workerId)) {
-                poll();
+            if (!polled) {
+                poll(false); // a starting worker reads the fleet at once, and balances in its own slots only:
+                // two workers starting together would otherwise both pull from the same peer at the same moment
+            } else if (FleetRules.isMySlot(FleetRules.slot(wallMillis(), monitorMillis), liveIds(), workerId)) {
+                poll(true);
             }
             failures.recovered();
         } catch (RuntimeException e) {
@@ -143,6 +146,10 @@ final class FleetMonitor {
 
     /** One poll (package-private: tests call it directly). */
     void poll() {
+        poll(true);
+    }
+
+    private void poll(boolean balance) {
         List<WorkerRow> all = workers.all().join();
         long now = wallMillis();
         view(all);
@@ -168,7 +175,9 @@ final class FleetMonitor {
                 workers.deleteEvicted(r.workerId(), r.evictedAt()).join();
             }
         }
-        balance();
+        if (balance) {
+            balance();
+        }
     }
 
     /** Gives every lease of the dead worker to the least loaded live workers (this one included). */

@@ -2,6 +2,7 @@ package io.purekinesis.consumer.internal.lease;
 
 import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.internal.FailureReporter;
+import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import java.time.Duration;
@@ -14,9 +15,11 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.model.ResourceNotFoundException;
 
 /**
  * What only the leader does (the live worker with the lowest id in its own view; no election: two leaders for a
@@ -41,6 +44,7 @@ final class LeaderDuties {
     private final UnusableRows unusableRows;
     private final Executor executor;
     private final FailureReporter failures;
+    private final Consumer<String> dropUnusable;
     private final AtomicBoolean running = new AtomicBoolean();
     /** Lease keys of the last full read of the table, and those written since; one duty at a time touches it. */
     private final Set<String> knownKeys = new HashSet<>();
@@ -48,10 +52,18 @@ final class LeaderDuties {
     private volatile long nextFullScanMillis;
     private volatile long nextSyncMillis;
     private volatile boolean nextScanConsistent = true;
+    /** The last shard sync saw closed shards with leases: the next one reads the table, to delete finished ones. */
+    private volatile boolean closedShardsHaveLeases;
 
+    /**
+     * @param dropUnusable drops a lease this worker holds whose row became unusable (edited by hand, another
+     *                     stream's): its processing stops, and the row is left alone; null: every lease (the table
+     *                     is gone)
+     */
     LeaderDuties(LeaseTable table, ShardSyncer syncer, Workers workers, FleetMonitor monitor, String workerId,
             Time time, Duration shardSyncInterval, Duration fullScanInterval, ConsumerMetrics metrics,
-            Executor executor, FailureReporter failures) {
+            Executor executor, FailureReporter failures, Consumer<String> dropUnusable) {
+        this.dropUnusable = dropUnusable;
         this.table = table;
         this.syncer = syncer;
         this.workers = workers;
@@ -101,6 +113,11 @@ final class LeaderDuties {
                     failures.recovered();
                 } catch (RuntimeException e) {
                     failures.report("Leader duties of worker " + workerId, "retrying at the next monitor slot", e);
+                    if (Failures.sdkCause(e) instanceof ResourceNotFoundException) {
+                        // the lease table is gone (deleted by hand): no lease exists any more; it is not re-created
+                        // behind the user's back
+                        dropUnusable.accept(null);
+                    }
                 } finally {
                     running.set(false);
                 }
@@ -112,17 +129,24 @@ final class LeaderDuties {
 
     private void runDue() {
         long now = time.millis();
-        if (now >= nextFullScanMillis) {
+        if (now >= nextFullScanMillis || closedShardsHaveLeases) {
+            // a full read: due, or closed shards have leases that may be finished and deletable (a reshard)
             boolean consistent = nextScanConsistent;
+            long nextFull = nextFullScanMillis;
             fullScan(table.scan(consistent).join());
+            if (now < nextFull) {
+                nextFullScanMillis = nextFull; // a reshard's extra read does not move the regular one
+            }
             nextScanConsistent = false;
+            closedShardsHaveLeases = false;
         } else {
             Map<String, Integer> counts = monitor.counts();
-            List<Lease> created;
+            ShardSyncer.KnownSync sync;
             synchronized (knownKeys) {
-                created = syncer.syncKnown(knownKeys, placement(counts));
+                sync = syncer.syncKnown(knownKeys, placement(counts));
             }
-            tellOwners(created);
+            tellOwners(sync.created());
+            closedShardsHaveLeases = sync.closedShardsHaveLeases();
             nextSyncMillis = time.millis() + syncMillis;
         }
     }
@@ -135,6 +159,7 @@ final class LeaderDuties {
      */
     int fullScan(LeaseScan scan) {
         unusableRows.report(scan.problems());
+        scan.unusableKeys().forEach(dropUnusable);
         Map<String, Integer> counts = monitor.counts();
         Map<String, Optional<WorkerRow>> owners = new HashMap<>();
         Map<String, Integer> given = new HashMap<>();

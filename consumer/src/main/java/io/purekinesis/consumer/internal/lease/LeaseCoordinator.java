@@ -89,7 +89,16 @@ public final class LeaseCoordinator {
                 membership::isFenced, reporter(context));
         monitorRef[0] = monitor;
         this.leader = new LeaderDuties(table, syncer, workers, monitor, workerId, time, config.shardSyncInterval(),
-                config.fullScanInterval(), context.metrics(), scheduler, reporter(context));
+                config.fullScanInterval(), context.metrics(), scheduler, reporter(context), key -> {
+                    if (key == null) {
+                        held.loseAll();
+                        return;
+                    }
+                    Held h = held.get(key);
+                    if (h != null) {
+                        held.lost(key, h);
+                    }
+                });
     }
 
     private static FailureReporter reporter(ConsumerContext context) {
@@ -280,6 +289,11 @@ public final class LeaseCoordinator {
 
     public String workerId() {
         return workerId;
+    }
+
+    /** Whether this worker does the leader's duties now (it is the lowest live id in its view). */
+    public boolean isLeader() {
+        return leader.isLeader();
     }
 
     /** Holds an active lease without a table read; for tests. */

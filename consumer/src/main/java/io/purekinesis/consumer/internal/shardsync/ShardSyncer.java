@@ -89,19 +89,24 @@ public final class ShardSyncer {
         return created;
     }
 
+    /** What {@link #syncKnown} did, and whether a full sync (with a read of the table) may have more to do. */
+    public record KnownSync(List<Lease> created, boolean closedShardsHaveLeases) {
+    }
+
     /**
      * Lists the stream's shards and creates the missing leases (owned as {@code owners} says), judging "missing"
      * by {@code knownKeys} (the keys of the last full read of the table, and those written since), so the table
-     * is not read. Adds what it tried to create to {@code knownKeys}; deletes nothing.
-     *
-     * @return the leases created
+     * is not read. Adds what it tried to create to {@code knownKeys}; deletes nothing, but says whether closed
+     * shards have leases (finished leases to delete, once read: {@link #sync(LeaseScan, Supplier)}).
      */
-    public synchronized List<Lease> syncKnown(Set<String> knownKeys, Supplier<String> owners) {
+    public synchronized KnownSync syncKnown(Set<String> knownKeys, Supplier<String> owners) {
         List<Shard> shards = listShards();
         List<Lease> toCreate = Lineage.leasesToCreate(shards, knownKeys, initialPosition);
         List<Lease> created = create(toCreate, owners);
         toCreate.forEach(l -> knownKeys.add(l.leaseKey()));
-        return created;
+        boolean closed = shards.stream().anyMatch(s -> s.sequenceNumberRange() != null
+                && s.sequenceNumberRange().endingSequenceNumber() != null && knownKeys.contains(s.shardId()));
+        return new KnownSync(created, closed);
     }
 
     /**
