@@ -58,7 +58,7 @@ public final class LocalDemo {
     /** The error code the producer records on an attempt whose aggregate landed in an unexpected shard. */
     static final String WRONG_SHARD = "WrongShard";
     private static final Duration FAILOVER_TIME = Duration.ofSeconds(4);
-    private static final Duration RENEWAL_INTERVAL = Duration.ofSeconds(1);
+    private static final Duration HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
     private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration WORKER_SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
@@ -309,7 +309,7 @@ public final class LocalDemo {
                 .workerId(name)
                 .initialPosition(InitialPosition.trimHorizon())
                 .failoverTime(FAILOVER_TIME)
-                .leaseRenewalInterval(RENEWAL_INTERVAL)
+                .heartbeatInterval(HEARTBEAT_INTERVAL)
                 .idleTimeBetweenReads(Duration.ofMillis(250))
                 .shardSyncInterval(Duration.ofSeconds(5))
                 .kinesisClient(endpoints.kinesisAsyncClient())
