@@ -508,7 +508,10 @@ public final class ConsumerConfig {
             return this;
         }
 
-        /** How often ListShards looks for shards without a lease. Default 60 s; allowed 1 s to 1 day. */
+        /**
+         * How often the fleet's leader (only it) lists the shards to create leases for new ones (and, after a reshard,
+         * reads the lease table to delete finished leases). Default 60 s; allowed 1 s to 1 day.
+         */
         public Builder shardSyncInterval(Duration shardSyncInterval) {
             this.shardSyncInterval = shardSyncInterval;
             return this;

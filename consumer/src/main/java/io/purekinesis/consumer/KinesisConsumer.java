@@ -26,10 +26,10 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
  * The worker: leases shards of one stream through a DynamoDB lease table shared with its peers (KCL's schema),
  * reads them, de-aggregates KPL records and hands them to one {@link RecordProcessor} per leased shard.
  *
- * <p>Threads (all daemon, named {@code purekinesis-consumer-<workerId>-<role>-<n>}): {@code lease} (3: heartbeat,
- * fleet monitor, lease lookups, the leader's shard sync and table read, the slow-call check), {@code fetch} (2:
- * GetRecords task chains of all shards), {@code processor} (one per leased shard, running its processor's calls one
- * at a time), and {@code shutdown} during shutdown.
+ * <p>Threads (all daemon, named {@code purekinesis-consumer-<workerId>-<role>-<n>}): {@code lease} (3: fleet
+ * monitor, lease lookups, the leader's shard sync and table read, the slow-call check), {@code heartbeat} (1: the
+ * heartbeat and self-fencing), {@code fetch} (2: GetRecords task chains of all shards), {@code processor} (one per
+ * leased shard, running its processor's calls one at a time), and {@code shutdown} during shutdown.
  *
  * <pre>{@code
  * KinesisConsumer consumer = new KinesisConsumer(ConsumerConfig.builder()

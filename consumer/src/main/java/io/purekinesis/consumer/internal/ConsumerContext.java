@@ -14,9 +14,9 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
  * manual time and scheduler, so nothing in the consumer reads the system's time or starts a thread of its own.
  *
  * <p>Threads (all daemon, named {@code purekinesis-consumer-<workerId>-<role>-<n>}, marked as this context's):
- * {@code lease} (3: heartbeat, fleet monitor, lease lookups, leader duties and the slow-call check), {@code fetch}
- * (2: the GetRecords task chains of all shards), {@code processor} (one per leased shard), {@code shutdown} (during
- * shutdown).
+ * {@code lease} (3: fleet monitor, lease lookups, leader duties and the slow-call check), {@code heartbeat} (1: the
+ * heartbeat and the self-fencing check), {@code fetch} (2: the GetRecords task chains of all shards),
+ * {@code processor} (one per leased shard), {@code shutdown} (during shutdown).
  */
 public final class ConsumerContext {
 
@@ -25,6 +25,7 @@ public final class ConsumerContext {
     private final Time time;
     private final Random random;
     private final ScheduledExecutorService leaseScheduler;
+    private final ScheduledExecutorService heartbeatScheduler;
     private final ScheduledExecutorService fetchScheduler;
     private final ExecutorService processorExecutor;
 
@@ -34,16 +35,18 @@ public final class ConsumerContext {
     /** Every part given (tests: a manual time and scheduler); {@link #newThread} threads are marked as ours. */
     public ConsumerContext(ConsumerConfig config, Time time, Random random, ScheduledExecutorService leaseScheduler,
             ScheduledExecutorService fetchScheduler, ExecutorService processorExecutor) {
-        this(config, time, random, leaseScheduler, fetchScheduler, processorExecutor, new Object());
+        this(config, time, random, leaseScheduler, leaseScheduler, fetchScheduler, processorExecutor, new Object());
     }
 
     private ConsumerContext(ConsumerConfig config, Time time, Random random, ScheduledExecutorService leaseScheduler,
-            ScheduledExecutorService fetchScheduler, ExecutorService processorExecutor, Object threadOwner) {
+            ScheduledExecutorService heartbeatScheduler, ScheduledExecutorService fetchScheduler,
+            ExecutorService processorExecutor, Object threadOwner) {
         this.config = config;
         this.metrics = SafeMetrics.wrap(config.metrics());
         this.time = time;
         this.random = random;
         this.leaseScheduler = leaseScheduler;
+        this.heartbeatScheduler = heartbeatScheduler;
         this.fetchScheduler = fetchScheduler;
         this.processorExecutor = processorExecutor;
         this.threadOwner = threadOwner;
@@ -55,6 +58,7 @@ public final class ConsumerContext {
         String worker = config.workerId();
         return new ConsumerContext(config, Time.of(config.clock()), new Random(),
                 scheduler(3, new NamedThreadFactory(worker, "lease", owner)),
+                scheduler(1, new NamedThreadFactory(worker, "heartbeat", owner)),
                 scheduler(2, new NamedThreadFactory(worker, "fetch", owner)),
                 Executors.newCachedThreadPool(new NamedThreadFactory(worker, "processor", owner)), owner);
     }
@@ -86,9 +90,17 @@ public final class ConsumerContext {
         return random;
     }
 
-    /** Heartbeat, fleet monitor, lease lookups, leader duties, the slow-call check. */
+    /** Fleet monitor, lease lookups, leader duties, the slow-call check. */
     public ScheduledExecutorService leaseScheduler() {
         return leaseScheduler;
+    }
+
+    /**
+     * The heartbeat and the self-fencing check, on a thread of their own: lease tasks blocked on a DynamoDB that
+     * stopped answering must not delay a worker's decision to stop processing (tests: the lease scheduler).
+     */
+    public ScheduledExecutorService heartbeatScheduler() {
+        return heartbeatScheduler;
     }
 
     /** The GetRecords task chains of every shard. */
@@ -114,6 +126,7 @@ public final class ConsumerContext {
     /** Stops the schedulers at once and lets running processor calls finish. */
     public void stopThreads() {
         leaseScheduler.shutdownNow();
+        heartbeatScheduler.shutdownNow();
         fetchScheduler.shutdownNow();
         processorExecutor.shutdown();
     }

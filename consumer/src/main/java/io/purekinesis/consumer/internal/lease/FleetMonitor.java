@@ -19,9 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The fleet watching itself: in this worker's monitor slots ({@link FleetRules}), and once when it starts, it reads
- * every worker row (one eventually consistent Query), declares dead the workers not heard from for the failover time and gives their
- * leases to the least loaded live workers, and pulls leases towards itself by graceful handoff when a peer holds
- * two or more than it does. Its latest read is the worker's view of the fleet (who is live, who leads).
+ * every worker row (one eventually consistent Query), declares dead the workers not heard from for the failover time
+ * and gives their leases to the least loaded live workers, and pulls leases towards itself by graceful handoff when
+ * a peer holds two or more than it does. Its latest read is the worker's view of the fleet (who is live, who leads).
  */
 final class FleetMonitor {
 

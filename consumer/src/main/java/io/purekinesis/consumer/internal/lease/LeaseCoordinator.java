@@ -50,6 +50,7 @@ public final class LeaseCoordinator {
     private final String workerId;
     private final Time time;
     private final ScheduledExecutorService scheduler;
+    private final ScheduledExecutorService heartbeatScheduler;
     private final Duration heartbeatInterval;
     private final Duration failoverTime;
     private final HeldLeases held;
@@ -70,6 +71,7 @@ public final class LeaseCoordinator {
         this.workerId = context.workerId();
         this.time = context.time();
         this.scheduler = context.leaseScheduler();
+        this.heartbeatScheduler = context.heartbeatScheduler();
         this.heartbeatInterval = config.heartbeatInterval();
         this.held = new HeldLeases(context.metrics(), listener);
         Duration failover = config.failoverTime();
@@ -80,7 +82,8 @@ public final class LeaseCoordinator {
         this.discovery = new LeaseDiscovery(table, held, workerId, time, context.metrics(),
                 config.gracefulHandoffTimeout(), parentPoll, () -> membershipRef[0].isFenced(),
                 w -> monitorRef[0].isDead(w), scheduler, reporter(context));
-        this.membership = new Membership(workers, workerId, time, scheduler, failover, heartbeatInterval, held,
+        this.membership = new Membership(workers, workerId, time, context.heartbeatScheduler(), failover,
+                heartbeatInterval, held,
                 context.metrics(),
                 discovery::request, reporter(context));
         membershipRef[0] = membership;
@@ -123,7 +126,7 @@ public final class LeaseCoordinator {
     /** Starts heartbeats and the monitor (which polls at once), and looks up this worker's leases. */
     public synchronized void start() {
         long beat = heartbeatInterval.toMillis();
-        heartbeatTask = scheduler.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        heartbeatTask = heartbeatScheduler.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
         monitoring = true;
         scheduleMonitor(0);
         discovery.request();

@@ -24,8 +24,9 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
  * (DescribeStreamSummary: its ARN and creation time, before any table is created, so a wrong stream name leaves no
  * empty table behind), the lease and worker tables (created if missing, waited for until ACTIVE, the lease table's
  * key schema checked), one scan of its rows (any the consumer cannot use refuse the start, nothing written), then
- * joining the fleet (its first heartbeat) and, if it leads, a first shard sync from that scan. Transient failures are retried for {@link #RETRY_TIME}, waiting on the consumer's {@link Time}; anything else
- * fails at once, with a {@link KinesisConsumerException} that {@link StartFailures} words.
+ * joining the fleet (its first heartbeat) and, if it leads, a first shard sync from that scan. Transient failures
+ * are retried for {@link #RETRY_TIME}, waiting on the consumer's {@link Time}; anything else fails at once, with a
+ * {@link KinesisConsumerException} that {@link StartFailures} words.
  */
 public final class StartupCheck {
 
