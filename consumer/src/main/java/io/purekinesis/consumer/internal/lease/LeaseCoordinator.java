@@ -133,11 +133,14 @@ public final class LeaseCoordinator {
     }
 
     private void heartbeat() {
-        membership.tick();
         try {
+            membership.tick();
             scheduler.execute(discovery::tick);
         } catch (RejectedExecutionException e) {
             // stopping
+        } catch (RuntimeException e) {
+            // never let it end the periodic task: heartbeats must go on (failures are reported by the tick)
+            log.warn("Heartbeat tick of worker {} failed: {}", workerId, Failures.describe(e));
         }
     }
 
