@@ -222,6 +222,12 @@ class BadInputCheckpointerTest {
                 .updateExpression("SET leaseOwner = :thief ADD leaseCounter :one")
                 .expressionAttributeValues(Map.of(":thief", AttributeValue.fromS("thief-worker"),
                         ":one", AttributeValue.fromN("1")))).join();
+        // and tells it, as every assigner does: a new assignVersion in its worker row, which its heartbeat reads
+        dynamo.updateItem(b -> b.tableName(app + ConsumerConfig.WORKER_TABLE_SUFFIX)
+                .key(Map.of("fleet", AttributeValue.fromS(app),
+                        "workerId", AttributeValue.fromS("checkpoint-worker")))
+                .updateExpression("ADD assignVersion :one")
+                .expressionAttributeValues(Map.of(":one", AttributeValue.fromN("1")))).join();
         await("the worker noticed it lost the lease", Duration.ofSeconds(60), () -> worker.heldLeases().isEmpty());
         KinesisUserRecord last = last(delivered);
         for (Map.Entry<String, Runnable> call : Map.<String, Runnable>of(

@@ -242,8 +242,9 @@ public final class Dispatcher {
                 case HANDOFF -> track(coordinator.finishHandoff(key));
                 case FAILED -> log.error("Worker {} stopped shard {}; it keeps the lease until shutdown", workerId,
                         key);
+                case LEASE_LOST -> coordinator.processingStopped(key); // a refused checkpoint: still ours?
                 default -> {
-                    // SHUTDOWN: the lease is handed over when the worker leaves; LEASE_LOST, HALTED: not ours
+                    // SHUTDOWN: the lease is handed over when the worker leaves; HALTED: nothing more
                 }
             }
         }

@@ -288,6 +288,11 @@ public final class LeaseCoordinator {
         discovery.parentsMayBeDone();
     }
 
+    /** The processor of a held lease stopped on a refused checkpoint: see {@link LeaseDiscovery#processingStopped}. */
+    public void processingStopped(String leaseKey) {
+        discovery.processingStopped(leaseKey);
+    }
+
     /** Leases were just created for this worker (child shards): look them up. */
     public void leasesCreated() {
         discovery.request();

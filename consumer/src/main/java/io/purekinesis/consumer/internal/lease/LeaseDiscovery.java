@@ -221,6 +221,39 @@ final class LeaseDiscovery {
         }
     }
 
+    /**
+     * The processor of a held lease stopped because a checkpoint was refused (the condition failed): the lease may
+     * have moved, or the refusal came from elsewhere (a write that landed but whose answer was lost and retried). Reads
+     * the row: still this worker's, with no handoff pending, it is processed again from its checkpoint; else it is
+     * handed off or dropped as a lookup would. A shard never stays held with nothing processing it.
+     */
+    void processingStopped(String key) {
+        try {
+            executor.execute(() -> {
+                synchronized (lock) {
+                    Held h = held.get(key);
+                    if (h == null || h.state != State.ACTIVE || stopped || fenced.getAsBoolean()) {
+                        return; // dropped by the coordinator already, or shutting down
+                    }
+                    Optional<Lease> read = table.get(key).join();
+                    if (held.get(key) != h) {
+                        return;
+                    }
+                    if (read.isPresent() && read.get().isOwnedBy(workerId) && !read.get().isHandoffPending()) {
+                        h.lease = read.get();
+                        log.info("Lease {} is still worker {}'s: processing it again from {}", key, workerId,
+                                h.lease.checkpoint());
+                        held.activate(h, time.millis());
+                    } else {
+                        recheck(key, h);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
     private void force(String key, Held h, String previous, boolean dead) {
         log.warn("Previous owner {} of lease {} {}; taking over from the last checkpoint", previous, key,
                 dead ? "is dead" : "did not finish its handoff within " + handoffTimeoutMillis + " ms");
