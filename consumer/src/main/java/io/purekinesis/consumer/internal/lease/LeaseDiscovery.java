@@ -56,6 +56,10 @@ final class LeaseDiscovery {
     /** Leases this worker is handing off, with the worker they go to. */
     private final Map<String, String> handingOffTo = new ConcurrentHashMap<>();
     private volatile boolean stopped;
+    /** Leases whose stopped processor could not be followed up yet (a failed read): the next tick retries. */
+    private final Set<String> stoppedToRecheck = ConcurrentHashMap.newKeySet();
+    /** The last lookup failed: the next heartbeat tick runs one again. */
+    private volatile boolean retry;
 
     LeaseDiscovery(LeaseTable table, HeldLeases held, String workerId, Time time, ConsumerMetrics metrics,
             Duration handoffTimeout, Duration parentPoll, BooleanSupplier fenced, Predicate<String> isDead,
@@ -108,7 +112,7 @@ final class LeaseDiscovery {
                 failures.recovered();
             } catch (RuntimeException e) {
                 failures.report("Lease lookup of worker " + workerId, "retrying at the next heartbeat", e);
-                requested.set(false);
+                retry = true;
             }
         }
     }
@@ -187,6 +191,22 @@ final class LeaseDiscovery {
         if (stopped || fenced.getAsBoolean()) {
             return;
         }
+        if (retry) {
+            retry = false;
+            request();
+        }
+        for (String key : Set.copyOf(stoppedToRecheck)) {
+            stoppedToRecheck.remove(key);
+            processingStopped(key);
+        }
+        try {
+            waits();
+        } catch (RuntimeException e) {
+            failures.report("Handoff and parent waits of worker " + workerId, "retrying at the next heartbeat", e);
+        }
+    }
+
+    private void waits() {
         synchronized (lock) {
             long now = time.millis();
             for (Map.Entry<String, Held> e : held.entries()) {
@@ -235,17 +255,23 @@ final class LeaseDiscovery {
                     if (h == null || h.state != State.ACTIVE || stopped || fenced.getAsBoolean()) {
                         return; // dropped by the coordinator already, or shutting down
                     }
-                    Optional<Lease> read = table.get(key).join();
-                    if (held.get(key) != h) {
-                        return;
-                    }
-                    if (read.isPresent() && read.get().isOwnedBy(workerId) && !read.get().isHandoffPending()) {
-                        h.lease = read.get();
-                        log.info("Lease {} is still worker {}'s: processing it again from {}", key, workerId,
-                                h.lease.checkpoint());
-                        held.activate(h, time.millis());
-                    } else {
-                        recheck(key, h);
+                    try {
+                        Optional<Lease> read = table.get(key).join();
+                        if (held.get(key) != h) {
+                            return;
+                        }
+                        if (read.isPresent() && read.get().isOwnedBy(workerId) && !read.get().isHandoffPending()) {
+                            h.lease = read.get();
+                            log.info("Lease {} is still worker {}'s: processing it again from {}", key, workerId,
+                                    h.lease.checkpoint());
+                            held.activate(h, time.millis());
+                        } else {
+                            recheck(key, h);
+                        }
+                    } catch (RuntimeException e) {
+                        failures.report("Reading lease " + key + " of worker " + workerId, "retrying at the next "
+                                + "heartbeat", e);
+                        stoppedToRecheck.add(key);
                     }
                 }
             });

@@ -1,0 +1,170 @@
+package io.purekinesis.consumer.internal.lease;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import io.purekinesis.consumer.ConsumerMetrics;
+import io.purekinesis.consumer.internal.FailureReporter;
+import io.purekinesis.consumer.internal.ManualScheduler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
+import software.amazon.awssdk.services.dynamodb.model.QueryResponse;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
+
+/** Dead-worker detection and reassignment, on the manual clock with an in-memory worker table. */
+class FleetMonitorTest {
+
+    private static final Duration FAILOVER = Duration.ofSeconds(10);
+
+    private final ManualScheduler time = new ManualScheduler();
+    private final DynamoDbAsyncClient dynamo = mock(DynamoDbAsyncClient.class);
+    private final LeaseTable table = new LeaseTable(dynamo, "app", () -> true);
+    private final List<String> assigns = new CopyOnWriteArrayList<>();
+    private final AtomicInteger lookups = new AtomicInteger();
+
+    private FleetMonitor monitor(Workers workers) {
+        when(dynamo.query(any(QueryRequest.class))).thenAnswer(inv -> {
+            QueryRequest r = inv.getArgument(0);
+            String owner = r.expressionAttributeValues().get(":o").s();
+            List<Map<String, AttributeValue>> items = new ArrayList<>();
+            if (owner.equals("B")) {
+                items.add(Map.of("leaseKey", AttributeValue.fromS("shardId-000000000000"), "leaseOwner",
+                        AttributeValue.fromS("B")));
+                items.add(Map.of("leaseKey", AttributeValue.fromS("shardId-000000000001"), "leaseOwner",
+                        AttributeValue.fromS("B")));
+            }
+            return CompletableFuture.completedFuture(QueryResponse.builder().items(items).build());
+        });
+        when(dynamo.updateItem(any(UpdateItemRequest.class))).thenAnswer(inv -> {
+            UpdateItemRequest r = inv.getArgument(0);
+            assigns.add(r.key().get("leaseKey").s() + " -> " + r.expressionAttributeValues().get(":to").s());
+            return CompletableFuture.completedFuture(UpdateItemResponse.builder().build());
+        });
+        HeldLeases held = new HeldLeases(ConsumerMetrics.NOOP, new LeaseCoordinator.Listener() {
+            @Override
+            public void leaseAcquired(Lease lease) {
+            }
+
+            @Override
+            public void leaseLost(String leaseKey) {
+            }
+
+            @Override
+            public void handoffRequested(String leaseKey) {
+            }
+        });
+        return new FleetMonitor(workers, table, held, "A", time, ConsumerMetrics.NOOP, new Random(1), FAILOVER,
+                Duration.ofSeconds(1), 100, lookups::incrementAndGet, () -> false,
+                new FailureReporter(LoggerFactory.getLogger(FleetMonitorTest.class), ConsumerMetrics.NOOP, time));
+    }
+
+    private long wall() {
+        return time.wallTime().toEpochMilli();
+    }
+
+    @Test
+    void aWorkerSilentForTheFailoverTimeIsEvictedOnceAndItsLeasesGoToTheLeastLoaded() {
+        FakeWorkers workers = new FakeWorkers();
+        workers.heartbeat("A", wall(), 0, false);
+        workers.heartbeat("B", wall(), 2, false);
+        workers.heartbeat("C", wall(), 3, false);
+        FleetMonitor monitor = monitor(workers);
+        time.advance(FAILOVER);
+        workers.heartbeat("A", wall(), 0, false);
+        workers.heartbeat("C", wall(), 3, false);
+        monitor.poll();
+        assertFalse(workers.writes.contains("evict B"), "silent for exactly the failover time: not yet");
+
+        time.advance(Duration.ofMillis(1));
+        monitor.poll();
+        assertTrue(workers.row("B").orElseThrow().isEvicted());
+        assertEquals(List.of("shardId-000000000000 -> A", "shardId-000000000001 -> A"), assigns,
+                "to the least loaded live worker (A has 0, C has 3)");
+        assertEquals(1, lookups.get(), "A looks its new leases up at once");
+        assertEquals(0, workers.row("B").orElseThrow().leaseCount(), "drained");
+        assertTrue(monitor.isDead("B"));
+        assertFalse(monitor.isDead("C"));
+
+        monitor.poll();
+        assertEquals(1, workers.writes.stream().filter("evict B"::equals).count(), "evicted once");
+        assertEquals(2, assigns.size(), "nothing left to move");
+    }
+
+    @Test
+    void aWorkerThatBeatSinceThePollerReadItsRowIsSpared() {
+        FakeWorkers workers = new FakeWorkers();
+        workers.heartbeat("A", wall(), 0, false);
+        workers.heartbeat("B", wall(), 2, false);
+        List<WorkerRow> stale = workers.all().join(); // an eventually consistent read from before B's last beat
+        time.advance(FAILOVER.plusSeconds(1));
+        workers.heartbeat("B", wall(), 2, false);
+        Workers staleReads = new Workers() {
+            @Override
+            public CompletableFuture<WorkerRow> heartbeat(String w, long at, int n, boolean leaving) {
+                return workers.heartbeat(w, at, n, leaving);
+            }
+
+            @Override
+            public CompletableFuture<Boolean> rejoin(String w, long e) {
+                return workers.rejoin(w, e);
+            }
+
+            @Override
+            public CompletableFuture<List<WorkerRow>> all() {
+                return CompletableFuture.completedFuture(stale);
+            }
+
+            @Override
+            public CompletableFuture<java.util.Optional<WorkerRow>> get(String w) {
+                return workers.get(w);
+            }
+
+            @Override
+            public CompletableFuture<Boolean> evict(String w, long beats, long at) {
+                return workers.evict(w, beats, at);
+            }
+
+            @Override
+            public CompletableFuture<Boolean> assigned(String w, int d) {
+                return workers.assigned(w, d);
+            }
+
+            @Override
+            public CompletableFuture<Boolean> drained(String w, long e) {
+                return workers.drained(w, e);
+            }
+
+            @Override
+            public CompletableFuture<Boolean> delete(String w) {
+                return workers.delete(w);
+            }
+
+            @Override
+            public CompletableFuture<Boolean> deleteEvicted(String w, long e) {
+                return workers.deleteEvicted(w, e);
+            }
+        };
+        monitor(staleReads).poll();
+        assertFalse(workers.row("B").orElseThrow().isEvicted(), "the eviction is conditional on the beats read");
+        assertEquals(List.of(), assigns);
+        verify(dynamo, never()).query(any(QueryRequest.class));
+    }
+}
