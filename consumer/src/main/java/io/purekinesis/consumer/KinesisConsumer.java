@@ -163,7 +163,7 @@ public final class KinesisConsumer implements AutoCloseable {
         return dispatcher.coordinator().isLeader();
     }
 
-    /** Leases this worker holds (including failed shards and leases waiting for a handoff). */
+    /** Leases this worker holds (including failed shards, finished ones and leases waiting for a handoff). */
     public Set<String> heldLeases() {
         return dispatcher.heldLeaseKeys();
     }
