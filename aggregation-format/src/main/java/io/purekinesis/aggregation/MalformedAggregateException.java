@@ -33,6 +33,7 @@ public final class MalformedAggregateException extends RuntimeException {
         this(reason, message, null);
     }
 
+    /** What is wrong with the record. */
     public Reason reason() {
         return reason;
     }

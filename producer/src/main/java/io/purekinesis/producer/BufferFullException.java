@@ -13,6 +13,7 @@ public class BufferFullException extends KinesisProducerException {
     private final long limitBytes;
     private final long availableBytes;
 
+    /** Thrown by the producer; the byte figures are reported by the accessors below. */
     public BufferFullException(String message, long requestedBytes, long limitBytes, long availableBytes) {
         super(message);
         this.requestedBytes = requestedBytes;
