@@ -22,6 +22,7 @@ public final class MalformedAggregateException extends RuntimeException {
         EXPLICIT_HASH_KEY_INDEX_OUT_OF_RANGE
     }
 
+    /** What is wrong with the record. */
     private final Reason reason;
 
     MalformedAggregateException(Reason reason, String message, Throwable cause) {

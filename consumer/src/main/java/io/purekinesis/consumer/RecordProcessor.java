@@ -47,8 +47,8 @@ public interface RecordProcessor {
 
     /**
      * The worker is shutting down gracefully (or handing the lease to another worker): no more records will
-     * come. Checkpoint here to let the next owner continue without duplicates. An exception thrown here is logged (WARN)
-     * and ignored; the shutdown or handoff goes on all the same.
+     * come. Checkpoint here to let the next owner continue without duplicates. An exception thrown here is logged
+     * (WARN) and ignored; the shutdown or handoff goes on all the same.
      */
     void shutdownRequested(Checkpointer checkpointer);
 }

@@ -32,7 +32,9 @@ public final class PureKinesisMeters {
     public static final String PRODUCER_PUT_RECORDS_ENTRIES = "purekinesis.producer.put.records.entries";
     /** Counter: entries scheduled for another attempt. KPL: {@code RetriesPerRecord} (there a per-record summary). */
     public static final String PRODUCER_RETRIES = "purekinesis.producer.retries";
-    /** Timer: from {@code add} of a Kinesis record's oldest user record to its first send. KPL: {@code BufferingTime}. */
+    /**
+     * Timer: from {@code add} of a Kinesis record's oldest user record to its first send. KPL: {@code BufferingTime}.
+     */
     public static final String PRODUCER_BUFFERING_TIME = "purekinesis.producer.buffering.time";
     /** Counter: times a shard's entries were held back by the client-side rate limit. */
     public static final String PRODUCER_THROTTLED = "purekinesis.producer.throttled";
@@ -41,7 +43,9 @@ public final class PureKinesisMeters {
     /** Gauge: bytes of those records (data and partition keys), the figure bounded by {@code maxOutstandingBytes}. */
     public static final String PRODUCER_OUTSTANDING_BYTES = "purekinesis.producer.outstanding.bytes";
 
-    /** Counter: records delivered to {@code processRecords} calls that returned normally. KCL: {@code RecordsProcessed}. */
+    /**
+     * Counter: records delivered to {@code processRecords} calls that returned normally. KCL: {@code RecordsProcessed}.
+     */
     public static final String CONSUMER_RECORDS_PROCESSED = "purekinesis.consumer.records.processed";
     /** Counter: bytes of those records. KCL: {@code DataBytesProcessed}. */
     public static final String CONSUMER_BYTES_PROCESSED = "purekinesis.consumer.bytes.processed";
