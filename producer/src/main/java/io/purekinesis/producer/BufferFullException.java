@@ -9,8 +9,11 @@ public class BufferFullException extends KinesisProducerException {
 
     private static final long serialVersionUID = 1L;
 
+    /** See {@link #requestedBytes()}. */
     private final long requestedBytes;
+    /** See {@link #limitBytes()}. */
     private final long limitBytes;
+    /** See {@link #availableBytes()}. */
     private final long availableBytes;
 
     /** Thrown by the producer; the byte figures are reported by the accessors below. */

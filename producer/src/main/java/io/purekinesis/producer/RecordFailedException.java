@@ -11,8 +11,11 @@ public class RecordFailedException extends KinesisProducerException {
 
     private static final long serialVersionUID = 1L;
 
+    /** See {@link #reason()}. */
     private final FailureReason reason;
+    /** See {@link #errorCode()}. */
     private final String errorCode;
+    /** See {@link #errorMessage()}. */
     private final String errorMessage;
     private final transient List<Attempt> attempts;
 

@@ -8,7 +8,9 @@ public class RecordTooLargeException extends KinesisProducerException {
 
     private static final long serialVersionUID = 1L;
 
+    /** See {@link #sizeBytes()}. */
     private final long sizeBytes;
+    /** See {@link #limitBytes()}. */
     private final long limitBytes;
 
     /** Thrown by {@code add}. */
