@@ -194,6 +194,8 @@ public final class ProducerRace {
         command.addAll(Arrays.asList(parentArgs));
         command.addAll(List.of("--child", library, "--endpoint", endpoint.toString()));
         String loadAverage = ProducerBenchmark.loadAverage();
+        PutRecordsSink.Stats sinkBefore = sink != null ? sink.stats() : null;
+        PutRecordsSink.Stats sinkAfter = null;
         Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         long pid = child.pid();
         List<ProcTree.Proc> start = null;
@@ -223,6 +225,7 @@ public final class ProducerRace {
                     }
                     case "done" -> {
                         last = ProcTree.read(pid); // VmHWM is a peak: read it before the processes exit
+                        sinkAfter = sink != null ? sink.stats() : null;
                         child.getOutputStream().close();
                     }
                     default -> System.out.println("[" + library + "] " + line);
@@ -251,6 +254,12 @@ public final class ProducerRace {
             double received = (sinkEnd.userRecords() - sinkStart.userRecords()) / 1e6;
             calls = (sinkEnd.putRecordsCalls() - sinkStart.putRecordsCalls()) / received;
             entries = (sinkEnd.entries() - sinkStart.entries()) / received;
+        }
+        long succeeded = Long.parseLong(result.get("succeeded"));
+        if (sinkBefore != null && sinkAfter != null) {
+            long received = sinkAfter.userRecords() - sinkBefore.userRecords();
+            System.out.printf("[%s] check: the sink received %,d user records, %,d futures succeeded: %s%n", library,
+                    received, succeeded, received == succeeded ? "OK" : "MISMATCH (duplicates or losses)");
         }
         if (!"none".equals(result.get("firstError"))) {
             System.out.println("[" + library + "] first failure: " + result.get("firstError"));

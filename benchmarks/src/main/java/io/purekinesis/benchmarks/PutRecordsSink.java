@@ -788,6 +788,8 @@ public final class PutRecordsSink implements AutoCloseable {
             g.writeEndObject();
             g.writeEndArray();
             g.writeStringField("EncryptionType", "NONE");
+            // KPL 1.1.1 reads this to decide whether to aggregate, and logs a warning each time it is missing.
+            g.writeStringField("RecordDistributionStrategy", "USER_PARTITION_KEY");
             g.writeNumberField("OpenShardCount", shardCount);
             g.writeNumberField("ConsumerCount", 0);
             g.writeEndObject();

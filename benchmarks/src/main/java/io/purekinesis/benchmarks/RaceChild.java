@@ -109,10 +109,11 @@ final class RaceChild {
                     completed, succeeded.sum(), failed.sum(), latency.valueAtQuantile(0.5),
                     latency.valueAtQuantile(0.99), latency.max(),
                     firstError == null ? "none" : String.valueOf(firstError).replaceAll("\\s+", "_"));
+            // The library still open (KPL's daemon still running), so the parent reads both peak RSS figures; it
+            // closes our input when done.
+            mark("done");
+            new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
         }
-        mark("done");
-        // Stay alive (RSS still readable) until the parent has read what it needs and closes our input.
-        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
     }
 
     private static void mark(String what) {
