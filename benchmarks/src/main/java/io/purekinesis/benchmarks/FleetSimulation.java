@@ -248,12 +248,16 @@ public final class FleetSimulation {
         Phase p = new Phase("leave (close() of " + w.id() + ")");
         live.remove(w);
         long t0 = System.nanoTime();
-        Thread closing = new Thread(w::close, "fleet-close-" + w.id());
+        java.util.concurrent.atomic.AtomicLong closeMillis = new java.util.concurrent.atomic.AtomicLong();
+        Thread closing = new Thread(() -> {
+            w.close();
+            closeMillis.set((System.nanoTime() - t0) / 1_000_000);
+        }, "fleet-close-" + w.id());
         closing.start();
         long converged = awaitConverged(t0);
         closing.join();
-        System.out.printf("close() took %d ms; converged %s after close() began%n",
-                (System.nanoTime() - t0) / 1_000_000, ms(converged));
+        System.out.printf("close() took %d ms; converged %s after close() began%n", closeMillis.get(),
+                ms(converged));
         p.end();
     }
 

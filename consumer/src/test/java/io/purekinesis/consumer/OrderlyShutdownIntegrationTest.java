@@ -120,6 +120,69 @@ class OrderlyShutdownIntegrationTest {
         }
     }
 
+    /**
+     * Workers that build their own clients (so close() also closes the clients under calls in flight) close together
+     * while they are taking the leases of one that left, with reads every 200 ms on every shard.
+     */
+    @Test
+    void workersOwningTheirClientsCloseTogetherWhileTakingLeasesQuietly(LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        String stream = Streams.uniqueStreamName("orderly-own");
+        Streams.createStream(kinesis, stream, SHARDS);
+        IntegrationSupport.fill(kinesis, stream, PER_SHARD);
+        String app = Streams.uniqueStreamName("app-orderly-own");
+        IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
+        List<KinesisConsumer> workers = new ArrayList<>();
+        try {
+            for (String id : List.of("a", "b", "c", "d")) {
+                ConsumerConfig c = ConsumerConfig.builder().applicationName(app).streamName(stream).workerId(id)
+                        .initialPosition(InitialPosition.trimHorizon()).failoverTime(IntegrationSupport.FAILOVER)
+                        .idleTimeBetweenReads(Duration.ofMillis(200))
+                        .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                        .kinesisEndpoint(endpoints.kinesis().endpoint())
+                        .dynamoDbEndpoint(endpoints.dynamoDb().endpoint())
+                        .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
+                                software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("dummy",
+                                        "dummy")))
+                        .build();
+                KinesisConsumer w = new KinesisConsumer(c, recorder.factory(id));
+                workers.add(w);
+                w.start();
+            }
+            await("every shard processed", Duration.ofSeconds(60), () -> workers.stream()
+                    .mapToInt(w -> w.activeShards().size()).sum() == SHARDS);
+            IntegrationSupport.putMarkersAndAwait(kinesis, stream, "before-close", recorder, Duration.ofSeconds(60));
+            alarming.clear();
+
+            KinesisConsumer a = workers.get(0);
+            List<KinesisConsumer> rest = workers.subList(1, workers.size());
+            int before = rest.stream().mapToInt(w -> w.heldLeases().size()).sum();
+            assertTrue(a.close(Duration.ofSeconds(30)), "a closed in time");
+            // the moment a peer has taken one of a's leases, its iterator call is on its way: close them all
+            await("a peer took one of a's leases", Duration.ofSeconds(60),
+                    () -> rest.stream().mapToInt(w -> w.heldLeases().size()).sum() > before);
+            List<CompletableFuture<Boolean>> closing = new ArrayList<>();
+            for (KinesisConsumer w : rest) {
+                closing.add(CompletableFuture.supplyAsync(() -> w.close(Duration.ofSeconds(30))));
+            }
+            for (CompletableFuture<Boolean> c : closing) {
+                assertTrue(c.join(), "closed in time");
+            }
+
+            assertEquals(List.of(), alarming, "WARN or ERROR lines while the workers closed");
+            Map<String, ExtendedSequenceNumber> table = checkpointsInTable(dynamo, app);
+            recorder.lastCheckpoint.forEach((workerAndShard, checkpointed) -> {
+                String shard = workerAndShard.substring(workerAndShard.indexOf('/') + 1);
+                ExtendedSequenceNumber now = table.get(shard);
+                assertTrue(now != null && Positions.compare(now, checkpointed) >= 0, "shard " + shard
+                        + ": checkpointed " + checkpointed + " by " + workerAndShard + ", table now says " + now);
+            });
+        } finally {
+            workers.forEach(w -> w.close(Duration.ofSeconds(5)));
+            Streams.deleteStream(kinesis, stream);
+        }
+    }
+
     private static Map<String, ExtendedSequenceNumber> checkpointsInTable(DynamoDbAsyncClient dynamo, String table) {
         Map<String, ExtendedSequenceNumber> m = new java.util.HashMap<>();
         for (Map<String, AttributeValue> row : dynamo.scan(b -> b.tableName(table).consistentRead(true)).join()
