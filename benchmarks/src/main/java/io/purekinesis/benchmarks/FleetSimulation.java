@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
@@ -65,6 +66,9 @@ public final class FleetSimulation {
     private int nextWorker;
     private Map<String, CapacityMeter.Totals> steadyOps;
     private double steadySeconds;
+    /** The meter when {@link #awaitConverged} first saw every lease held by exactly one worker, and when. */
+    private Map<String, CapacityMeter.Totals> firstOwned;
+    private long firstOwnedMillis;
 
     private FleetSimulation(Map<String, String> opts, LogCounter log) {
         this.opts = opts;
@@ -119,7 +123,14 @@ public final class FleetSimulation {
                 workerCount, shards, streams.size(), perStream, failover);
         machine();
         try (LocalDynamoDb ddb = LocalDynamoDb.start()) {
-            dynamo = ddb.asyncClientBuilder().overrideConfiguration(o -> o.addExecutionInterceptor(meter)).build();
+            // One client (and connection pool) for all workers, so 100 workers are not 100 pools against one
+            // DynamoDB Local. Its acquire timeout is long: DynamoDB Local serves a few hundred writes a second, and
+            // a start-up storm that AWS would absorb in milliseconds must queue here instead of failing.
+            int connections = Integer.parseInt(opts.getOrDefault("--dynamodb-connections", "256"));
+            dynamo = ddb.asyncClientBuilder().httpClientBuilder(NettyNioAsyncHttpClient.builder()
+                            .maxConcurrency(connections).maxPendingConnectionAcquires(1_000_000)
+                            .connectionAcquisitionTimeout(Duration.ofMinutes(5)))
+                    .overrideConfiguration(o -> o.addExecutionInterceptor(meter)).build();
             kinesis = new FleetKinesis(perStream, Long.parseLong(opts.getOrDefault("--kinesis-latency-ms", "5")));
             for (String phase : phases) {
                 switch (phase.trim()) {
@@ -181,13 +192,24 @@ public final class FleetSimulation {
                 failures.isEmpty() ? "" : "; FAILED: " + failures);
         System.out.printf("converged %s after the first start() (%s after the last start() returned)%n",
                 ms(converged), converged < 0 ? "-" : ms(converged - allStarted));
+        Map<String, CapacityMeter.Totals> owned = firstOwned == null ? null
+                : CapacityMeter.difference(firstOwned, p.ops);
+        long ownedAt = firstOwnedMillis;
         Map<String, CapacityMeter.Totals> ops = p.end();
-        long puts = ops.getOrDefault("PutItem", zero()).calls();
-        long updates = ops.getOrDefault("UpdateItem", zero()).calls();
-        System.out.printf(Locale.ROOT, "start-up writes: %d PutItem (%d failed), %d UpdateItem (%d failed): "
-                        + "%.2f PutItem + %.2f UpdateItem per lease%n", puts,
-                ops.getOrDefault("PutItem", zero()).failed(), updates, ops.getOrDefault("UpdateItem", zero()).failed(),
-                (double) puts / shards, (double) updates / shards);
+        if (owned != null) {
+            startWrites("until every lease was owned (" + ms(ownedAt) + ")", owned);
+        }
+        startWrites("until converged", ops);
+    }
+
+    /** Start-up writes per lease; UpdateItem includes the renewals of leases already owned by then. */
+    private void startWrites(String window, Map<String, CapacityMeter.Totals> ops) {
+        CapacityMeter.Totals puts = ops.getOrDefault("PutItem", zero());
+        CapacityMeter.Totals updates = ops.getOrDefault("UpdateItem", zero());
+        System.out.printf(Locale.ROOT, "start-up writes %s: %d PutItem (%d failed), %d UpdateItem (%d failed, "
+                        + "renewals included): %.2f PutItem + %.2f UpdateItem per lease%n", window, puts.calls(),
+                puts.failed(), updates.calls(), updates.failed(), (double) puts.calls() / shards,
+                (double) updates.calls() / shards);
     }
 
     private void steady(LocalDynamoDb ddb) throws InterruptedException {
@@ -311,6 +333,8 @@ public final class FleetSimulation {
      * continuously for {@link #stable}; returns ms from {@code t0} to the start of that stretch, or -1 on timeout.
      */
     private long awaitConverged(long t0) throws InterruptedException {
+        firstOwned = null;
+        firstOwnedMillis = -1;
         long deadline = t0 + timeout.toNanos();
         long since = -1;
         LeaseWatch.Balance b = null;
@@ -321,6 +345,10 @@ public final class FleetSimulation {
             }
             b = LeaseWatch.Balance.of(held, shards);
             long now = System.nanoTime();
+            if (b.owned() && firstOwned == null) {
+                firstOwned = meter.snapshot();
+                firstOwnedMillis = (now - t0) / 1_000_000;
+            }
             if (!b.fair()) {
                 since = -1;
             } else if (since < 0) {
