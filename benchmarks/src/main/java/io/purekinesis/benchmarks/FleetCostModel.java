@@ -23,6 +23,8 @@ final class FleetCostModel {
 
     static final double SCAN_INTERVAL_SECONDS = 20;
     static final double QUERY_INTERVAL_SECONDS = 20;
+    /** KCL 3.x's own lease discovery interval: leaseAssignmentInterval / 2 - 25 ms. */
+    static final double KCL3_DISCOVERY_SECONDS = 9.975;
     static final double RENEW_INTERVAL_SECONDS = 3.308;
     static final double WORKER_METRICS_INTERVAL_SECONDS = 30;
     static final int READ_UNIT_BYTES = 4096;
@@ -44,8 +46,13 @@ final class FleetCostModel {
      * @param keysOnlyBytes average size of a row in the keys-only GSI (leaseKey and leaseOwner with their names)
      */
     static Cost kcl3(int leases, int workers, double itemBytes, double keysOnlyBytes) {
+        return kcl3(leases, workers, itemBytes, keysOnlyBytes, QUERY_INTERVAL_SECONDS);
+    }
+
+    /** As {@link #kcl3(int, int, double, double)} with the workers' GSI queries every {@code querySeconds}. */
+    static Cost kcl3(int leases, int workers, double itemBytes, double keysOnlyBytes, double querySeconds) {
         double scans = 3600 / SCAN_INTERVAL_SECONDS;
-        double queries = 3600 / QUERY_INTERVAL_SECONDS;
+        double queries = 3600 / querySeconds;
         double reads = scans * eventuallyConsistentRead(leases * itemBytes)
                 + workers * queries * eventuallyConsistentRead((double) leases / workers * keysOnlyBytes);
         double writes = renewals(leases, itemBytes) + workers * 3600 / WORKER_METRICS_INTERVAL_SECONDS;

@@ -373,6 +373,9 @@ public final class FleetSimulation {
                 "WCU/shard");
         row("this consumer (measured)", rcuPerHour, wcuPerHour);
         row("KCL 3.x model", k3.readsPerHour(), k3.writesPerHour());
+        FleetCostModel.Cost k3d = FleetCostModel.kcl3(shards, w, rows.itemBytes, rows.keysBytes,
+                FleetCostModel.KCL3_DISCOVERY_SECONDS);
+        row("KCL 3.x, GSI query every 9.975 s", k3d.readsPerHour(), k3d.writesPerHour());
         row("KCL 2.x model", k2.readsPerHour(), k2.writesPerHour());
         System.out.printf(Locale.ROOT, "reads: %.1fx the KCL 3.x model, %.2fx the KCL 2.x model%n",
                 rcuPerHour / k3.readsPerHour(), rcuPerHour / k2.readsPerHour());
