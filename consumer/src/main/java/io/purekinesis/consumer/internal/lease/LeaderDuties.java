@@ -185,12 +185,11 @@ final class LeaderDuties {
             }
         }
         monitor.tellAssigned(given);
-        List<Lease> created = syncer.sync(scan, placement(counts));
+        Set<String> known = new HashSet<>();
+        List<Lease> created = syncer.sync(scan, placement(counts), known);
         synchronized (knownKeys) {
             knownKeys.clear();
-            scan.leases().forEach(l -> knownKeys.add(l.leaseKey()));
-            knownKeys.addAll(scan.unusableKeys());
-            created.forEach(l -> knownKeys.add(l.leaseKey()));
+            knownKeys.addAll(known);
         }
         tellOwners(created);
         long now = time.millis();

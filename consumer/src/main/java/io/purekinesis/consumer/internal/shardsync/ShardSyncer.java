@@ -67,7 +67,16 @@ public final class ShardSyncer {
      * @param owners the owner of each new lease (the least loaded live worker), so no row waits unowned
      * @return the leases created
      */
-    public synchronized List<Lease> sync(LeaseScan scan, Supplier<String> owners) {
+    public List<Lease> sync(LeaseScan scan, Supplier<String> owners) {
+        return sync(scan, owners, new HashSet<>());
+    }
+
+    /**
+     * {@link #sync(LeaseScan, Supplier)}, adding to {@code known} the keys of every lease that exists after it (the
+     * scan's, unusable rows', and those it created or found created by someone else): what the next
+     * {@link #syncKnown} judges "missing" by.
+     */
+    public synchronized List<Lease> sync(LeaseScan scan, Supplier<String> owners, Set<String> known) {
         List<Shard> shards = listShards();
         Map<String, Lease> existing = new HashMap<>();
         for (Lease lease : scan.leases()) {
@@ -77,6 +86,8 @@ public final class ShardSyncer {
         existingKeys.addAll(scan.unusableKeys());
         List<Lease> toCreate = Lineage.leasesToCreate(shards, existingKeys, initialPosition);
         List<Lease> created = create(toCreate, owners);
+        known.addAll(existingKeys);
+        toCreate.forEach(l -> known.add(l.leaseKey())); // created now, or by someone else before
         if (created.size() < toCreate.size()) {
             existing.clear(); // someone else wrote some of them: read what is really there before deleting
             for (Lease lease : table.scanAll().join()) {
