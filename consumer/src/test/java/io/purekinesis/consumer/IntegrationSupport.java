@@ -173,6 +173,17 @@ final class IntegrationSupport {
     }
 
     /**
+     * {@link #config} reading in {@code mode}; in FAN_OUT mode through an {@link EmulatorFanOut} client of its own,
+     * so a closed shard's subscription ends as on Kinesis.
+     */
+    static ConsumerConfig.Builder config(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
+            software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient dynamo, String app, String stream,
+            String worker, RetrievalMode mode) {
+        KinesisAsyncClient client = mode == RetrievalMode.FAN_OUT ? new EmulatorFanOut(kinesis).client : kinesis;
+        return config(endpoints, client, dynamo, app, stream, worker).retrievalMode(mode);
+    }
+
+    /**
      * Records every delivery of every processor of every worker, keyed by the record's data, and the last
      * checkpoint each worker confirmed per shard. Its processors checkpoint after each batch, in
      * shutdownRequested and in shardEnded.

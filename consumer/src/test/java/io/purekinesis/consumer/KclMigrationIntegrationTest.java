@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.regions.Region;
@@ -173,9 +175,11 @@ class KclMigrationIntegrationTest {
                 .filter(row -> row.get("leaseKey").s().startsWith("shardId-")).toList();
     }
 
-    @Test
-    void takesOverFromKclExactlyAfterItsCheckpoints(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
-            DynamoDbAsyncClient dynamo) throws Exception {
+    /** Both modes: the direction where our consumer reads from KCL's checkpoints. */
+    @ParameterizedTest
+    @EnumSource(RetrievalMode.class)
+    void takesOverFromKclExactlyAfterItsCheckpoints(RetrievalMode mode, LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
         String stream = streams.create(kinesis, "kcl", SHARDS);
         Set<String> all = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
         String app = Streams.uniqueStreamName("app-kcl");
@@ -190,8 +194,8 @@ class KclMigrationIntegrationTest {
                         : "-")));
         Set<String> expected = afterIndex(all, KCL_CHECKPOINT_INDEX);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
-        KinesisConsumer ours = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "ours").build(),
-                recorder.factory("ours"));
+        KinesisConsumer ours = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "ours", mode)
+                .build(), recorder.factory("ours"));
         long start = System.nanoTime();
         ours.start();
         try {

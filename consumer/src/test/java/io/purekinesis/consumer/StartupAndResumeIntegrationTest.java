@@ -16,6 +16,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -83,9 +85,10 @@ class StartupAndResumeIntegrationTest {
         }
     }
 
-    @Test
-    void resumesInsideAnAggregatedRecordAtTheNextUserRecord(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
-            DynamoDbAsyncClient dynamo) throws Exception {
+    @ParameterizedTest
+    @EnumSource(RetrievalMode.class)
+    void resumesInsideAnAggregatedRecordAtTheNextUserRecord(RetrievalMode mode, LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
         String stream = Streams.uniqueStreamName("resume");
         Streams.createStream(kinesis, stream, 1);
         AggregateEncoder encoder = new AggregateEncoder();
@@ -99,8 +102,8 @@ class StartupAndResumeIntegrationTest {
         String app = Streams.uniqueStreamName("app-resume");
 
         CheckpointAt first = new CheckpointAt(4);
-        KinesisConsumer c1 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1").build(),
-                () -> first);
+        KinesisConsumer c1 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1", mode)
+                .build(), () -> first);
         c1.start();
         try {
             await("checkpoint at sub-sequence 4", Duration.ofSeconds(60), () -> first.checkpointed);
@@ -110,8 +113,8 @@ class StartupAndResumeIntegrationTest {
         assertEquals(11, first.delivered.size());
 
         CheckpointAt second = new CheckpointAt(-1);
-        KinesisConsumer c2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2").build(),
-                () -> second);
+        KinesisConsumer c2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2", mode)
+                .build(), () -> second);
         c2.start();
         try {
             await("records after the checkpoint", Duration.ofSeconds(60), () -> second.delivered.size() >= 6);
