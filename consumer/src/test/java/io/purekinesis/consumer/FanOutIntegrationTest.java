@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.testkit.EmulatorFanOut;
 import io.purekinesis.testkit.LocalEndpoints;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;
@@ -81,7 +82,7 @@ class FanOutIntegrationTest {
         Streams.createStream(kinesis, stream, 1);
         EmulatorFanOut probe = new EmulatorFanOut(kinesis);
         GatedProcessor processor = new GatedProcessor();
-        KinesisConsumer consumer = new KinesisConsumer(config(endpoints, probe.client, dynamo,
+        KinesisConsumer consumer = new KinesisConsumer(config(endpoints, probe.client(), dynamo,
                 Streams.uniqueStreamName("app-slow"), stream, "w1").retrievalMode(RetrievalMode.FAN_OUT)
                 .maxPrefetchBatches(MAX_BATCHES).build(), () -> processor);
         consumer.start();
@@ -93,26 +94,26 @@ class FanOutIntegrationTest {
                 put(kinesis, stream, "r" + i);
                 long events = 1 + i;
                 await("event " + events + " with records", Duration.ofSeconds(30),
-                        () -> probe.deliveredWithRecords.get() == events);
+                        () -> probe.deliveredWithRecords() == events);
             }
             // the queue is full and the processor busy: the subscription has no demand left
             await("no outstanding demand", Duration.ofSeconds(30),
-                    () -> probe.requested.get() == probe.delivered.get());
+                    () -> probe.requested() == probe.delivered());
             for (int i = MAX_BATCHES + 1; i <= MAX_BATCHES + 5; i++) {
                 put(kinesis, stream, "r" + i); // Kinesis has more, and must wait
             }
             System.out.printf("slow processor: %d events requested, %d delivered (%d with records), at most %d"
-                    + " outstanding%n", probe.requested.get(), probe.delivered.get(),
-                    probe.deliveredWithRecords.get(), probe.maxOutstandingPerSubscription.get());
-            assertEquals(1, probe.maxOutstandingPerSubscription.get(), "one event requested at a time");
-            assertEquals(1 + MAX_BATCHES, probe.deliveredWithRecords.get(),
+                    + " outstanding%n", probe.requested(), probe.delivered(),
+                    probe.deliveredWithRecords(), probe.maxOutstandingPerSubscription());
+            assertEquals(1, probe.maxOutstandingPerSubscription(), "one event requested at a time");
+            assertEquals(1 + MAX_BATCHES, probe.deliveredWithRecords(),
                     "one batch in the processor plus a full queue, no more");
             assertEquals(1, processor.handed.get());
 
             processor.release.countDown();
             Set<String> all = Set.of("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7");
             await("every record processed", Duration.ofSeconds(60), () -> processor.processed.containsAll(all));
-            assertEquals(1, probe.maxOutstandingPerSubscription.get());
+            assertEquals(1, probe.maxOutstandingPerSubscription());
         } finally {
             processor.release.countDown();
             consumer.shutdown().get(30, TimeUnit.SECONDS);

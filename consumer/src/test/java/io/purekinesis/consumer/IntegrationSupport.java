@@ -2,6 +2,7 @@ package io.purekinesis.consumer;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.testkit.EmulatorFanOut;
 import io.purekinesis.testkit.LocalEndpoints;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -179,7 +180,7 @@ final class IntegrationSupport {
     static ConsumerConfig.Builder config(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
             software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient dynamo, String app, String stream,
             String worker, RetrievalMode mode) {
-        KinesisAsyncClient client = mode == RetrievalMode.FAN_OUT ? new EmulatorFanOut(kinesis).client : kinesis;
+        KinesisAsyncClient client = mode == RetrievalMode.FAN_OUT ? new EmulatorFanOut(kinesis).client() : kinesis;
         return config(endpoints, client, dynamo, app, stream, worker).retrievalMode(mode);
     }
 

@@ -49,6 +49,8 @@ class LocalDemoTest {
     void optionsNameTheBadFlag() {
         assertEquals(LocalDemo.Options.SHORT, LocalDemo.Options.parse(new String[] {"--short"}));
         assertEquals(LocalDemo.Options.DEFAULT, LocalDemo.Options.parse(new String[0]));
+        assertEquals(io.purekinesis.consumer.RetrievalMode.FAN_OUT, LocalDemo.Options.parse(new String[] {
+                "--short", "--fan-out"}).retrievalMode());
         assertEquals(6_000, LocalDemo.Options.parse(new String[] {"--duration", "20s", "--rate", "300"}).records());
         assertEquals(Duration.ofSeconds(60), LocalDemo.Options.parse(new String[] {"--records", "9"}).drainTimeout());
         assertMessage("--records", "--records", "x");

@@ -1,4 +1,4 @@
-package io.purekinesis.consumer;
+package io.purekinesis.testkit;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -19,8 +19,9 @@ import software.amazon.awssdk.services.kinesis.model.SubscribeToShardResponse;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardResponseHandler;
 
 /**
- * A Kinesis client for fan-out tests on the emulator: passes every call to the emulator's client, and on the way
- * back (1) ends a closed shard's subscription as Kinesis does, and (2) counts the demand of every subscription.
+ * A Kinesis client for enhanced fan-out (SubscribeToShard) on the local emulator: {@link #client()} passes every call
+ * to the emulator's client, and on the way back (1) ends a closed shard's subscription as Kinesis does, and (2)
+ * counts the demand of every subscription. Use one per consumer worker.
  *
  * <p>(1) kinesis-local 0.6.2 never ends a closed shard's subscription: its events keep a continuation sequence number
  * and carry no child shards. Kinesis sends, after a closed shard's last record, an event without continuation and
@@ -29,19 +30,20 @@ import software.amazon.awssdk.services.kinesis.model.SubscribeToShardResponseHan
  *
  * <p>(2) For every subscription: events requested and delivered; the most ever requested and not yet delivered.
  */
-final class EmulatorFanOut {
+public final class EmulatorFanOut {
 
-    final AtomicLong requested = new AtomicLong();
-    final AtomicLong delivered = new AtomicLong();
-    final AtomicLong deliveredWithRecords = new AtomicLong();
-    final AtomicLong maxOutstandingPerSubscription = new AtomicLong();
+    private final AtomicLong requested = new AtomicLong();
+    private final AtomicLong delivered = new AtomicLong();
+    private final AtomicLong deliveredWithRecords = new AtomicLong();
+    private final AtomicLong maxOutstandingPerSubscription = new AtomicLong();
     private final KinesisAsyncClient emulator;
     /** Closed shards' children by shard id, once ListShards said so. */
     private final Map<String, List<ChildShard>> ended = new ConcurrentHashMap<>();
     private final Map<String, Long> lastChecked = new ConcurrentHashMap<>();
-    final KinesisAsyncClient client;
+    private final KinesisAsyncClient client;
 
-    EmulatorFanOut(KinesisAsyncClient emulator) {
+    /** Wraps {@code emulator}, a client of the local Kinesis (which stays open: close it yourself). */
+    public EmulatorFanOut(KinesisAsyncClient emulator) {
         this.emulator = emulator;
         this.client = (KinesisAsyncClient) Proxy.newProxyInstance(KinesisAsyncClient.class.getClassLoader(),
                 new Class<?>[] {KinesisAsyncClient.class}, (proxy, method, args) -> {
@@ -56,6 +58,31 @@ final class EmulatorFanOut {
                         throw e.getCause();
                     }
                 });
+    }
+
+    /** The client to hand to the consumer; closing it closes the emulator's client. */
+    public KinesisAsyncClient client() {
+        return client;
+    }
+
+    /** Events requested by all subscriptions so far. */
+    public long requested() {
+        return requested.get();
+    }
+
+    /** Events delivered to all subscriptions so far. */
+    public long delivered() {
+        return delivered.get();
+    }
+
+    /** Delivered events that carried records. */
+    public long deliveredWithRecords() {
+        return deliveredWithRecords.get();
+    }
+
+    /** The most events any one subscription ever had requested and not yet delivered. */
+    public long maxOutstandingPerSubscription() {
+        return maxOutstandingPerSubscription.get();
     }
 
     /** The stream's name from a consumer ARN ({@code ...:stream/NAME/consumer/...}). */
