@@ -668,9 +668,9 @@ public final class ConsumerConfig {
         private void checkFanOut() {
             requireNonNull("retrievalMode", retrievalMode);
             if (retrievalMode != RetrievalMode.FAN_OUT && (fanOutConsumerName != null || fanOutConsumerArn != null)) {
-                throw new IllegalArgumentException((fanOutConsumerName != null ? "fanOutConsumerName" : "fanOutConsumerArn")
-                        + " is set, but retrievalMode is " + retrievalMode + ": it is used only with retrievalMode "
-                        + "FAN_OUT");
+                String field = fanOutConsumerName != null ? "fanOutConsumerName" : "fanOutConsumerArn";
+                throw new IllegalArgumentException(field + " is set, but retrievalMode is " + retrievalMode
+                        + ": it is used only with retrievalMode FAN_OUT");
             }
             if (fanOutConsumerName != null && fanOutConsumerArn != null) {
                 throw new IllegalArgumentException("fanOutConsumerName (" + fanOutConsumerName + ") conflicts with "

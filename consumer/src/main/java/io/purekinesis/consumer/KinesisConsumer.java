@@ -168,8 +168,8 @@ public final class KinesisConsumer implements AutoCloseable {
      * Checks the stream (DescribeStreamSummary), creates the lease table if missing (and waits until it is ACTIVE),
      * checks the table's key schema and every lease row, creates leases for shards without one, in
      * {@link RetrievalMode#FAN_OUT} mode finds or registers the stream consumer and waits until it is ACTIVE, then
-     * starts renewing, taking and processing leases in the background. Returns when that has started. Transient failures
-     * (throttling, 5xx, connection problems) are retried for up to 60 s; anything else fails at once.
+     * starts renewing, taking and processing leases in the background. Returns when that has started. Transient
+     * failures (throttling, 5xx, connection problems) are retried for up to 60 s; anything else fails at once.
      *
      * @throws IllegalStateException if this consumer was started before (a consumer runs once: build a new one)
      * @throws LeaseTableException if the lease table has another key schema, or rows the consumer cannot use

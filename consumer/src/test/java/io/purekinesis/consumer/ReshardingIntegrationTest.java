@@ -34,8 +34,8 @@ class ReshardingIntegrationTest {
         Set<String> expected = new HashSet<>(IntegrationSupport.fill(kinesis, stream, 20));
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo,
-                Streams.uniqueStreamName("app-split"), stream, "w1", mode).shardSyncInterval(Duration.ofSeconds(1)).build(),
-                recorder.factory("w1"));
+                Streams.uniqueStreamName("app-split"), stream, "w1", mode).shardSyncInterval(Duration.ofSeconds(1))
+                .build(), recorder.factory("w1"));
         consumer.start();
         try {
             await("parent records", Duration.ofSeconds(60), () -> recorder.distinct() == 20);

@@ -27,10 +27,10 @@ import software.amazon.awssdk.services.kinesis.model.ChildShard;
 
 /**
  * Turns leases into running shard consumers: starts a {@link ShardConsumer} (with its record source, polling or
- * fan-out, and its checkpointer) on a processor thread for each lease its {@link LeaseCoordinator} hands out, stops
- * it when the lease is lost or must be handed off, and when it ends releases the lease, finishes the handoff or keeps a failed shard's lease. A shard
- * that ended gets its children's leases. Owns the coordinator: {@link #start()} starts taking leases,
- * {@link #shutDownGracefully()} and {@link #halt()} end it all.
+ * fan-out, and its checkpointer) on a processor thread for each lease its {@link LeaseCoordinator} hands out, stops it
+ * when the lease is lost or must be handed off, and when it ends releases the lease, finishes the handoff or keeps a
+ * failed shard's lease. A shard that ended gets its children's leases. Owns the coordinator: {@link #start()} starts
+ * taking leases, {@link #shutDownGracefully()} and {@link #halt()} end it all.
  */
 public final class Dispatcher {
 

@@ -26,11 +26,11 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.model.ChildShard;
 
 /**
- * Drives one {@link RecordProcessor} for one lease, on one processor thread: initialize, then deliver the
- * batches of its {@link RecordSource} (polling or fan-out: the same from here on) one at a time (so processRecords
- * calls never overlap for a shard), then end in exactly one way. Losing the lease stops delivery before the next batch; graceful shutdown and handoff let the running call
- * finish, then call shutdownRequested. A throwing processor gets the same batch again with backoff, up to the
- * configured attempts, then the failure policy applies.
+ * Drives one {@link RecordProcessor} for one lease, on one processor thread: initialize, then deliver the batches of
+ * its {@link RecordSource} (polling or fan-out: the same from here on) one at a time (so processRecords calls never
+ * overlap for a shard), then end in exactly one way. Losing the lease stops delivery before the next batch; graceful
+ * shutdown and handoff let the running call finish, then call shutdownRequested. A throwing processor gets the same
+ * batch again with backoff, up to the configured attempts, then the failure policy applies.
  */
 public final class ShardConsumer implements Runnable {
 
