@@ -19,9 +19,9 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
  * Immutable settings of a {@link KinesisConsumer}. Build with {@link #builder()}; {@link Builder#build()} checks
  * every value and names the field, the value and the allowed range of a bad one.
  *
- * <p>Defaults (constants below): initial position {@code LATEST}; failover time 10 s (as KCL); lease renewal
- * every failover time / 3; lease scan (take/balance) every renewal interval; steal at most 1 lease per cycle;
- * GetRecords of at most 10,000 records, at most 5 calls per second per shard, 1 s idle time after an empty read,
+ * <p>Defaults (constants below): retrieval by polling ({@link RetrievalMode}); initial position {@code LATEST};
+ * failover time 10 s (as KCL); lease renewal every failover time / 3; lease scan (take/balance) every renewal
+ * interval; steal at most 1 lease per cycle; GetRecords of at most 10,000 records, at most 5 calls per second per shard, 1 s idle time after an empty read,
  * 3 batches prefetched per shard; shard sync every 60 s; a failing processor gets 4 attempts per batch with
  * backoff 200 ms doubling to at most 10 s (full jitter), then the shard stops ({@code STOP_SHARD}).
  *
