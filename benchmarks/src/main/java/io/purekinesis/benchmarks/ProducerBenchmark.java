@@ -44,7 +44,10 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
  *
  * <p>Options (defaults in brackets): {@code --records N} [5,000,000; 1,000,000 with --outstanding-test],
  * {@code --record-size B} [100], {@code --keys K} [1,000], {@code --shards S} [4], {@code --threads T} adding
- * threads [2], {@code --aggregation true|false} [true], {@code --rate-limit P} percent of the per-shard limit
+ * threads [2], {@code --rate R} offered user records/s over all threads, paced [0: as fast as possible],
+ * {@code --sink-fail-fraction F} entries the sink fails with ProvisionedThroughputExceededException [0],
+ * {@code --sink-shard-limits true|false} the sink enforces 1,000 entries/s and 1 MiB/s per shard [false],
+ * {@code --aggregation true|false} [true], {@code --rate-limit P} percent of the per-shard limit
  * [10,000, the producer's maximum: the sink does not throttle], {@code --max-outstanding-records N} [producer
  * default], {@code --max-outstanding-bytes N} [producer default], {@code --max-buffered-ms M} [producer default],
  * {@code --max-concurrent-requests N} [producer default], {@code --warmup N} [500,000; 200,000 with
@@ -77,6 +80,12 @@ public final class ProducerBenchmark {
         int keys = 1_000;
         int shards = 4;
         int threads = 2;
+        /** Offered user records per second over all adding threads; 0 = as fast as the producer takes them. */
+        long rate;
+        /** Fraction of PutRecords entries the sink fails with ProvisionedThroughputExceededException. */
+        double sinkFailFraction;
+        /** Whether the sink enforces 1,000 entries/s and 1 MiB/s per shard. */
+        boolean sinkShardLimits;
         boolean aggregation = true;
         int rateLimit = 10_000;
         Integer maxOutstandingRecords;
@@ -118,6 +127,9 @@ public final class ProducerBenchmark {
                     case "--keys" -> o.keys = Integer.parseInt(v);
                     case "--shards" -> o.shards = Integer.parseInt(v);
                     case "--threads" -> o.threads = Integer.parseInt(v);
+                    case "--rate" -> o.rate = Long.parseLong(v.replace("_", ""));
+                    case "--sink-fail-fraction" -> o.sinkFailFraction = Double.parseDouble(v);
+                    case "--sink-shard-limits" -> o.sinkShardLimits = Boolean.parseBoolean(v);
                     case "--aggregation" -> o.aggregation = Boolean.parseBoolean(v);
                     case "--rate-limit" -> o.rateLimit = Integer.parseInt(v);
                     case "--max-outstanding-records" -> o.maxOutstandingRecords = Integer.parseInt(v);
@@ -173,6 +185,11 @@ public final class ProducerBenchmark {
             System.out.printf("sink: %s%s%n", sink.endpoint(),
                     sink.pid() > 0 ? " (separate JVM, pid " + sink.pid() + ", options " + o.sinkJvmOptions + ")"
                             : " (external)");
+            if (o.sinkFailFraction > 0 || o.sinkShardLimits) {
+                sink.setThrottling(o.sinkFailFraction, o.sinkShardLimits);
+                System.out.printf("sink throttling: %.1f%% of entries fail at random%s%n", o.sinkFailFraction * 100,
+                        o.sinkShardLimits ? ", and 1,000 entries/s and 1 MiB/s per shard are enforced" : "");
+            }
             if (o.outstandingTest) {
                 outstandingTest(o, sink);
             } else {
@@ -231,7 +248,8 @@ public final class ProducerBenchmark {
                 o.rateLimit, o.freshData ? "a fresh" : "one shared");
         System.out.printf("elapsed                 %.2f s (adding took %.2f s); load average now %s%n", seconds,
                 addSeconds, loadAverage());
-        System.out.printf("throughput              %,.0f user records/s%n", n / seconds);
+        System.out.printf("throughput              %,.0f user records/s%s%n", n / seconds,
+                o.rate > 0 ? String.format(Locale.ROOT, " (offered: %,d/s, paced)", o.rate) : "");
         System.out.printf("data                    %.1f MB/s (user data, 10^6 B)%n",
                 n * (double) o.recordSize / seconds / 1e6);
         System.out.printf("producer JVM CPU        %.2f s = %.2f cores; %.2f CPU-s per million user records%n",
@@ -287,6 +305,9 @@ public final class ProducerBenchmark {
                             + "%.1f MB entry data, %s user records%n", calls, entries,
                     calls == 0 ? 0.0 : entries / (double) calls, (s1.dataBytes() - s0.dataBytes()) / 1e6,
                     s1.userRecords() < 0 ? "(not counted)" : String.format("%,d", s1.userRecords() - s0.userRecords()));
+            long throttled = s1.throttledEntries() - s0.throttledEntries();
+            System.out.printf("per million user records %,.0f PutRecords calls, %,.0f Kinesis records stored, "
+                    + "%,.0f entries throttled%n", calls * 1e6 / n, entries * 1e6 / n, throttled * 1e6 / n);
             System.out.printf("sink entries per shard  %s%n", Arrays.toString(diff(s1.entriesPerShard(),
                     s0.entriesPerShard())));
         }
@@ -565,7 +586,16 @@ public final class ProducerBenchmark {
             String stream = o.stream;
             boolean fresh = o.freshData;
             boolean track = o.trackFutures;
+            long intervalNanos = o.rate > 0 ? Math.max(1, 1_000_000_000L * o.threads / o.rate) : 0;
+            long paceStart = System.nanoTime();
             for (long i = 0; i < n; i++) {
+                if (intervalNanos > 0) {
+                    // Paced: record i is due at paceStart + i x interval; a late thread catches up without pausing.
+                    long wait = paceStart + i * intervalNanos - System.nanoTime();
+                    if (wait > 100_000) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    }
+                }
                 String key = keys[k];
                 k = k + 1 == keys.length ? 0 : k + 1;
                 byte[] payload = fresh ? data.clone() : data;

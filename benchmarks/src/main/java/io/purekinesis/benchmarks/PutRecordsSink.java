@@ -47,8 +47,12 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code Protocol.HTTP1_1} (the Kinesis client otherwise defaults to h2c on an {@code http://} endpoint).
  *
  * <p>Besides the Kinesis operations: {@code GET /stats} returns the counters as JSON, and
- * {@code POST /control?paused=true|false&delayMs=N} pauses responses (requests are read and counted, then the
- * handler waits until resumed) or delays each PutRecords response.
+ * {@code POST /control?paused=true|false&delayMs=N&failFraction=F&shardLimits=true|false} pauses responses
+ * (requests are read and counted, then the handler waits until resumed), delays each PutRecords response, fails a
+ * random fraction F of the entries with {@code ProvisionedThroughputExceededException}, or enforces Kinesis's
+ * per-shard write limits (1,000 entries/s and 1 MiB/s per shard, each a bucket holding one second): entries over
+ * them fail the same way. Failed entries are counted in {@code throttledEntries}, not in the stored counts, so the
+ * user records counted are those Kinesis would have stored.
  *
  * <p>Counting ({@link CountMode}): {@code ENTRIES} counts Kinesis entries and their bytes only (no Base64
  * decoding; user records are then unknown); {@code RECORDS} (default) decodes each entry's data and counts the
@@ -93,6 +97,9 @@ public final class PutRecordsSink implements AutoCloseable {
     private volatile boolean paused;
     private volatile long delayMillis;
     private final AtomicInteger waiting = new AtomicInteger();
+    private final LongAdder throttledEntries = new LongAdder();
+    private volatile double failFraction;
+    private volatile ShardLimits[] shardLimits;
 
     private PutRecordsSink(int port, int shardCount, CountMode countMode) throws IOException {
         if (shardCount < 1) {
@@ -173,6 +180,53 @@ public final class PutRecordsSink implements AutoCloseable {
         delayMillis = Math.max(0, value);
     }
 
+    /** Fails this fraction (0..1) of PutRecords entries, at random, with ProvisionedThroughputExceededException. */
+    public void setFailFraction(double value) {
+        if (!(value >= 0 && value <= 1)) {
+            throw new IllegalArgumentException("failFraction must be in [0, 1], was " + value);
+        }
+        failFraction = value;
+    }
+
+    /** Enforces (or stops enforcing) 1,000 entries/s and 1 MiB/s per shard, as Kinesis does. */
+    public void setShardLimits(boolean on) {
+        if (!on) {
+            shardLimits = null;
+            return;
+        }
+        ShardLimits[] limits = new ShardLimits[shardCount];
+        for (int i = 0; i < shardCount; i++) {
+            limits[i] = new ShardLimits(System.nanoTime());
+        }
+        shardLimits = limits;
+    }
+
+    /** One shard's write allowance: two token buckets of one second each, refilled continuously. */
+    private static final class ShardLimits {
+        private static final double RECORDS_PER_SECOND = 1000;
+        private static final double BYTES_PER_SECOND = 1024 * 1024;
+        private double records = RECORDS_PER_SECOND;
+        private double bytes = BYTES_PER_SECOND;
+        private long lastNanos;
+
+        ShardLimits(long now) {
+            this.lastNanos = now;
+        }
+
+        synchronized boolean tryTake(long entryBytes, long now) {
+            double seconds = (now - lastNanos) / 1e9;
+            lastNanos = now;
+            records = Math.min(RECORDS_PER_SECOND, records + seconds * RECORDS_PER_SECOND);
+            bytes = Math.min(BYTES_PER_SECOND, bytes + seconds * BYTES_PER_SECOND);
+            if (records < 1 || bytes < entryBytes) {
+                return false;
+            }
+            records -= 1;
+            bytes -= entryBytes;
+            return true;
+        }
+    }
+
     /** The counters now. */
     public Stats stats() {
         long[] perShard = new long[shardCount];
@@ -185,7 +239,7 @@ public final class PutRecordsSink implements AutoCloseable {
         }
         return new Stats(putRecordsCalls.sum(), entries.sum(), dataBytes.sum(),
                 countMode == CountMode.ENTRIES ? -1 : userRecords.sum(), otherCalls.sum(), perShard, waiting.get(),
-                cpu);
+                cpu, throttledEntries.sum());
     }
 
     @Override
@@ -197,10 +251,12 @@ public final class PutRecordsSink implements AutoCloseable {
 
     /**
      * Counters since start. {@code userRecords} is -1 in {@link CountMode#ENTRIES}; {@code dataBytes} is the
-     * decoded size of the entries' data; {@code cpuNanos} is the sink process's CPU time (-1 if unknown).
+     * decoded size of the entries' data; {@code cpuNanos} is the sink process's CPU time (-1 if unknown);
+     * {@code throttledEntries} the entries answered with ProvisionedThroughputExceededException (not stored, so not
+     * in the other counts).
      */
     public record Stats(long putRecordsCalls, long entries, long dataBytes, long userRecords, long otherCalls,
-            long[] entriesPerShard, int pausedRequests, long cpuNanos) {
+            long[] entriesPerShard, int pausedRequests, long cpuNanos, long throttledEntries) {
 
         String toJson() {
             StringBuilder sb = new StringBuilder(128 + 24 * entriesPerShard.length);
@@ -211,6 +267,7 @@ public final class PutRecordsSink implements AutoCloseable {
                     .append(",\"otherCalls\":").append(otherCalls)
                     .append(",\"pausedRequests\":").append(pausedRequests)
                     .append(",\"cpuNanos\":").append(cpuNanos)
+                    .append(",\"throttledEntries\":").append(throttledEntries)
                     .append(",\"entriesPerShard\":[");
             for (int i = 0; i < entriesPerShard.length; i++) {
                 sb.append(i == 0 ? "" : ",").append(entriesPerShard[i]);
@@ -225,6 +282,7 @@ public final class PutRecordsSink implements AutoCloseable {
             long records = 0;
             long other = 0;
             long cpu = -1;
+            long throttled = 0;
             int paused = 0;
             List<Long> perShard = new ArrayList<>();
             try (JsonParser p = json.createParser(body)) {
@@ -240,6 +298,7 @@ public final class PutRecordsSink implements AutoCloseable {
                         case "otherCalls" -> other = p.getLongValue();
                         case "pausedRequests" -> paused = p.getIntValue();
                         case "cpuNanos" -> cpu = p.getLongValue();
+                        case "throttledEntries" -> throttled = p.getLongValue();
                         case "entriesPerShard" -> {
                             while (p.nextToken() == JsonToken.VALUE_NUMBER_INT) {
                                 perShard.add(p.getLongValue());
@@ -254,7 +313,7 @@ public final class PutRecordsSink implements AutoCloseable {
                 }
             }
             return new Stats(calls, entries, bytes, records, other,
-                    perShard.stream().mapToLong(Long::longValue).toArray(), paused, cpu);
+                    perShard.stream().mapToLong(Long::longValue).toArray(), paused, cpu, throttled);
         }
     }
 
@@ -296,6 +355,8 @@ public final class PutRecordsSink implements AutoCloseable {
             switch (key) {
                 case "paused" -> setPaused(Boolean.parseBoolean(value));
                 case "delayMs" -> setDelayMillis(Long.parseLong(value));
+                case "failFraction" -> setFailFraction(Double.parseDouble(value));
+                case "shardLimits" -> setShardLimits(Boolean.parseBoolean(value));
                 default -> throw new IllegalArgumentException("unknown control " + key);
             }
         }
@@ -360,8 +421,12 @@ public final class PutRecordsSink implements AutoCloseable {
         int[] shardOf = new int[capacity];
         long[] seqOf = new long[capacity];
         int n = 0;
+        int failed = 0;
         long bytes = 0;
         long records = 0;
+        double fail = failFraction;
+        ShardLimits[] limits = shardLimits;
+        long now = limits == null ? 0 : System.nanoTime();
         try (JsonParser p = json.createParser(in)) {
             expect(p.nextToken(), JsonToken.START_OBJECT);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -410,8 +475,15 @@ public final class PutRecordsSink implements AutoCloseable {
                         seqOf = java.util.Arrays.copyOf(seqOf, capacity);
                     }
                     shardOf[n] = shard;
-                    seqOf[n] = sequences[shard].incrementAndGet();
                     n++;
+                    long entryBytes = dataLength + partitionKey.length();
+                    if ((fail > 0 && java.util.concurrent.ThreadLocalRandom.current().nextDouble() < fail)
+                            || (limits != null && !limits[shard].tryTake(entryBytes, now))) {
+                        seqOf[n - 1] = -1; // throttled: not stored, not counted
+                        failed++;
+                        continue;
+                    }
+                    seqOf[n - 1] = sequences[shard].incrementAndGet();
                     bytes += dataLength;
                     if (data != null) {
                         records += countMode == CountMode.DECODE
@@ -423,20 +495,30 @@ public final class PutRecordsSink implements AutoCloseable {
             }
         }
         putRecordsCalls.increment();
-        entries.add(n);
+        entries.add(n - failed);
+        throttledEntries.add(failed);
         dataBytes.add(bytes);
         userRecords.add(records);
         for (int i = 0; i < n; i++) {
-            entriesPerShard.incrementAndGet(shardOf[i]);
+            if (seqOf[i] >= 0) {
+                entriesPerShard.incrementAndGet(shardOf[i]);
+            }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 + n * 96);
         try (JsonGenerator g = json.createGenerator(out)) {
             g.writeStartObject();
-            g.writeNumberField("FailedRecordCount", 0);
+            g.writeNumberField("FailedRecordCount", failed);
             g.writeArrayFieldStart("Records");
             char[] seq = new char[40];
             for (int i = 0; i < n; i++) {
                 g.writeStartObject();
+                if (seqOf[i] < 0) {
+                    g.writeStringField("ErrorCode", "ProvisionedThroughputExceededException");
+                    g.writeStringField("ErrorMessage", "Rate exceeded for shard " + shardIds[shardOf[i]]
+                            + " in stream bench under account 000000000000.");
+                    g.writeEndObject();
+                    continue;
+                }
                 g.writeFieldName("SequenceNumber");
                 int len = sequenceNumber(shardOf[i], seqOf[i], seq);
                 g.writeString(seq, 0, len);
@@ -734,7 +816,8 @@ public final class PutRecordsSink implements AutoCloseable {
 
     /**
      * {@code --port P} (default 0: a free port), {@code --shards N} (4), {@code --count entries|records|decode}
-     * (records), {@code --paused true|false} (false), {@code --delay-ms D} (0), {@code --exit-on-stdin-eof
+     * (records), {@code --paused true|false} (false), {@code --delay-ms D} (0), {@code --fail-fraction F} (0),
+     * {@code --shard-limits true|false} (false), {@code --exit-on-stdin-eof
      * true|false} (false; the benchmark sets it so the sink dies with it).
      */
     public static void main(String[] args) throws Exception {
@@ -743,6 +826,8 @@ public final class PutRecordsSink implements AutoCloseable {
         CountMode mode = CountMode.RECORDS;
         boolean startPaused = false;
         long delay = 0;
+        double failFraction = 0;
+        boolean limits = false;
         boolean exitOnStdinEof = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -756,14 +841,19 @@ public final class PutRecordsSink implements AutoCloseable {
                 case "--count" -> mode = CountMode.valueOf(value.toUpperCase(Locale.ROOT));
                 case "--paused" -> startPaused = Boolean.parseBoolean(value);
                 case "--delay-ms" -> delay = Long.parseLong(value);
+                case "--fail-fraction" -> failFraction = Double.parseDouble(value);
+                case "--shard-limits" -> limits = Boolean.parseBoolean(value);
                 case "--exit-on-stdin-eof" -> exitOnStdinEof = Boolean.parseBoolean(value);
                 default -> throw new IllegalArgumentException("unknown option " + arg
-                        + " (known: --port, --shards, --count, --paused, --delay-ms, --exit-on-stdin-eof)");
+                        + " (known: --port, --shards, --count, --paused, --delay-ms, --fail-fraction, --shard-limits, "
+                        + "--exit-on-stdin-eof)");
             }
         }
         PutRecordsSink sink = start(port, shards, mode);
         sink.setPaused(startPaused);
         sink.setDelayMillis(delay);
+        sink.setFailFraction(failFraction);
+        sink.setShardLimits(limits);
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             sink.close();

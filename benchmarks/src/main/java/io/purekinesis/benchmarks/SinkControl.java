@@ -107,6 +107,11 @@ final class SinkControl implements AutoCloseable {
         call("POST", "/control?delayMs=" + delay);
     }
 
+    /** Throttling: a random fraction of entries fails, and/or Kinesis's per-shard write limits apply. */
+    void setThrottling(double failFraction, boolean shardLimits) throws IOException, InterruptedException {
+        call("POST", "/control?failFraction=" + failFraction + "&shardLimits=" + shardLimits);
+    }
+
     private byte[] call(String method, String pathAndQuery) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(endpoint.resolve(pathAndQuery))
                 .method(method, HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(30)).build();

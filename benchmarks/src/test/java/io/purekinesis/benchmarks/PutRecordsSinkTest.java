@@ -58,6 +58,50 @@ class PutRecordsSinkTest {
     }
 
     @Test
+    void aFailFractionOfOneFailsEveryEntryWithThrottlingAndStoresNothing() {
+        PutRecordsSink.Stats before = sink.stats();
+        sink.setFailFraction(1);
+        try {
+            List<PutRecordsRequestEntry> entries = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                entries.add(PutRecordsRequestEntry.builder().partitionKey("k" + i)
+                        .data(SdkBytes.fromUtf8String("v" + i)).build());
+            }
+            PutRecordsResponse response = client.putRecords(b -> b.streamName("s").records(entries)).join();
+            assertEquals(10, response.failedRecordCount());
+            for (PutRecordsResultEntry r : response.records()) {
+                assertEquals("ProvisionedThroughputExceededException", r.errorCode());
+                assertNull(r.sequenceNumber());
+            }
+        } finally {
+            sink.setFailFraction(0);
+        }
+        PutRecordsSink.Stats after = sink.stats();
+        assertEquals(10, after.throttledEntries() - before.throttledEntries());
+        assertEquals(before.entries(), after.entries(), "a throttled entry is not stored");
+    }
+
+    @Test
+    void shardLimitsLetOneMebibytePerShardThroughAndThrottleTheRest() {
+        sink.setShardLimits(true);
+        try {
+            // One call, one shard, 5 x 500,000 bytes: a full bucket holds two of them.
+            List<PutRecordsRequestEntry> entries = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                entries.add(PutRecordsRequestEntry.builder().partitionKey("k").explicitHashKey("0")
+                        .data(SdkBytes.fromByteArray(new byte[500_000])).build());
+            }
+            PutRecordsResponse response = client.putRecords(b -> b.streamName("s").records(entries)).join();
+            assertEquals(3, response.failedRecordCount());
+            assertNotNull(response.records().get(0).sequenceNumber());
+            assertNotNull(response.records().get(1).sequenceNumber());
+            assertEquals("ProvisionedThroughputExceededException", response.records().get(2).errorCode());
+        } finally {
+            sink.setShardLimits(false);
+        }
+    }
+
+    @Test
     void listShardsPagesThroughEvenRangesCoveringTheHashSpace() {
         ListShardsResponse first = client.listShards(b -> b.streamName("s").maxResults(3)).join();
         assertEquals(3, first.shards().size());

@@ -131,6 +131,7 @@ public final class KinesisProducer implements AutoCloseable {
                 config.maxAttempts().orElse(0), completer, metrics);
         this.sender = new Sender(config, client.client(), resultHandler, completer, budget, metrics, streams);
         senderRef[0] = sender;
+        budget.onRanOut(sender::wakeup);
         this.shutdown = new Shutdown(name, budget, completer, sender, client, ownedCallbackExecutor, activeAdds);
         completer.loopThread(sender.start("purekinesis-producer-" + name + "-sender"));
         LOG.info("Kinesis producer {} started", name);

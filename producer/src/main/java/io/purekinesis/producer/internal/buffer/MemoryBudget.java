@@ -28,6 +28,9 @@ public final class MemoryBudget {
     /** Records whose room was released and whose futures are being completed. */
     private long completing;
     private boolean closed;
+    /** An add found no room at once since {@link #takeRanOut} last looked (or someone still waits). */
+    private volatile boolean ranOut;
+    private volatile Runnable onRanOut = () -> { };
     /** What closed the budget, for the exceptions of adds refused afterwards. */
     private String closedBy = "producer is closed";
 
@@ -56,6 +59,8 @@ public final class MemoryBudget {
                 take(recordBytes);
                 return;
             }
+            ranOut = true;
+            onRanOut.run();
             if (waitNanos <= 0) {
                 throw full(recordBytes, "no room");
             }
@@ -192,6 +197,28 @@ public final class MemoryBudget {
         lock.lock();
         try {
             return records;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code action} (cheap, non-blocking) whenever an add finds no room at once: the sender then sends what
+     * is buffered instead of waiting for the buffered time, when nothing else would free room ({@link #takeRanOut}).
+     */
+    public void onRanOut(Runnable action) {
+        this.onRanOut = action;
+    }
+
+    /** Whether an add found no room at once since the last call, or a thread still waits for room; clears the first. */
+    public boolean takeRanOut() {
+        if (!ranOut) {
+            return false;
+        }
+        lock.lock();
+        try {
+            ranOut = !waiters.isEmpty();
+            return true;
         } finally {
             lock.unlock();
         }

@@ -269,11 +269,29 @@ final class RecordRouter {
         return waiting.takeExpired(now);
     }
 
-    /** Sender thread: seals aggregates whose buffered time passed (all when {@code force}). @return next deadline */
+    /**
+     * Sender thread: once any aggregate's buffered time passed (or on {@code force}), seals every open aggregate of
+     * the stream, not only the due ones. The call that carries the due aggregate then carries the others too: at
+     * moderate load each shard's aggregate would otherwise be due at its own moment and go in a call of its own.
+     * Sealing together also gives the shards' next aggregates one common deadline, so later calls stay full. A
+     * record sealed early only goes sooner than its buffered time asked.
+     *
+     * @return the earliest deadline still open
+     */
     long sealDue(long now, boolean force) {
+        boolean anyDue = force;
         long next = Long.MAX_VALUE;
         for (ShardAggregator a : aggregators.values()) {
-            a.sealIfDue(now, force, collector);
+            long deadline = a.deadlineMillis();
+            anyDue |= deadline <= now;
+            next = Math.min(next, deadline);
+        }
+        if (!anyDue) {
+            return next;
+        }
+        next = Long.MAX_VALUE;
+        for (ShardAggregator a : aggregators.values()) {
+            a.sealIfDue(now, true, collector);
             next = Math.min(next, a.deadlineMillis());
         }
         return next;

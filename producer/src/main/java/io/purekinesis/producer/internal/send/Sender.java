@@ -174,6 +174,12 @@ public final class Sender implements Runnable {
         long now = clock.millis();
         long nextWake = now + MAX_PARK_MILLIS;
         boolean flush = flushRequested.getAndSet(false);
+        if (budget.takeRanOut() && callsInFlight.get() == 0) {
+            // Adds wait for room (or failed for lack of it) and no call is in flight to free any: without this,
+            // nothing would go before the buffered time, and throughput would be maxOutstandingRecords per
+            // recordMaxBufferedTime. As Kafka's accumulator does when its pool is exhausted: send what there is.
+            flush = true;
+        }
         for (StreamPipeline p : pipelines) {
             StreamCollector.Drained ready;
             synchronized (abortLock) {

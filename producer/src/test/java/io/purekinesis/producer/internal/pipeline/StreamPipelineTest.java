@@ -30,7 +30,9 @@ import io.purekinesis.testkit.FakeKinesisClient;
 import io.purekinesis.testkit.ManualClock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -111,6 +113,43 @@ class StreamPipelineTest {
         KinesisEntry entry = ready.batches.get(0).entries().get(0);
         assertTrue(entry.aggregated());
         assertEquals(records, entry.records(), "routed in add order");
+    }
+
+    @Test
+    void whenOneShardsAggregateIsDueTheOtherShardsOpenAggregatesGoInTheSameCall() {
+        fake = FakeKinesisClient.withShards(4);
+        registry(config());
+        // The first shard's aggregate opens now (its record waits for the map), the others 60 ms later: each has
+        // its own deadline.
+        List<UserRecord> added = new ArrayList<>();
+        added.add(add(STREAM, "k0"));
+        long firstDeadline = clock.millis() + BUFFERED_MILLIS;
+        StreamPipeline pipeline = registry.pipeline(STREAM);
+        pass(pipeline, false);
+        pass(pipeline, false);
+        assertNotNull(pipeline.shardMap());
+        clock.advance(Duration.ofMillis(60));
+        for (int i = 1; i < 40; i++) {
+            added.add(add(STREAM, "k" + i));
+        }
+        Set<String> shards = new HashSet<>();
+        for (UserRecord r : added) {
+            shards.add(pipeline.shardMap().shardFor(r.hashHi(), r.hashLo()));
+        }
+        assertTrue(shards.size() >= 3, "the keys spread over several shards: " + shards);
+        assertEquals(firstDeadline, pass(pipeline, false).nextWakeMillis, "nothing due before the first deadline");
+
+        clock.advance(Duration.ofMillis(40));
+        StreamCollector.Drained ready = pass(pipeline, false);
+        assertEquals(1, ready.batches.size(), "one call");
+        Set<String> carried = new HashSet<>();
+        int records = 0;
+        for (KinesisEntry e : ready.batches.get(0).entries()) {
+            carried.add(e.shardId());
+            records += e.records().size();
+        }
+        assertEquals(shards, carried, "the call carries every shard's aggregate, not only the due one");
+        assertEquals(40, records);
     }
 
     @Test
