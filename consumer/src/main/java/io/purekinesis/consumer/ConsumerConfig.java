@@ -23,8 +23,8 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
  * failover time 10 s (as KCL); lease renewal every failover time / 3; lease scan (take/balance) every renewal
  * interval; steal at most 1 lease per cycle; GetRecords of at most 10,000 records, at most 5 calls per second per
  * shard, 1 s idle time after an empty read, 3 batches prefetched per shard; shard sync every 60 s; a failing processor
- * gets 4 attempts per batch with backoff 200 ms doubling to at most 10 s (full jitter), then the shard stops ({@code
- * STOP_SHARD}).
+ * gets 4 attempts per batch with backoff 200 ms doubling to at most 10 s (full jitter), then the shard stops
+ * ({@code STOP_SHARD}).
  *
  * <p>Clients: pass your own {@link KinesisAsyncClient} / {@link DynamoDbAsyncClient} (the consumer never closes
  * them), or a region, optional endpoints and credentials from which the consumer builds clients it closes on
