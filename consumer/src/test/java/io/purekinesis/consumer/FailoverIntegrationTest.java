@@ -15,15 +15,24 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
 /** A worker dies (no release) or shuts down gracefully; a peer takes over its shards. */
 @ExtendWith(LocalEndpointsExtension.class)
 class FailoverIntegrationTest {
+
+    /** Deleted after each test: the emulator allows 50 open shards, and the module's tests share it. */
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
 
     private static final int SHARDS = 4;
     private static final int PER_SHARD = 150;
@@ -33,8 +42,7 @@ class FailoverIntegrationTest {
     @EnumSource(RetrievalMode.class)
     void crashedWorkersShardsAreTakenOverWithinFailoverTimeLosingNothing(RetrievalMode mode,
             LocalEndpoints endpoints, KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("crash");
-        Streams.createStream(kinesis, stream, SHARDS);
+        String stream = streams.create(kinesis, "crash", SHARDS);
         Set<String> expected = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
         String app = Streams.uniqueStreamName("app-crash");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
@@ -96,8 +104,7 @@ class FailoverIntegrationTest {
     @EnumSource(RetrievalMode.class)
     void gracefulShutdownHandsLeasesToAPeerWithoutDuplicates(RetrievalMode mode, LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("graceful");
-        Streams.createStream(kinesis, stream, SHARDS);
+        String stream = streams.create(kinesis, "graceful", SHARDS);
         Set<String> expected = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
         String app = Streams.uniqueStreamName("app-graceful");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.core.SdkBytes;
@@ -29,6 +30,14 @@ import software.amazon.awssdk.services.kinesis.model.ConsumerStatus;
 /** What only fan-out mode does: bounded buffering under a slow processor, and applications reading side by side. */
 @ExtendWith(LocalEndpointsExtension.class)
 class FanOutIntegrationTest {
+
+    /** Deleted after each test: the emulator allows 50 open shards, and the module's tests share it. */
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
 
     private static final int MAX_BATCHES = 2;
 
@@ -78,8 +87,7 @@ class FanOutIntegrationTest {
     @Test
     void aSlowProcessorHoldsBackTheSubscriptionInsteadOfBufferingEvents(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("slow");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "slow", 1);
         EmulatorFanOut probe = new EmulatorFanOut(kinesis);
         GatedProcessor processor = new GatedProcessor();
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, probe.client(), dynamo,
@@ -123,8 +131,7 @@ class FanOutIntegrationTest {
     @Test
     void twoApplicationsReadOneStreamAtTheSameTimeEachGettingEveryRecord(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("two-apps");
-        Streams.createStream(kinesis, stream, 2);
+        String stream = streams.create(kinesis, "two-apps", 2);
         Set<String> expected = IntegrationSupport.fill(kinesis, stream, 50);
         IntegrationSupport.Recorder a = new IntegrationSupport.Recorder();
         IntegrationSupport.Recorder b = new IntegrationSupport.Recorder();

@@ -13,9 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
@@ -24,6 +25,14 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 /** Several workers on one 8-shard stream: even lease split, every record processed exactly once. */
 @ExtendWith(LocalEndpointsExtension.class)
 class LeaseSharingIntegrationTest {
+
+    /** Deleted after each test: the emulator allows 50 open shards, and the module's tests share it. */
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
 
     private static final int SHARDS = 8;
     private static final int PER_SHARD = 100;
@@ -38,8 +47,7 @@ class LeaseSharingIntegrationTest {
     @MethodSource("workersAndModes")
     void workersShareLeasesEvenlyAndProcessEveryRecordExactlyOnce(int workerCount, RetrievalMode mode,
             LocalEndpoints endpoints, KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("share" + workerCount);
-        Streams.createStream(kinesis, stream, SHARDS);
+        String stream = streams.create(kinesis, "share" + workerCount, SHARDS);
         Set<String> expected = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
         String app = Streams.uniqueStreamName("app-share" + workerCount);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();

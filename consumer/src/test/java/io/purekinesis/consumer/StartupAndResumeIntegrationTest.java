@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,11 +26,18 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 @ExtendWith(LocalEndpointsExtension.class)
 class StartupAndResumeIntegrationTest {
 
+    /** Deleted after each test: the emulator allows 50 open shards, and the module's tests share it. */
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
+
     @Test
     void freshLeaseTableDeliversTheFirstRecordWithinSeconds(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
             DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("startup");
-        Streams.createStream(kinesis, stream, 2);
+        String stream = streams.create(kinesis, "startup", 2);
         IntegrationSupport.fill(kinesis, stream, 1);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo,
@@ -89,8 +97,7 @@ class StartupAndResumeIntegrationTest {
     @EnumSource(RetrievalMode.class)
     void resumesInsideAnAggregatedRecordAtTheNextUserRecord(RetrievalMode mode, LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("resume");
-        Streams.createStream(kinesis, stream, 1);
+        String stream = streams.create(kinesis, "resume", 1);
         AggregateEncoder encoder = new AggregateEncoder();
         for (int i = 0; i < 10; i++) {
             encoder.add("pk-" + i, null, ("agg-" + i).getBytes(StandardCharsets.UTF_8));
