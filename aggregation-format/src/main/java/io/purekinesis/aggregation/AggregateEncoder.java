@@ -34,6 +34,7 @@ public final class AggregateEncoder {
         return records.count;
     }
 
+    /** True when no user record was added since creation or the last {@link #clear()}. */
     public boolean isEmpty() {
         return records.count == 0;
     }

@@ -27,6 +27,11 @@ public final class DecodeCli {
     private DecodeCli() {
     }
 
+    /**
+     * Decodes the Kinesis records given one per line on standard input (base64, optionally after a partition key and
+     * a tab) and prints each user record as a JSON line; exits with 0, 1 on malformed input (naming the line and the
+     * problem) or 2 on bad arguments.
+     */
     public static void main(String[] args) {
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         int status = run(args, System.in, out, System.err);

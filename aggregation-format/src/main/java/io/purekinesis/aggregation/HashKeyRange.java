@@ -42,14 +42,21 @@ public final class HashKeyRange {
         return of(new BigInteger(startingHashKey), new BigInteger(endingHashKey));
     }
 
+    /** The lowest hash key in the range, inclusive. */
     public BigInteger startingHashKey() {
         return startingHashKey;
     }
 
+    /** The highest hash key in the range, inclusive. */
     public BigInteger endingHashKey() {
         return endingHashKey;
     }
 
+    /**
+     * True when {@code hashKey} lies in this range, bounds included.
+     *
+     * @throws NullPointerException if {@code hashKey} is null
+     */
     public boolean contains(BigInteger hashKey) {
         return hashKey.compareTo(startingHashKey) >= 0 && hashKey.compareTo(endingHashKey) <= 0;
     }

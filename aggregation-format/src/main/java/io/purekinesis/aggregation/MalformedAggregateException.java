@@ -22,6 +22,7 @@ public final class MalformedAggregateException extends RuntimeException {
         EXPLICIT_HASH_KEY_INDEX_OUT_OF_RANGE
     }
 
+    /** What is wrong with the record. */
     private final Reason reason;
 
     MalformedAggregateException(Reason reason, String message, Throwable cause) {
@@ -33,6 +34,7 @@ public final class MalformedAggregateException extends RuntimeException {
         this(reason, message, null);
     }
 
+    /** What is wrong with the record. */
     public Reason reason() {
         return reason;
     }

@@ -3,7 +3,8 @@ package io.purekinesis.consumer;
 /**
  * Records in the lease table how far a shard was processed. A checkpoint at (sequence number, sub-sequence
  * number) means every user record up to and including that one is done; the next owner resumes right after it.
- * Calls block until DynamoDB confirmed the write.
+ * Calls block until DynamoDB confirmed the write, retrying failed writes with backoff. Use it only from the
+ * processor callback it was handed to (or that callback's {@code ProcessRecordsInput}), on that callback's thread.
  */
 public interface Checkpointer {
 
@@ -16,7 +17,12 @@ public interface Checkpointer {
      */
     void checkpoint();
 
-    /** Checkpoints at the given delivered record; see {@link #checkpoint(String, long)}. */
+    /**
+     * Checkpoints at the given delivered record: its sequence and sub-sequence number. Throws what
+     * {@link #checkpoint(String, long)} throws.
+     *
+     * @throws InvalidCheckpointException if {@code record} is null
+     */
     void checkpoint(KinesisUserRecord record);
 
     /**
@@ -29,6 +35,6 @@ public interface Checkpointer {
      */
     void checkpoint(String sequenceNumber, long subSequenceNumber);
 
-    /** The last checkpoint written (or read when the lease was acquired). */
+    /** The last checkpoint written (or read when the lease was acquired); makes no call. */
     ExtendedSequenceNumber lastCheckpoint();
 }

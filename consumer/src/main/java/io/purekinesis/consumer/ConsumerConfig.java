@@ -32,23 +32,35 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
  */
 public final class ConsumerConfig {
 
+    /** The default of {@link Builder#initialPosition}. */
     public static final InitialPosition DEFAULT_INITIAL_POSITION = InitialPosition.latest();
+    /** The default of {@link Builder#failoverTime}. */
     public static final Duration DEFAULT_FAILOVER_TIME = Duration.ofSeconds(10);
     /** The renewal interval defaults to failover time divided by this. */
     public static final int DEFAULT_RENEWALS_PER_FAILOVER_TIME = 3;
+    /** The default of {@link Builder#maxLeasesToStealAtOneTime}. */
     public static final int DEFAULT_MAX_LEASES_TO_STEAL_AT_ONE_TIME = 1;
+    /** The default of {@link Builder#maxRecords}. */
     public static final int DEFAULT_MAX_RECORDS = 10_000;
+    /** Kinesis' limit for one GetRecords call: the largest {@link Builder#maxRecords}. */
     public static final int MAX_MAX_RECORDS = 10_000;
+    /** The default of {@link Builder#idleTimeBetweenReads}. */
     public static final Duration DEFAULT_IDLE_TIME_BETWEEN_READS = Duration.ofSeconds(1);
     /** 200 ms: Kinesis allows 5 GetRecords calls per second per shard. */
     public static final Duration DEFAULT_MIN_TIME_BETWEEN_READS = Duration.ofMillis(200);
+    /** The default of {@link Builder#maxPrefetchBatches}. */
     public static final int DEFAULT_MAX_PREFETCH_BATCHES = 3;
+    /** The default of {@link Builder#shardSyncInterval}. */
     public static final Duration DEFAULT_SHARD_SYNC_INTERVAL = Duration.ofSeconds(60);
     /** 5 minutes, as KCL's completed-lease clean-up interval. */
     public static final Duration DEFAULT_COMPLETED_LEASE_CLEANUP_DELAY = Duration.ofMinutes(5);
+    /** The default of {@link Builder#processorFailurePolicy}. */
     public static final ProcessorFailurePolicy DEFAULT_PROCESSOR_FAILURE_POLICY = ProcessorFailurePolicy.STOP_SHARD;
+    /** The default of {@link Builder#processorMaxAttempts}. */
     public static final int DEFAULT_PROCESSOR_MAX_ATTEMPTS = 4;
+    /** The default base of {@link Builder#processorRetryBackoff}. */
     public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_BASE = Duration.ofMillis(200);
+    /** The default cap of {@link Builder#processorRetryBackoff}. */
     public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_MAX = Duration.ofSeconds(10);
     /** Polling: no charge beyond the stream, nothing registered on it, the minimal IAM policy, any HTTP client. */
     public static final RetrievalMode DEFAULT_RETRIEVAL_MODE = RetrievalMode.POLLING;
@@ -143,6 +155,7 @@ public final class ConsumerConfig {
         this.fanOutConsumerArn = b.fanOutConsumerArn;
     }
 
+    /** A builder with every setting at its default; {@code applicationName} and {@code streamName} are required. */
     public static Builder builder() {
         return new Builder();
     }
@@ -167,110 +180,157 @@ public final class ConsumerConfig {
         return applicationName;
     }
 
+    /**
+     * Default: the application name (as in KCL). Set it when that table belongs to something else (another
+     * stream, a KCL multi-stream application, a table of another key schema).
+     */
     public String leaseTableName() {
         return leaseTableName;
     }
 
+    /** Required. */
     public String streamName() {
         return streamName;
     }
 
+    /** Default: host name, '-', a random UUID. Must be unique among the application's workers. */
     public String workerId() {
         return workerId;
     }
 
+    /** Where shards without a checkpoint start. Default: {@link InitialPosition#latest()}. */
     public InitialPosition initialPosition() {
         return initialPosition;
     }
 
+    /**
+     * A lease whose counter did not change for this long is expired and may be taken by another worker.
+     * Default 10 s; allowed 300 ms to 1 h.
+     */
     public Duration failoverTime() {
         return failoverTime;
     }
 
+    /** How often held leases are renewed; must be below the failover time. Default: failover time / 3. */
     public Duration leaseRenewalInterval() {
         return leaseRenewalInterval;
     }
 
+    /**
+     * How often the lease table is scanned to take expired or unowned leases and balance. Default: the renewal
+     * interval. Allowed 10 ms to the failover time.
+     */
     public Duration leaseScanInterval() {
         return leaseScanInterval;
     }
 
+    /** At most this many leases are stolen per scan. Default 1; allowed 1 to 100. */
     public int maxLeasesToStealAtOneTime() {
         return maxLeasesToStealAtOneTime;
     }
 
+    /** Limit of one GetRecords call. Default 10,000; allowed 1 to 10,000. */
     public int maxRecords() {
         return maxRecords;
     }
 
+    /** Wait after a read that returned no records. Default 1 s; allowed 0 to 1 min. */
     public Duration idleTimeBetweenReads() {
         return idleTimeBetweenReads;
     }
 
+    /** Minimum time between two GetRecords calls on one shard. Default 200 ms; allowed 200 ms to 1 min. */
     public Duration minTimeBetweenReads() {
         return minTimeBetweenReads;
     }
 
+    /** GetRecords responses buffered per shard ahead of the processor. Default 3; allowed 1 to 100. */
     public int maxPrefetchBatches() {
         return maxPrefetchBatches;
     }
 
+    /** How often ListShards looks for shards without a lease. Default 60 s; allowed 1 s to 1 day. */
     public Duration shardSyncInterval() {
         return shardSyncInterval;
     }
 
+    /**
+     * How long the lease of a finished (SHARD_END) shard stays after all its children have leases, before a
+     * shard sync deletes it; until then it is kept in case a slow worker still reads its state. Checked on
+     * each shard sync, so the deletion happens up to one {@link #shardSyncInterval} later. Default 5 minutes;
+     * allowed 0 to 7 days.
+     */
     public Duration completedLeaseCleanupDelay() {
         return completedLeaseCleanupDelay;
     }
 
+    /** Default {@link ProcessorFailurePolicy#STOP_SHARD}. DEAD_LETTER needs a {@link #deadLetterHandler}. */
     public ProcessorFailurePolicy processorFailurePolicy() {
         return processorFailurePolicy;
     }
 
+    /** processRecords attempts per batch before the failure policy applies. Default 4; allowed 1 to 100. */
     public int processorMaxAttempts() {
         return processorMaxAttempts;
     }
 
+    /** Base of the backoff between processor attempts (see {@link Builder#processorRetryBackoff}). Default 200 ms. */
     public Duration processorRetryBackoffBase() {
         return processorRetryBackoffBase;
     }
 
+    /** Cap of the backoff between processor attempts (see {@link Builder#processorRetryBackoff}). Default 10 s. */
     public Duration processorRetryBackoffMax() {
         return processorRetryBackoffMax;
     }
 
+    /** Required with {@link ProcessorFailurePolicy#DEAD_LETTER}. Default: none. */
     public Optional<DeadLetterHandler> deadLetterHandler() {
         return Optional.ofNullable(deadLetterHandler);
     }
 
+    /** A client the consumer uses but never closes. Default: one built from region/endpoint/credentials. */
     public Optional<KinesisAsyncClient> kinesisClient() {
         return Optional.ofNullable(kinesisClient);
     }
 
+    /** A client the consumer uses but never closes. Default: one built from region/endpoint/credentials. */
     public Optional<DynamoDbAsyncClient> dynamoDbClient() {
         return Optional.ofNullable(dynamoDbClient);
     }
 
+    /** For the clients the consumer builds. Default: the SDK's region provider chain. */
     public Optional<Region> region() {
         return Optional.ofNullable(region);
     }
 
+    /** For the Kinesis client the consumer builds. Default: the region's endpoint. */
     public Optional<URI> kinesisEndpoint() {
         return Optional.ofNullable(kinesisEndpoint);
     }
 
+    /** For the DynamoDB client the consumer builds. Default: the region's endpoint. */
     public Optional<URI> dynamoDbEndpoint() {
         return Optional.ofNullable(dynamoDbEndpoint);
     }
 
+    /** For the clients the consumer builds. Default: the SDK's default credentials chain. */
     public Optional<AwsCredentialsProvider> credentialsProvider() {
         return Optional.ofNullable(credentialsProvider);
     }
 
+    /** Default {@link ConsumerMetrics#NOOP}. */
     public ConsumerMetrics metrics() {
         return metrics;
     }
 
+    /**
+     * The consumer's time source for everything it measures: lease expiry and renewal age, start-up and retry
+     * deadlines, the age of finished leases, slow processor calls and latencies; only differences between its
+     * readings matter. (Timestamps sent to Kinesis use the system's wall clock.) Default: the wall-clock time at
+     * build, then advancing with {@link System#nanoTime()}, so wall-clock steps (NTP, VM resume) neither expire
+     * live leases nor keep dead ones.
+     */
     public Clock clock() {
         return clock;
     }

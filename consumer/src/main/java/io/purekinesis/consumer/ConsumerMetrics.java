@@ -4,7 +4,10 @@ import java.time.Duration;
 
 /**
  * Receives the consumer's measurements. Every method has a no-op default; implement what you need. Calls come
- * from the consumer's own threads and must return quickly; exceptions are logged and ignored.
+ * from the consumer's lease, fetch and processor threads and from the AWS SDK's response threads (methods say which
+ * where it matters), concurrently, and must be thread-safe and return quickly; exceptions (Errors too) are logged
+ * (WARN once per method, then DEBUG) and ignored. Counts are deltas, not totals. {@code purekinesis-micrometer}'s
+ * {@code MicrometerConsumerMetrics} implements it on a Micrometer registry.
  */
 public interface ConsumerMetrics {
 
@@ -12,11 +15,14 @@ public interface ConsumerMetrics {
     ConsumerMetrics NOOP = new ConsumerMetrics() {
     };
 
-    /** A processRecords call returned normally. */
+    /**
+     * A processRecords call returned normally: its user records and their bytes; on the processor's thread, after
+     * the call.
+     */
     default void recordsProcessed(String shardId, int records, long bytes) {
     }
 
-    /** Reported by Kinesis with each GetRecords response. */
+    /** The {@code MillisBehindLatest} (milliseconds) of each GetRecords response (0 if absent); on a fetch thread. */
     default void millisBehindLatest(String shardId, long millis) {
     }
 
@@ -24,23 +30,26 @@ public interface ConsumerMetrics {
     default void recordsOutsideHashRange(String shardId, int records) {
     }
 
-    /** Leases this worker holds right after a lease cycle. */
+    /** Leases this worker holds right after a lease cycle (every lease scan interval); on a lease thread. */
     default void leasesHeld(int leases) {
     }
 
-    /** An unowned or expired lease was taken. */
+    /** An unowned or expired lease was taken; on a lease thread. */
     default void leaseTaken(String shardId) {
     }
 
-    /** A lease was stolen from a more loaded worker. */
+    /** A lease was stolen from a more loaded worker (a handoff follows); on a lease thread. */
     default void leaseStolen(String shardId, String fromWorker) {
     }
 
-    /** A lease was lost (taken by another worker, or not renewed in time). */
+    /**
+     * A lease was lost (taken by another worker, or not renewed in time); on a lease thread or the SDK thread that
+     * answered a renewal. Not called for a lease this worker hands off to a stealing peer or releases at shutdown.
+     */
     default void leaseLost(String shardId) {
     }
 
-    /** A checkpoint write succeeded after {@code latency}. */
+    /** A checkpoint write succeeded after {@code latency}; on the thread that checkpointed (a processor's). */
     default void checkpointLatency(String shardId, Duration latency) {
     }
 

@@ -11,5 +11,9 @@ import java.util.List;
 @FunctionalInterface
 public interface DeadLetterHandler {
 
+    /**
+     * Takes the batch the processor kept failing on ({@code lastFailure} is its last exception), on the shard's
+     * processor thread; the shard waits until it returns.
+     */
     void handle(String shardId, List<KinesisUserRecord> records, Throwable lastFailure);
 }

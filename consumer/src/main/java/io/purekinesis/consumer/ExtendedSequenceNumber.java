@@ -60,10 +60,12 @@ public final class ExtendedSequenceNumber {
         return new ExtendedSequenceNumber(sequenceNumber, subSequenceNumber);
     }
 
+    /** The Kinesis record's sequence number, or a sentinel's name (TRIM_HORIZON, LATEST, AT_TIMESTAMP, SHARD_END). */
     public String sequenceNumber() {
         return sequenceNumber;
     }
 
+    /** The user record's index inside its aggregate; 0 for a plain record or a sentinel. */
     public long subSequenceNumber() {
         return subSequenceNumber;
     }

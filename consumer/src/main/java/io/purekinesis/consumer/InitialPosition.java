@@ -18,14 +18,20 @@ public final class InitialPosition {
         this.timestamp = timestamp;
     }
 
+    /** Start a new lease at the oldest record the stream still keeps. */
     public static InitialPosition trimHorizon() {
         return TRIM_HORIZON;
     }
 
+    /** Start a new lease at the records added after its first read (the default). */
     public static InitialPosition latest() {
         return LATEST;
     }
 
+    /**
+     * Start a new lease at the first record added at or after {@code timestamp}; throws NullPointerException if it is
+     * null.
+     */
     public static InitialPosition atTimestamp(Instant timestamp) {
         return new InitialPosition(ExtendedSequenceNumber.AT_TIMESTAMP, Objects.requireNonNull(timestamp, "timestamp"));
     }

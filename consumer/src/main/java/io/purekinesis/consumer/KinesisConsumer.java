@@ -160,6 +160,7 @@ public final class KinesisConsumer implements AutoCloseable {
         return b.build();
     }
 
+    /** The configuration this consumer was built with. */
     public ConsumerConfig config() {
         return config;
     }

@@ -35,6 +35,7 @@ public final class KinesisUserRecord {
         this.aggregated = aggregated;
     }
 
+    /** The user record's partition key. */
     public String partitionKey() {
         return partitionKey;
     }
@@ -54,6 +55,7 @@ public final class KinesisUserRecord {
         return data.clone();
     }
 
+    /** The data's length in bytes, without copying it. */
     public int dataLength() {
         return data.length;
     }
@@ -63,10 +65,12 @@ public final class KinesisUserRecord {
         return approximateArrivalTimestamp;
     }
 
+    /** The sequence number of the Kinesis record holding it (shared by the records of an aggregate). */
     public String sequenceNumber() {
         return sequenceNumber;
     }
 
+    /** The record's index inside its aggregate; 0 for a plain record. */
     public long subSequenceNumber() {
         return subSequenceNumber;
     }
@@ -76,6 +80,7 @@ public final class KinesisUserRecord {
         return aggregated;
     }
 
+    /** Sequence and sub-sequence number together: the position to checkpoint. */
     public ExtendedSequenceNumber extendedSequenceNumber() {
         return ExtendedSequenceNumber.of(sequenceNumber, subSequenceNumber);
     }

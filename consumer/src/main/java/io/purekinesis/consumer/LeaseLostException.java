@@ -5,10 +5,12 @@ public class LeaseLostException extends KinesisConsumerException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Thrown by the checkpointer. */
     public LeaseLostException(String message) {
         super(message);
     }
 
+    /** Thrown by the checkpointer, with the underlying failure as the cause. */
     public LeaseLostException(String message, Throwable cause) {
         super(message, cause);
     }

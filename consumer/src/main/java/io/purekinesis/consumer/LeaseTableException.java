@@ -11,9 +11,12 @@ public class LeaseTableException extends KinesisConsumerException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The lease table's name. */
     private final String tableName;
+    /** One line per problem. */
     private final List<String> problems;
 
+    /** Thrown by {@code start()}; {@code problems} is copied. */
     public LeaseTableException(String tableName, String message, List<String> problems) {
         super(message);
         this.tableName = tableName;

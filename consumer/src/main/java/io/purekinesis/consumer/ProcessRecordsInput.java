@@ -13,6 +13,7 @@ import java.util.List;
 public record ProcessRecordsInput(String shardId, List<KinesisUserRecord> records, long millisBehindLatest,
         Checkpointer checkpointer) {
 
+    /** Copies {@code records} (unmodifiable). */
     public ProcessRecordsInput {
         records = List.copyOf(records);
     }

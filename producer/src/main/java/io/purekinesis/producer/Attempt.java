@@ -16,6 +16,11 @@ public final class Attempt {
     private final String errorCode;
     private final String errorMessage;
 
+    /**
+     * Built by the producer; public so that tests can make one.
+     *
+     * @throws NullPointerException if {@code timestamp} or {@code duration} is null
+     */
     public Attempt(Instant timestamp, Duration duration, boolean success, String errorCode, String errorMessage) {
         this.timestamp = Objects.requireNonNull(timestamp, "timestamp");
         this.duration = Objects.requireNonNull(duration, "duration");
@@ -34,6 +39,7 @@ public final class Attempt {
         return duration;
     }
 
+    /** Whether Kinesis stored the record's entry in this attempt. */
     public boolean success() {
         return success;
     }
@@ -43,6 +49,7 @@ public final class Attempt {
         return errorCode;
     }
 
+    /** Kinesis' {@code ErrorMessage} for the entry, the whole call's error message, or null on success. */
     public String errorMessage() {
         return errorMessage;
     }

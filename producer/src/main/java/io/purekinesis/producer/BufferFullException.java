@@ -9,10 +9,14 @@ public class BufferFullException extends KinesisProducerException {
 
     private static final long serialVersionUID = 1L;
 
+    /** See {@link #requestedBytes()}. */
     private final long requestedBytes;
+    /** See {@link #limitBytes()}. */
     private final long limitBytes;
+    /** See {@link #availableBytes()}. */
     private final long availableBytes;
 
+    /** Thrown by the producer; the byte figures are reported by the accessors below. */
     public BufferFullException(String message, long requestedBytes, long limitBytes, long availableBytes) {
         super(message);
         this.requestedBytes = requestedBytes;

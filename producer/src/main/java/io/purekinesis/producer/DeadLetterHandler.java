@@ -8,6 +8,11 @@ package io.purekinesis.producer;
 @FunctionalInterface
 public interface DeadLetterHandler {
 
+    /**
+     * Takes one undelivered record: store it, resend it later, or count it. Called once per record, on the
+     * producer's callback executor (several records may be handled concurrently by a multi-threaded executor); it
+     * should return quickly, since the producer's close waits for pending handlers.
+     */
     void handle(FailedRecord record);
 
     /**

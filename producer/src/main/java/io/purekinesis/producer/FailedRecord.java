@@ -18,6 +18,13 @@ public final class FailedRecord {
     private final String lastErrorCode;
     private final String lastErrorMessage;
 
+    /**
+     * Built by the producer; public so that tests of a {@link DeadLetterHandler} can make one. {@code attempts} is
+     * copied.
+     *
+     * @throws NullPointerException if {@code stream}, {@code partitionKey}, {@code attempts} or {@code reason} is
+     *         null
+     */
     public FailedRecord(String stream, String partitionKey, String explicitHashKey, byte[] data,
             List<Attempt> attempts, FailureReason reason, String lastErrorCode, String lastErrorMessage) {
         this.stream = Objects.requireNonNull(stream, "stream");
@@ -30,10 +37,12 @@ public final class FailedRecord {
         this.lastErrorMessage = lastErrorMessage;
     }
 
+    /** The stream the record was added to, as given to {@code add} (a name or an ARN). */
     public String stream() {
         return stream;
     }
 
+    /** The record's partition key. */
     public String partitionKey() {
         return partitionKey;
     }
@@ -52,18 +61,22 @@ public final class FailedRecord {
         return data;
     }
 
+    /** Every PutRecords attempt that carried the record, oldest first; empty if it was never sent. Unmodifiable. */
     public List<Attempt> attempts() {
         return attempts;
     }
 
+    /** Why the record was not delivered. */
     public FailureReason reason() {
         return reason;
     }
 
+    /** The last error code (Kinesis' {@code ErrorCode}, or the SDK's for a failed call), or null if there was none. */
     public String lastErrorCode() {
         return lastErrorCode;
     }
 
+    /** The last error's message, naming what to change when it is not transient; or null. */
     public String lastErrorMessage() {
         return lastErrorMessage;
     }

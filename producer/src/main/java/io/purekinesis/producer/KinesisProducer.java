@@ -92,7 +92,15 @@ public final class KinesisProducer implements AutoCloseable {
     /** How close was called (set before {@link #closed}), for the message of adds refused afterwards. */
     private volatile String closedBy;
 
-    /** Creates a producer and starts its sender thread. */
+    /**
+     * Creates a producer and starts its sender thread ({@code purekinesis-producer-<producerName>-sender}) and,
+     * unless the config has a {@code callbackExecutor}, its callback thread
+     * ({@code purekinesis-producer-<producerName>-callback}). Makes no AWS call: a stream's shard map is loaded
+     * when its first record arrives. Builds a Kinesis client unless the config has one; only a client it built is
+     * closed by {@link #close()}.
+     *
+     * @throws NullPointerException if {@code config} is null
+     */
     public static KinesisProducer create(ProducerConfig config) {
         Objects.requireNonNull(config, "config");
         return new KinesisProducer(config, KinesisClients.forConfig(config));
@@ -138,17 +146,26 @@ public final class KinesisProducer implements AutoCloseable {
         LOG.debug("Kinesis producer {} settings: {}", name, config);
     }
 
-    /** Same as {@link #add(String, String, String, byte[])} without an explicit hash key. */
+    /**
+     * Same as {@link #add(String, String, String, byte[])} without an explicit hash key: the partition key's MD5
+     * picks the shard. Throws what that method throws.
+     */
     public CompletableFuture<RecordResult> add(String stream, String partitionKey, byte[] data) {
         return add(stream, partitionKey, null, data);
     }
 
-    /** Same as {@link #add(String, String, String, byte[])} with the buffer's remaining bytes, copied. */
+    /**
+     * Same as {@link #add(String, String, String, byte[])} with the buffer's remaining bytes, copied (the buffer's
+     * position is not changed), and no explicit hash key. Throws what that method throws.
+     */
     public CompletableFuture<RecordResult> add(String stream, String partitionKey, ByteBuffer data) {
         return add(stream, partitionKey, null, data);
     }
 
-    /** Same as {@link #add(String, String, String, byte[])} with the buffer's remaining bytes, copied. */
+    /**
+     * Same as {@link #add(String, String, String, byte[])} with the buffer's remaining bytes, copied (the buffer's
+     * position is not changed). Throws what that method throws.
+     */
     public CompletableFuture<RecordResult> add(String stream, String partitionKey, String explicitHashKey,
             ByteBuffer data) {
         if (data == null) {
@@ -238,12 +255,20 @@ public final class KinesisProducer implements AutoCloseable {
         }
     }
 
-    /** Sends everything buffered now, without waiting for its buffered time. Does not wait for the results. */
+    /**
+     * Sends everything buffered now, without waiting for its buffered time (still within the rate limit and one call
+     * in flight per shard). Does not wait for the results; returns at once, also after close.
+     */
     public void flush() {
         sender.flush();
     }
 
-    /** Flushes, then waits until no record is outstanding (records added meanwhile are waited for too). */
+    /**
+     * Flushes, then waits until no record is outstanding (records added meanwhile are waited for too), without a
+     * deadline: at most about {@link ProducerConfig#recordTtl()} after the last add, when the rest expire.
+     *
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
     public void flushSync() throws InterruptedException {
         flush();
         while (!budget.awaitEmpty(TimeUnit.MILLISECONDS.toNanos(50))) {
@@ -251,7 +276,12 @@ public final class KinesisProducer implements AutoCloseable {
         }
     }
 
-    /** Flushes, then waits up to {@code timeout} until no record is outstanding. @return false on timeout */
+    /**
+     * Flushes, then waits up to {@code timeout} until no record is outstanding.
+     *
+     * @return true when nothing is outstanding, false when {@code timeout} passed first
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
     public boolean flushSync(Duration timeout) throws InterruptedException {
         flush();
         return budget.awaitEmpty(timeout.toNanos());
@@ -267,6 +297,7 @@ public final class KinesisProducer implements AutoCloseable {
         return budget.outstandingBytes();
     }
 
+    /** The configuration this producer was created with. */
     public ProducerConfig config() {
         return config;
     }

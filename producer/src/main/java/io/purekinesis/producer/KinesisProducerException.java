@@ -5,10 +5,12 @@ public class KinesisProducerException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** An exception with this message. */
     public KinesisProducerException(String message) {
         super(message);
     }
 
+    /** An exception with this message and cause. */
     public KinesisProducerException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -5,6 +5,7 @@ public class ProducerClosedException extends KinesisProducerException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Thrown by {@code add} after close began; the message names where close was called. */
     public ProducerClosedException(String message) {
         super(message);
     }

@@ -32,24 +32,43 @@ public final class ProducerConfig {
     /** Kinesis' limit for one PutRecords call's data plus partition keys. */
     public static final long MAX_PUT_RECORDS_BYTES = 5L * 1024 * 1024;
 
+    /** The default of {@link Builder#recordMaxBufferedTime}. */
     public static final Duration DEFAULT_RECORD_MAX_BUFFERED_TIME = Duration.ofMillis(100);
+    /** The default of {@link Builder#aggregationEnabled}. */
     public static final boolean DEFAULT_AGGREGATION_ENABLED = true;
+    /** The default of {@link Builder#aggregationMaxSize}. */
     public static final int DEFAULT_AGGREGATION_MAX_SIZE = 51_200;
+    /** The default of {@link Builder#aggregationMaxCount}. */
     public static final long DEFAULT_AGGREGATION_MAX_COUNT = 4_294_967_295L;
+    /** The default of {@link Builder#collectionMaxCount}. */
     public static final int DEFAULT_COLLECTION_MAX_COUNT = MAX_PUT_RECORDS_ENTRIES;
+    /** The default of {@link Builder#collectionMaxSize}. */
     public static final long DEFAULT_COLLECTION_MAX_SIZE = MAX_PUT_RECORDS_BYTES;
+    /** The default of {@link Builder#recordTtl}. */
     public static final Duration DEFAULT_RECORD_TTL = Duration.ofSeconds(30);
+    /** The default of {@link Builder#rateLimit}. */
     public static final int DEFAULT_RATE_LIMIT = 150;
+    /** The default of {@link Builder#maxConcurrentRequests}. */
     public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 24;
+    /** The default of {@link Builder#requestTimeout}. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(6);
+    /** The default of {@link Builder#shardMapRefreshInterval}. */
     public static final Duration DEFAULT_SHARD_MAP_REFRESH_INTERVAL = Duration.ofSeconds(60);
+    /** The default of {@link Builder#streamIdleTimeout}. */
     public static final Duration DEFAULT_STREAM_IDLE_TIMEOUT = Duration.ofMinutes(5);
+    /** The default of {@link Builder#maxOutstandingBytes}. */
     public static final long DEFAULT_MAX_OUTSTANDING_BYTES = 256L * 1024 * 1024;
+    /** The default of {@link Builder#maxOutstandingRecords}. */
     public static final int DEFAULT_MAX_OUTSTANDING_RECORDS = 1_000_000;
+    /** The default of {@link Builder#backpressure}. */
     public static final BackpressureMode DEFAULT_BACKPRESSURE = BackpressureMode.BLOCK;
+    /** The default of {@link Builder#addTimeout}. */
     public static final Duration DEFAULT_ADD_TIMEOUT = Duration.ofSeconds(60);
+    /** The default of {@link Builder#retryBaseDelay}. */
     public static final Duration DEFAULT_RETRY_BASE_DELAY = Duration.ofMillis(100);
+    /** The default of {@link Builder#retryMaxDelay}. */
     public static final Duration DEFAULT_RETRY_MAX_DELAY = Duration.ofSeconds(5);
+    /** The default of {@link Builder#strictOrdering}. */
     public static final boolean DEFAULT_STRICT_ORDERING = false;
 
     private final Duration recordMaxBufferedTime;
@@ -116,82 +135,134 @@ public final class ProducerConfig {
         this.producerName = b.producerName;
     }
 
+    /** A builder with every setting at its default (the {@code DEFAULT_*} constants). */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** A builder holding this configuration's settings, to derive a changed copy. */
     public Builder toBuilder() {
         return new Builder(this);
     }
 
+    /**
+     * How long a record may wait for others to share its aggregate and PutRecords call before it is sent:
+     * [0 ms, 1 h]. Default 100 ms.
+     */
     public Duration recordMaxBufferedTime() {
         return recordMaxBufferedTime;
     }
 
+    /** Whether records for the same shard are packed into KPL aggregated records. Default {@code true}. */
     public boolean aggregationEnabled() {
         return aggregationEnabled;
     }
 
+    /**
+     * Largest aggregated record, counting the 4 magic and 16 MD5 bytes: [64, 1,048,576]. A user record that
+     * cannot fit alone is sent plain. Default 51,200.
+     */
     public int aggregationMaxSize() {
         return aggregationMaxSize;
     }
 
+    /**
+     * Most user records in one aggregated record: [1, 4,294,967,295]; values above
+     * {@link Integer#MAX_VALUE} act as {@link Integer#MAX_VALUE}. Default 4,294,967,295.
+     */
     public long aggregationMaxCount() {
         return aggregationMaxCount;
     }
 
+    /** Most entries in one PutRecords call: [1, 500]. Default 500. */
     public int collectionMaxCount() {
         return collectionMaxCount;
     }
 
+    /**
+     * Most bytes (data plus partition keys) in one PutRecords call: [1, 5,242,880]; an entry larger than this
+     * is sent alone. Default 5,242,880 (5 MiB).
+     */
     public long collectionMaxSize() {
         return collectionMaxSize;
     }
 
+    /**
+     * How long after {@code add} a record may still be sent; then its future fails with
+     * {@link RecordExpiredException} and it goes to the dead-letter handler: [1 ms, 1 day]. Default 30 s.
+     */
     public Duration recordTtl() {
         return recordTtl;
     }
 
+    /**
+     * Client-side limit per shard, in percent of Kinesis' 1,000 records/s and 1 MiB/s: [1, 10,000]. Above 100
+     * lets Kinesis' own throttling (retried) take over. Default 150.
+     */
     public int rateLimit() {
         return rateLimit;
     }
 
+    /** Most PutRecords calls in flight at once: [1, 1,024]. Default 24. */
     public int maxConcurrentRequests() {
         return maxConcurrentRequests;
     }
 
+    /** How long one PutRecords call may take before it is treated as failed and retried: [100 ms, 10 min].
+     * Default 6 s. */
     public Duration requestTimeout() {
         return requestTimeout;
     }
 
+    /**
+     * How often each stream's shard map is reloaded with ListShards (it is also reloaded when a record lands on
+     * an unexpected shard): [100 ms, 1 day]. Default 60 s.
+     */
     public Duration shardMapRefreshInterval() {
         return shardMapRefreshInterval;
     }
 
+    /**
+     * How long a stream may go without records outstanding (nothing buffered, queued or in flight) before the
+     * producer lets go of its state (shard map, aggregators, queues, rate limiters) and stops refreshing its
+     * shard map; a later record to it starts afresh with one shard-map load: [100 ms, 1 day]. Default 5 min.
+     */
     public Duration streamIdleTimeout() {
         return streamIdleTimeout;
     }
 
+    /**
+     * Budget for records accepted but not yet completed, in data plus partition key bytes: at least 1,048,576
+     * (one maximum record). Default 268,435,456 (256 MiB).
+     */
     public long maxOutstandingBytes() {
         return maxOutstandingBytes;
     }
 
+    /** Budget for records accepted but not yet completed: [1, 2^31-1]. Default 1,000,000. */
     public int maxOutstandingRecords() {
         return maxOutstandingRecords;
     }
 
+    /** What {@code add} does when a budget is exhausted. Default {@link BackpressureMode#BLOCK}. */
     public BackpressureMode backpressure() {
         return backpressure;
     }
 
+    /** In {@link BackpressureMode#BLOCK}, the longest {@code add} waits for room: [0, 1 day]. Default 60 s. */
     public Duration addTimeout() {
         return addTimeout;
     }
 
+    /**
+     * Retry backoff: attempt n waits a uniformly random time below min(max, base * 2^(n-1)) (capped first,
+     * then full jitter): [1 ms, 1 h]. Default 100 ms.
+     */
     public Duration retryBaseDelay() {
         return retryBaseDelay;
     }
 
+    /** Cap of the retry backoff, at least {@code retryBaseDelay}: [1 ms, 1 h]. Default 5 s. */
     public Duration retryMaxDelay() {
         return retryMaxDelay;
     }
@@ -201,34 +272,52 @@ public final class ProducerConfig {
         return maxAttempts == 0 ? OptionalInt.empty() : OptionalInt.of(maxAttempts);
     }
 
+    /**
+     * When true, a shard with a failed entry sends nothing else until that entry succeeds or is dead-lettered,
+     * and each PutRecords call carries at most one entry per shard, so records of one partition key are stored
+     * in {@code add} order even across retries. Costs throughput. Default {@code false}.
+     */
     public boolean strictOrdering() {
         return strictOrdering;
     }
 
+    /** A client the producer uses but never closes. Excludes region, endpointOverride and credentialsProvider. */
     public Optional<KinesisAsyncClient> kinesisClient() {
         return Optional.ofNullable(kinesisClient);
     }
 
+    /** Region of the client the producer builds (and closes). Default: the SDK's region provider chain. */
     public Optional<Region> region() {
         return Optional.ofNullable(region);
     }
 
+    /** Endpoint of the client the producer builds. Default: the region's Kinesis endpoint. */
     public Optional<URI> endpointOverride() {
         return Optional.ofNullable(endpointOverride);
     }
 
+    /** Credentials of the client the producer builds. Default: the SDK's default credentials chain. */
     public Optional<AwsCredentialsProvider> credentialsProvider() {
         return Optional.ofNullable(credentialsProvider);
     }
 
+    /** Receives every undelivered record. Default {@link DeadLetterHandler#logging()}. */
     public DeadLetterHandler deadLetterHandler() {
         return deadLetterHandler;
     }
 
+    /** Receives measurements. Default {@link ProducerMetrics#NOOP}. */
     public ProducerMetrics metrics() {
         return metrics;
     }
 
+    /**
+     * Source of time for buffering, TTL, backoff, shard-map refreshes, idle streams and attempt timestamps.
+     * Default: the system clock made monotonic when the builder is created (it advances with
+     * {@link System#nanoTime()}), so a step of the wall clock (NTP, a resumed VM) neither expires buffered
+     * records at once nor keeps them past their TTL; attempt timestamps drift from the wall clock only by the
+     * steps and corrections applied to it since.
+     */
     public Clock clock() {
         return clock;
     }

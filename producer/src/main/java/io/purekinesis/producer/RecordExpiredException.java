@@ -10,6 +10,7 @@ public class RecordExpiredException extends RecordFailedException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Thrown by the producer (through a record's future). */
     public RecordExpiredException(FailureReason reason, String errorCode, String errorMessage,
             List<Attempt> attempts) {
         super(reason, errorCode, errorMessage, attempts, null);

@@ -11,11 +11,15 @@ public class RecordFailedException extends KinesisProducerException {
 
     private static final long serialVersionUID = 1L;
 
+    /** See {@link #reason()}. */
     private final FailureReason reason;
+    /** See {@link #errorCode()}. */
     private final String errorCode;
+    /** See {@link #errorMessage()}. */
     private final String errorMessage;
     private final transient List<Attempt> attempts;
 
+    /** Thrown by the producer (through a record's future); public for tests of callbacks. */
     public RecordFailedException(FailureReason reason, String errorCode, String errorMessage, List<Attempt> attempts,
             Throwable cause) {
         super(describe(reason, errorCode, errorMessage, attempts), cause, false);
@@ -25,6 +29,7 @@ public class RecordFailedException extends KinesisProducerException {
         this.attempts = List.copyOf(attempts);
     }
 
+    /** Why the record failed. */
     public FailureReason reason() {
         return reason;
     }
@@ -34,10 +39,12 @@ public class RecordFailedException extends KinesisProducerException {
         return errorCode;
     }
 
+    /** The last error's message, or null. */
     public String errorMessage() {
         return errorMessage;
     }
 
+    /** Every PutRecords attempt that carried the record, oldest first; may be empty. */
     public List<Attempt> attempts() {
         return attempts;
     }

@@ -16,6 +16,7 @@ public final class RecordResult {
     private final boolean aggregated;
     private final List<Attempt> attempts;
 
+    /** Built by the producer; public so that tests can make one. */
     public RecordResult(String shardId, String sequenceNumber, long subSequenceNumber, boolean aggregated,
             List<Attempt> attempts) {
         this.shardId = Objects.requireNonNull(shardId, "shardId");
@@ -25,14 +26,17 @@ public final class RecordResult {
         this.attempts = List.copyOf(attempts);
     }
 
+    /** The shard the record was stored in. */
     public String shardId() {
         return shardId;
     }
 
+    /** The sequence number Kinesis gave the (possibly aggregated) Kinesis record. */
     public String sequenceNumber() {
         return sequenceNumber;
     }
 
+    /** The record's index inside its aggregate; 0 for a plain record. */
     public long subSequenceNumber() {
         return subSequenceNumber;
     }

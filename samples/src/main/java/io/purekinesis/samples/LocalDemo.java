@@ -1,12 +1,15 @@
 package io.purekinesis.samples;
 
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.purekinesis.consumer.ConsumerConfig;
-import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisConsumer;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.ProcessRecordsInput;
 import io.purekinesis.consumer.RetrievalMode;
+import io.purekinesis.micrometer.MicrometerConsumerMetrics;
+import io.purekinesis.micrometer.MicrometerProducerMetrics;
 import io.purekinesis.producer.FailedRecord;
 import io.purekinesis.producer.KinesisProducer;
 import io.purekinesis.producer.ProducerClosedException;
@@ -36,8 +39,9 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * third of the way through, stops one worker gracefully two thirds through (its leases move to the other), then
  * stops producing, waits until everything acknowledged was consumed and reconciles record by record: nothing may be
  * lost, and no key's records may be consumed out of order. Prints progress once a second; the last line is
- * {@code RESULT produced=.. acknowledged=.. consumed=.. duplicates=.. deadLettered=.. lost=..}. Exits 0 only when
- * the reconciliation is clean.
+ * {@code RESULT produced=.. acknowledged=.. consumed=.. duplicates=.. deadLettered=.. lost=..}, after a metrics
+ * summary read from the Micrometer registry the producer and the workers report to. Exits 0 only when the
+ * reconciliation is clean.
  *
  * <p>Known: around the split, records whose aggregate the producer predicted for the parent shard but which landed
  * in the child not covering their key are resent by the producer, and can then be stored behind newer records of
@@ -105,6 +109,8 @@ public final class LocalDemo {
     private final Options options;
     private final PrintStream out;
     private final Ledger ledger;
+    /** What the producer and the workers report through purekinesis-micrometer; the summary at the end reads it. */
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final long startNanos = System.nanoTime();
     private final AtomicBoolean stopProducing = new AtomicBoolean();
     private final List<KinesisConsumer> workers = new ArrayList<>();
@@ -185,6 +191,7 @@ public final class LocalDemo {
                     .kinesisClient(kinesis)
                     .producerName("demo")
                     .deadLetterHandler(failed -> ledger.deadLettered())
+                    .metrics(MicrometerProducerMetrics.builder(registry).build())
                     .build());
         }
         Thread producing = new Thread(this::produce, "demo-producing");
@@ -234,7 +241,19 @@ public final class LocalDemo {
                 : "Gave up waiting: " + missing + " acknowledged records not consumed; shutting down...");
         cleanUp(WORKER_SHUTDOWN_TIMEOUT);
         double seconds = seconds();
+        List<String> names;
+        synchronized (this) {
+            names = List.copyOf(workerNames);
+        }
+        for (String worker : names) {
+            long failed = MetricsSummary.failedShards(registry, worker);
+            if (failed > 0) {
+                ledger.problem(worker + " stopped processing " + failed + " shard(s): its processor kept failing"
+                        + " (the ERROR log names shard and cause)");
+            }
+        }
         Reconciliation r = ledger.reconcile();
+        MetricsSummary.print(registry, names, out);
         out.println("---- reconciliation ----");
         out.printf("produced      %,d records (%d keys, %d bytes each)%n", r.produced(), KEYS, options.recordSize());
         out.printf("acknowledged  %,d (producer futures succeeded)%n", r.acknowledged());
@@ -322,12 +341,8 @@ public final class LocalDemo {
                 .kinesisClient(options.retrievalMode() == RetrievalMode.FAN_OUT
                         ? new EmulatorFanOut(endpoints.kinesisAsyncClient()).client() : endpoints.kinesisAsyncClient())
                 .dynamoDbClient(endpoints.dynamoDbAsyncClient())
-                .metrics(new ConsumerMetrics() {
-                    @Override
-                    public void shardFailed(String shardId, Throwable cause) {
-                        ledger.problem(name + " stopped processing " + shardId + ": " + cause);
-                    }
-                })
+                .metrics(MicrometerConsumerMetrics.builder(registry).stream(STREAM)
+                        .commonTags(Tags.of(MetricsSummary.WORKER_TAG, name)).build())
                 .build(), () -> new LedgerProcessor(ledger));
         synchronized (this) {
             workers.add(worker);

@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,6 +50,12 @@ class LocalDemoTest {
         assertTrue(lines.stream().anyMatch(l -> l.startsWith(">>> Split shardId-")), "the split is shown");
         assertTrue(lines.stream().anyMatch(l -> l.startsWith(">>> Stopping worker-2 gracefully")),
                 "the failover is shown");
+        // the metrics summary comes from the registry the libraries reported to: it must agree with the ledger
+        String producerLine = String.format(Locale.ROOT, "producer      %,d user records put, 0 failed;",
+                r.acknowledged());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith(producerLine)), "metrics summary: " + producerLine);
+        assertTrue(lines.stream().anyMatch(
+                l -> l.matches("worker-1 +[\\d,]+ records processed; leases taken [1-9].*")), "worker-1's summary");
     }
 
     @Test

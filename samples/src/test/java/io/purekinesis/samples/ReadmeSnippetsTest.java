@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The README's code examples are the compiled {@link ProducerExample} and {@link ConsumerExample}: each ```java
+ * The README's code examples are the compiled {@link ProducerExample}, {@link ConsumerExample} and
+ * {@link MetricsExample}, and {@code CloudWatchMetricsExample} (compiled with {@code -Pcloudwatch} only): each ```java
  * block right after a line {@code <!-- snippet: NAME -->} must equal the source between
  * {@code // README-SNIPPET-START NAME} and {@code // README-SNIPPET-END NAME}, common indentation removed.
  * {@link #pasteFile()} prints those sections ready to paste after an example changes.
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadmeSnippetsTest {
 
     private static final Path SOURCES = Path.of("src/main/java/io/purekinesis/samples");
-    private static final List<String> SNIPPETS = List.of("producer", "consumer");
+    private static final List<String> SNIPPETS = List.of("producer", "consumer", "prometheus", "cloudwatch");
 
     @Test
     void readmeBlocksEqualTheCompiledExamples() throws IOException {
@@ -99,11 +100,14 @@ class ReadmeSnippetsTest {
     }
 
     private static Path fileOf(String name) {
-        return SOURCES.resolve(switch (name) {
-            case "producer" -> "ProducerExample.java";
-            case "consumer" -> "ConsumerExample.java";
+        return switch (name) {
+            case "producer" -> SOURCES.resolve("ProducerExample.java");
+            case "consumer" -> SOURCES.resolve("ConsumerExample.java");
+            case "prometheus" -> SOURCES.resolve("MetricsExample.java");
+            // outside src/main: this build's repository does not serve micrometer-registry-cloudwatch2
+            case "cloudwatch" -> Path.of("src/cloudwatch/java/io/purekinesis/samples/CloudWatchMetricsExample.java");
             default -> throw new IllegalArgumentException(name);
-        });
+        };
     }
 
     /** The marked region of the example's source, without common indentation, each line ending in '\n'. */

@@ -79,6 +79,10 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
         return c;
     }
 
+    /**
+     * A shard model covering hash keys {@code start..end} (inclusive); a closed shard has an ending sequence
+     * number, as after a split or merge.
+     */
     public static Shard shard(String id, BigInteger start, BigInteger end, boolean closed) {
         return Shard.builder().shardId(id)
                 .hashKeyRange(HashKeyRange.builder().startingHashKey(start.toString()).endingHashKey(end.toString())
@@ -88,10 +92,12 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
                 .build();
     }
 
+    /** The shards ListShards answers with, in order; live (the list changes as shards are added or split). */
     public List<Shard> shards() {
         return shards;
     }
 
+    /** Adds a shard to what ListShards answers and PutRecords routes to. */
     public void addShard(Shard shard) {
         shards.add(shard);
     }
@@ -135,10 +141,12 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
         shards.add(shard(child, start, end, false));
     }
 
+    /** Shards per ListShards page (default 100): a smaller size makes callers follow {@code NextToken}. */
     public void listShardsPageSize(int size) {
         listShardsPageSize = size;
     }
 
+    /** With {@code false}, every stream is missing: ResourceNotFoundException for all calls. Default true. */
     public void streamExists(boolean exists) {
         streamExists = exists;
     }
@@ -158,6 +166,7 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
         account = value;
     }
 
+    /** Every DescribeStreamSummary request received, in order. */
     public List<DescribeStreamSummaryRequest> describeRequests() {
         return describeRequests;
     }
@@ -218,6 +227,7 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
         }
     }
 
+    /** An AWS service error as the SDK raises it, with this error code and HTTP status. */
     public static AwsServiceException serviceError(String errorCode, int status) {
         return AwsServiceException.builder().statusCode(status).message(errorCode + " (fake)")
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode(errorCode).errorMessage(errorCode + " (fake)")
@@ -225,18 +235,22 @@ public final class FakeKinesisClient implements KinesisAsyncClient {
                 .build();
     }
 
+    /** Every PutRecords request received, in order, whatever the scripted answer. */
     public List<PutRecordsRequest> putRequests() {
         return putRequests;
     }
 
+    /** Every ListShards request received, in order (one per page). */
     public List<ListShardsRequest> listShardsRequests() {
         return listShardsRequests;
     }
 
+    /** The records stored by successful entries, in the order they were stored. */
     public List<Stored> stored() {
         return stored;
     }
 
+    /** Whether {@link #close()} was called: a producer must not close a client it was given. */
     public boolean isClosed() {
         return closed;
     }

@@ -239,6 +239,7 @@ public final class FaultInjector implements ExecutionInterceptor {
         this.responseDelay = new ExecutionAttribute<>(FaultInjector.class.getName() + ".responseDelay." + instance);
     }
 
+    /** Starts an injector with no faults, seed 0 and all faults enabled once built. */
     public static Builder builder() {
         return new Builder();
     }
@@ -248,6 +249,7 @@ public final class FaultInjector implements ExecutionInterceptor {
         this.enabled = enabled;
     }
 
+    /** Whether faults are injected now (see {@link #enabled(boolean)}). */
     public boolean isEnabled() {
         return enabled;
     }
@@ -555,6 +557,7 @@ public final class FaultInjector implements ExecutionInterceptor {
             return add(fault, PUT_RECORDS, when, fraction, Duration.ZERO);
         }
 
+        /** The injector with the faults added so far; register it on a client's override configuration. */
         public FaultInjector build() {
             return new FaultInjector(this);
         }

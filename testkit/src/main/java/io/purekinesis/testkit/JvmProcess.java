@@ -88,6 +88,7 @@ public final class JvmProcess implements AutoCloseable {
         return logFile;
     }
 
+    /** Whether the child process is still running. */
     public boolean isAlive() {
         return process.isAlive();
     }

@@ -48,6 +48,7 @@ public final class LocalDynamoDb implements AutoCloseable {
         return builder().start();
     }
 
+    /** Options: a free port and in-memory data, unless set. */
     public static Builder builder() {
         return new Builder();
     }
@@ -57,10 +58,14 @@ public final class LocalDynamoDb implements AutoCloseable {
         return URI.create("http://" + HOST + ":" + port);
     }
 
+    /** Whether the server runs now (started and not stopped). */
     public synchronized boolean isRunning() {
         return server != null;
     }
 
+    /**
+     * Stops the server; its port is freed and, without a {@code dbPath}, its data is gone. Does nothing when stopped.
+     */
     public synchronized void stop() {
         if (server == null) {
             return;
@@ -182,6 +187,10 @@ public final class LocalDynamoDb implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Starts DynamoDB Local in this JVM; throws UncheckedIOException if {@code dbPath} cannot be created,
+         * IllegalStateException if the server does not start.
+         */
         public LocalDynamoDb start() {
             if (dbPath != null) {
                 try {

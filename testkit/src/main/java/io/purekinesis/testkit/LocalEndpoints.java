@@ -43,6 +43,7 @@ public final class LocalEndpoints implements AutoCloseable {
         return builder().start();
     }
 
+    /** Options for a private pair: free ports, no persistence, unless set. */
     public static Builder builder() {
         return new Builder();
     }
@@ -75,10 +76,12 @@ public final class LocalEndpoints implements AutoCloseable {
         }
     }
 
+    /** The local Kinesis of this pair. */
     public LocalKinesis kinesis() {
         return kinesis;
     }
 
+    /** The DynamoDB Local of this pair. */
     public LocalDynamoDb dynamoDb() {
         return dynamoDb;
     }
@@ -156,11 +159,13 @@ public final class LocalEndpoints implements AutoCloseable {
         private Builder() {
         }
 
+        /** Sets the local Kinesis's options; throws NullPointerException if {@code options} is null. */
         public Builder kinesis(Consumer<LocalKinesis.Builder> options) {
             Objects.requireNonNull(options, "options").accept(kinesis);
             return this;
         }
 
+        /** Sets DynamoDB Local's options; throws NullPointerException if {@code options} is null. */
         public Builder dynamoDb(Consumer<LocalDynamoDb.Builder> options) {
             Objects.requireNonNull(options, "options").accept(dynamoDb);
             return this;

@@ -89,6 +89,7 @@ public final class LocalKinesis implements AutoCloseable {
         return builder().start();
     }
 
+    /** Options: free ports, no persistence, unless set. */
     public static Builder builder() {
         return new Builder();
     }
@@ -113,6 +114,7 @@ public final class LocalKinesis implements AutoCloseable {
         return dataDir;
     }
 
+    /** Whether the emulator process runs now. */
     public synchronized boolean isRunning() {
         return process != null && process.isAlive();
     }

@@ -38,19 +38,23 @@ public final class Streams {
     /** A record read back with the shard it came from. */
     public record ShardRecord(String shardId, Record record) {
 
+        /** Throws NullPointerException if {@code shardId} or {@code record} is null. */
         public ShardRecord {
             Objects.requireNonNull(shardId, "shardId");
             Objects.requireNonNull(record, "record");
         }
 
+        /** A copy of the record's data. */
         public byte[] data() {
             return record.data().asByteArray();
         }
 
+        /** The record's partition key. */
         public String partitionKey() {
             return record.partitionKey();
         }
 
+        /** The record's sequence number. */
         public String sequenceNumber() {
             return record.sequenceNumber();
         }

@@ -171,8 +171,10 @@ public final class ShardFetcher implements RecordSource {
     }
 
     private void unexpected(String what, Throwable e) {
-        if (Failures.unwrap(e) instanceof RejectedExecutionException) {
-            stopped = true; // the consumer stopped the scheduler under an answer still on its way: nothing to do
+        // A closing worker stops every fetcher before it stops the scheduler, so an answer that lands afterwards
+        // (the scheduler then rejects its handling) belongs to a fetcher that has nothing left to do: not an error.
+        if (stopped || Failures.unwrap(e) instanceof RejectedExecutionException) {
+            stopped = true;
             return;
         }
         log.error("Shard {}: unexpected failure in {}; retrying", shardId, what, e);
