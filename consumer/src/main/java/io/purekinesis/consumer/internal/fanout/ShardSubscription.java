@@ -12,6 +12,7 @@ import io.purekinesis.consumer.internal.fetch.IteratorPosition;
 import io.purekinesis.consumer.internal.fetch.ReadResult;
 import io.purekinesis.consumer.internal.fetch.RecordBatch;
 import io.purekinesis.consumer.internal.fetch.RecordSource;
+import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.internal.retry.Backoff;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,8 +28,11 @@ import org.reactivestreams.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.ConsumerStatus;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamConsumerRequest;
 import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
 import software.amazon.awssdk.services.kinesis.model.ResourceInUseException;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.StartingPosition;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardEvent;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardEventStream;
@@ -51,7 +55,10 @@ import software.amazon.awssdk.services.kinesis.model.SubscribeToShardResponseHan
  * queued twice. At most one SubscribeToShard per second per shard (the Kinesis limit), on the consumer's
  * {@link Time}. {@code ResourceInUseException} (the shard's previous subscription, perhaps another worker's, is still
  * open) and {@code LimitExceededException} back off and retry quietly; other failures are reported as polling reports
- * them ({@link FailureReporter}) and retried with backoff. {@link #stop()} cancels the subscription.
+ * them ({@link FailureReporter}) and retried with backoff. {@link #stop()} cancels the subscription. As in polling, a
+ * shard Kinesis no longer knows ({@code ResourceNotFoundException} {@link ShardFetcher#SHARD_GONE_CONFIRMATIONS}
+ * times in a row) while the stream consumer is still ACTIVE has expired past the stream's retention: it ends without
+ * children, so its processor still gets shardEnded.
  *
  * <p><b>Threads.</b> SDK threads only hand events and ends to the scheduler; the state is changed under this object's
  * lock by scheduler tasks and by {@link #poll} (the processor thread). Demand of one makes events arrive one after
@@ -99,6 +106,7 @@ public final class ShardSubscription implements RecordSource {
     private long lastSubscribeNanos;
     private boolean subscribedBefore;
     private int failures;
+    private int shardNotFound;
     private long eventsRequested;
     private long eventsReceived;
 
@@ -115,7 +123,8 @@ public final class ShardSubscription implements RecordSource {
         this.backoff = b.backoff;
         this.failureReporter = new FailureReporter(log, metrics, time);
         this.resource = "shard " + shardId + " of stream consumer " + consumerArn;
-        this.queue = new ArrayBlockingQueue<>(maxBatches);
+        // one slot more than demand ever fills: the end of a shard that expired is queued without being requested
+        this.queue = new ArrayBlockingQueue<>(maxBatches + 1);
         this.position = new IteratorPosition(b.streamName, shardId, b.checkpoint, b.initialPosition);
     }
 
@@ -293,6 +302,7 @@ public final class ShardSubscription implements RecordSource {
             failureReporter.recovered();
             failures = 0;
         }
+        shardNotFound = 0;
         String continuation = e.continuationSequenceNumber();
         boolean end = continuation == null;
         ReadResult read = ReadResult.of(shardId, e.hasRecords() ? e.records() : List.of(), range, position.floor(),
@@ -340,6 +350,27 @@ public final class ShardSubscription implements RecordSource {
         }
         Throwable cause = Failures.sdkCause(error);
         Duration delay = backoff.delay(failures);
+        if (cause instanceof ResourceNotFoundException) {
+            int times;
+            synchronized (this) {
+                times = ++shardNotFound;
+            }
+            if (times >= ShardFetcher.SHARD_GONE_CONFIRMATIONS) {
+                checkShardGone(gen, error, delay);
+                return;
+            }
+            // a shard that was just created may briefly be unknown: as polling, only repeated answers count
+            log.warn("Shard {}: SubscribeToShard says the shard or the stream consumer does not exist (attempt {});"
+                    + " retrying in {}", shardId, times, delay);
+            synchronized (this) {
+                subscribeAfter(delay);
+            }
+            return;
+        } else {
+            synchronized (this) {
+                shardNotFound = 0;
+            }
+        }
         if (cause instanceof ResourceInUseException || cause instanceof LimitExceededException) {
             // the shard's previous subscription (ours, or the previous lease owner's) is still open, or too many
             // subscribes: it passes
@@ -352,6 +383,42 @@ public final class ShardSubscription implements RecordSource {
         synchronized (this) {
             subscribeAfter(delay);
         }
+    }
+
+    /**
+     * SubscribeToShard keeps saying the shard does not exist: if the stream consumer is ACTIVE, the shard expired past
+     * the stream's retention (as polling concludes, {@link ShardFetcher}), and ends; else the consumer is the missing
+     * resource (deregistered?), which is reported and retried.
+     */
+    private void checkShardGone(int gen, Throwable error, Duration delay) {
+        AwsCalls.call("kinesis:DescribeStreamConsumer", resource, DescribeStreamConsumerRequest.builder()
+                .consumerARN(consumerArn).build(), kinesis::describeStreamConsumer)
+                .whenComplete((r, e) -> onScheduler(() -> {
+                    boolean consumerActive = e == null
+                            && r.consumerDescription().consumerStatus() == ConsumerStatus.ACTIVE;
+                    synchronized (this) {
+                        if (gen != generation || stopped) {
+                            return;
+                        }
+                        if (consumerActive) {
+                            log.warn("Shard {} no longer exists while stream consumer {} does: it expired past the "
+                                    + "stream's retention period, and any records in it that were not processed "
+                                    + "are gone; ending it ({})", shardId, consumerArn, Failures.describe(error));
+                            shardEnded = true;
+                            stopped = true;
+                            queue.add(new RecordBatch(List.of(), 0, 0, true, List.of(), 0));
+                            return;
+                        }
+                    }
+                    failureReporter.report("Shard " + shardId + ": SubscribeToShard says the shard or the stream "
+                            + "consumer does not exist, and DescribeStreamConsumer of " + consumerArn
+                            + (e == null ? " says it is " + r.consumerDescription().consumerStatusAsString()
+                                    : " failed too (deregistered?)"),
+                            "resubscribing in " + delay, e != null ? e : error);
+                    synchronized (this) {
+                        subscribeAfter(delay);
+                    }
+                }));
     }
 
     /** The event stream of one subscription: hands everything to the scheduler. */

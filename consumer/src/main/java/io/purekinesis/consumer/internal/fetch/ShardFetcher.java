@@ -56,7 +56,7 @@ public final class ShardFetcher implements RecordSource {
      * GetShardIterator answers ResourceNotFound this many times in a row, while the stream exists, before the shard
      * is taken to have expired past the stream's retention (a shard that was just created may briefly be unknown).
      */
-    static final int SHARD_GONE_CONFIRMATIONS = 3;
+    public static final int SHARD_GONE_CONFIRMATIONS = 3;
     /** Backoff between failed or throttled calls: from minTimeBetweenReads up to this. */
     static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
 

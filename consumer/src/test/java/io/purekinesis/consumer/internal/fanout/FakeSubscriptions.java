@@ -10,6 +10,10 @@ import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 import software.amazon.awssdk.core.async.SdkPublisher;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.services.kinesis.model.ConsumerStatus;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamConsumerRequest;
+import software.amazon.awssdk.services.kinesis.model.DescribeStreamConsumerResponse;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardEventStream;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardRequest;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardResponse;
@@ -18,7 +22,8 @@ import software.amazon.awssdk.services.kinesis.model.SubscribeToShardResponseHan
 /**
  * A Kinesis client whose SubscribeToShard calls the test answers: each call is kept as a {@link Stream} the test
  * opens, pushes events into (only as many as were requested: pushing more fails the test, as a reactive-streams
- * publisher must not), completes or fails. Every other operation is unsupported.
+ * publisher must not), completes or fails. DescribeStreamConsumer answers {@link #consumerStatus}. Every other
+ * operation is unsupported.
  */
 final class FakeSubscriptions implements KinesisAsyncClient {
 
@@ -35,6 +40,20 @@ final class FakeSubscriptions implements KinesisAsyncClient {
         Stream s = new Stream(request, handler, nanoTime.getAsLong());
         streams.add(s);
         return s.future;
+    }
+
+    /** What DescribeStreamConsumer answers: the status, or null for ResourceNotFoundException. */
+    volatile ConsumerStatus consumerStatus = ConsumerStatus.ACTIVE;
+
+    @Override
+    public CompletableFuture<DescribeStreamConsumerResponse> describeStreamConsumer(
+            DescribeStreamConsumerRequest request) {
+        ConsumerStatus status = consumerStatus;
+        if (status == null) {
+            return CompletableFuture.failedFuture(ResourceNotFoundException.builder().message("no consumer").build());
+        }
+        return CompletableFuture.completedFuture(DescribeStreamConsumerResponse.builder().consumerDescription(
+                d -> d.consumerARN(request.consumerARN()).consumerStatus(status)).build());
     }
 
     Stream last() {

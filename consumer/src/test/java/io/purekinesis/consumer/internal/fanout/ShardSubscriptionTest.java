@@ -23,10 +23,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.model.ChildShard;
+import software.amazon.awssdk.services.kinesis.model.ConsumerStatus;
 import software.amazon.awssdk.services.kinesis.model.InternalFailureException;
 import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
 import software.amazon.awssdk.services.kinesis.model.Record;
 import software.amazon.awssdk.services.kinesis.model.ResourceInUseException;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 import software.amazon.awssdk.services.kinesis.model.SubscribeToShardEvent;
 
@@ -244,5 +246,32 @@ class ShardSubscriptionTest {
         scheduler.advance(Duration.ofMinutes(1));
         assertEquals(1, kinesis.streams.size(), "no subscription after the shard's end");
         assertFalse(stream.outstanding() > 0);
+    }
+
+    @Test
+    void aShardKinesisNoLongerKnowsWhileTheConsumerIsActiveEndsWithoutChildren() throws Exception {
+        ShardSubscription s = subscription(ExtendedSequenceNumber.TRIM_HORIZON);
+        s.start();
+        scheduler.runUntilIdle();
+        // the stream consumer is gone first: reported, and retried
+        kinesis.consumerStatus = null;
+        for (int i = 0; i < 3; i++) {
+            kinesis.last().fail(ResourceNotFoundException.builder().message("Shard not found").build());
+            scheduler.runUntilIdle();
+        }
+        assertEquals(4, kinesis.streams.size(), "retried while the consumer itself is missing");
+        assertEquals(1, nonTransient.size(), nonTransient.toString());
+        assertNull(s.poll(Duration.ZERO));
+
+        // then only the shard is: it expired past the retention period
+        kinesis.consumerStatus = ConsumerStatus.ACTIVE;
+        kinesis.last().fail(ResourceNotFoundException.builder().message("Shard not found").build());
+        scheduler.runUntilIdle();
+        RecordBatch end = s.poll(Duration.ZERO);
+        assertTrue(end.shardEnd());
+        assertEquals(List.of(), end.records());
+        assertEquals(List.of(), end.childShards());
+        scheduler.advance(Duration.ofMinutes(1));
+        assertEquals(4, kinesis.streams.size(), "no subscription after the shard's end");
     }
 }
