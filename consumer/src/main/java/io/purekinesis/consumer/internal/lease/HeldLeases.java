@@ -87,7 +87,13 @@ final class HeldLeases {
             return;
         }
         h.state = State.ACTIVE;
-        listener.leaseAcquired(h.lease);
+        try {
+            listener.leaseAcquired(h.lease);
+        } catch (RuntimeException e) {
+            // not started: tried again by the next wait tick, as a lease waiting for its parents is
+            h.state = State.WAITING_PARENTS;
+            throw e;
+        }
     }
 
     /** The lease is gone: forgotten, counted, and its processing (if it started) told to stop. */

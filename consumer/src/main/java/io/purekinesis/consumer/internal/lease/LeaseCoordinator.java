@@ -129,7 +129,7 @@ public final class LeaseCoordinator {
         heartbeatTask = heartbeatScheduler.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
         monitoring = true;
         scheduleMonitor(0);
-        discovery.request();
+        discovery.start();
     }
 
     private void heartbeat() {

@@ -56,6 +56,7 @@ final class LeaseDiscovery {
     /** Leases this worker is handing off, with the worker they go to. */
     private final Map<String, String> handingOffTo = new ConcurrentHashMap<>();
     private volatile boolean stopped;
+    private volatile boolean started;
     /** Leases whose stopped processor could not be followed up yet (a failed read): the next tick retries. */
     private final Set<String> stoppedToRecheck = ConcurrentHashMap.newKeySet();
     /** The last lookup failed: the next heartbeat tick runs one again. */
@@ -79,14 +80,20 @@ final class LeaseDiscovery {
 
     /** Runs a lookup soon, on the lease threads. */
     void request() {
-        if (stopped || !requested.compareAndSet(false, true)) {
-            return;
+        if (!started || stopped || !requested.compareAndSet(false, true)) {
+            return; // before start(): the consumer cannot run a lease yet (start() looks up anyway)
         }
         try {
             executor.execute(this::run);
         } catch (RejectedExecutionException e) {
             requested.set(false); // the consumer is stopping
         }
+    }
+
+    /** Lookups may run from now on (the consumer started); one runs at once. */
+    void start() {
+        started = true;
+        request();
     }
 
     /** No lookups from now on (shutting down): the leases held are what is handed over. */
