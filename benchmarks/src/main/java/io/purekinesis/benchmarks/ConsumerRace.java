@@ -33,7 +33,8 @@ import java.util.function.Predicate;
  *       time: the library's start call (and the JVM's start) to the first record.</li>
  *   <li><b>Takeover</b>: two workers of one library in two child JVMs on one lease table (DynamoDB Local in this
  *       process), failover time the same for both, a stream growing at a low rate. Once both hold shards (or, if the
- *       library leaves one idle, once all shards are held), the worker with the most shards is killed with SIGKILL;
+ *       library leaves one idle, once all shards are held) and no lease has moved for one failover time, the worker
+ *       with the most shards is killed with SIGKILL;
  *       the result is the time from the kill to the survivor's first record of the last of the victim's shards.</li>
  * </ul>
  *
@@ -200,28 +201,44 @@ public final class ConsumerRace {
         String app = "race-takeover-" + library + "-" + System.currentTimeMillis();
         List<Child> workers = new ArrayList<>();
         try {
+            // Worker b starts once a has delivered its first record, i.e. on an application that already exists:
+            // two KCL 3.5.1 workers started together on a fresh application raced to create the client-version
+            // migration row, and the loser gave up initialising after 20 attempts (seen in the first smoke run).
             for (String id : List.of("a", "b")) {
-                workers.add(Child.start(this, library + "-takeover-" + round + "-" + id, List.of(
+                Child w = Child.start(this, library + "-takeover-" + round + "-" + id, List.of(
                         "--library", library, "--mode", "worker", "--source", source.endpoint().toString(),
                         "--app", app, "--worker-id", library + "-" + id, "--dynamodb", dynamo,
-                        "--failover-ms", Integer.toString(failoverMillis))));
+                        "--failover-ms", Integer.toString(failoverMillis)));
+                workers.add(w);
+                if (id.equals("a") && w.await(l -> l.startsWith("FIRST_RECORD "), startupTimeoutMillis) == null) {
+                    System.out.println("  " + library + ": worker a delivered no record within "
+                            + startupTimeoutMillis / 1000 + " s (see " + w.name + ".err)");
+                    return null;
+                }
             }
             Child a = workers.get(0);
             Child b = workers.get(1);
+            // Kill once the assignment is settled: every shard held, both workers holding some, no lease gained or
+            // lost for one failover time (so no balancing move is under way at the kill). A library that leaves one
+            // worker idle for 12 failover times (2 minutes at 10 s, several KCL 3.x balancing rounds) gets the one
+            // holding everything killed.
             long deadline = System.currentTimeMillis() + startupTimeoutMillis;
             long allHeldSince = 0;
             while (System.currentTimeMillis() < deadline) {
+                if (!a.process.isAlive() || !b.process.isAlive()) {
+                    System.out.println("  " + library + ": a worker stopped before the kill (see its .err log)");
+                    return null;
+                }
+                long now = System.currentTimeMillis();
                 Set<String> union = new TreeSet<>(a.held);
                 union.addAll(b.held);
+                boolean quiet = now - Math.max(a.lastChangeMillis, b.lastChangeMillis) >= failoverMillis;
                 if (union.size() >= shards) {
-                    if (!a.held.isEmpty() && !b.held.isEmpty()) {
-                        break;
-                    }
                     if (allHeldSince == 0) {
-                        allHeldSince = System.currentTimeMillis();
-                    } else if (System.currentTimeMillis() - allHeldSince > 12L * failoverMillis) {
-                        // the library has left one worker idle for 12 failover times (2 minutes at 10 s, several
-                        // KCL 3.x balancing rounds): kill the one that holds everything
+                        allHeldSince = now;
+                    }
+                    boolean bothHold = !a.held.isEmpty() && !b.held.isEmpty();
+                    if (quiet && (bothHold || now - allHeldSince > 12L * failoverMillis)) {
                         break;
                     }
                 } else {
@@ -229,7 +246,6 @@ public final class ConsumerRace {
                 }
                 Thread.sleep(100);
             }
-            Thread.sleep(2_000); // let both settle: renewals running, checkpoints written
             Child victim = a.held.size() >= b.held.size() ? a : b;
             Child survivor = victim == a ? b : a;
             Set<String> moving = new TreeSet<>(victim.held);
@@ -248,6 +264,10 @@ public final class ConsumerRace {
                 Thread.sleep(50);
             }
             long last = survivor.processedAfter(moving, killMillis);
+            if (last < 0) {
+                System.out.println("  " + library + ": the survivor had not processed all of " + moving + " "
+                        + takeoverTimeoutMillis / 1000 + " s after the kill (NaN below)");
+            }
             Map<String, Double> r = new LinkedHashMap<>();
             r.put("killToLastTakenShardSeconds", last < 0 ? Double.NaN : (last - killMillis) / 1000.0);
             r.put("shardsMoved", (double) moving.size());
@@ -324,6 +344,8 @@ public final class ConsumerRace {
         /** Per shard, the wall-clock times of its PROCESSED lines. */
         final Map<String, List<Long>> processed = new ConcurrentHashMap<>();
         private volatile boolean ended;
+        /** When a PROCESSED or LOST line last came (parent's clock). */
+        volatile long lastChangeMillis;
 
         private Child(String name, Process process) {
             this.name = name;
@@ -357,6 +379,9 @@ public final class ConsumerRace {
                 while ((line = in.readLine()) != null) {
                     log.println(line);
                     String[] w = line.trim().split("\\s+");
+                    if (w.length == 3 && (w[0].equals("PROCESSED") || w[0].equals("LOST"))) {
+                        lastChangeMillis = System.currentTimeMillis();
+                    }
                     if (w.length == 3 && w[0].equals("PROCESSED")) {
                         held.add(w[1]);
                         processed.computeIfAbsent(w[1], k -> new CopyOnWriteArrayList<>()).add(Long.parseLong(w[2]));

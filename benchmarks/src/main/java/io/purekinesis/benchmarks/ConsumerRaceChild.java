@@ -240,7 +240,13 @@ public final class ConsumerRaceChild {
                 configs.metricsConfig().metricsLevel(MetricsLevel.NONE).metricsFactory(new NullMetricsFactory()),
                 configs.processorConfig(),
                 configs.retrievalConfig().retrievalSpecificConfig(new PollingConfig(stream, kinesis)));
-        Thread thread = new Thread(scheduler, "kcl-scheduler");
+        Thread thread = new Thread(() -> {
+            scheduler.run();
+            // the scheduler gave up (e.g. initialisation failed): exit, so the parent does not wait for a worker
+            // that will never process anything
+            emit("LIBRARY_STOPPED " + System.currentTimeMillis());
+            Runtime.getRuntime().halt(3);
+        }, "kcl-scheduler");
         thread.setDaemon(true);
         return thread::start;
     }
