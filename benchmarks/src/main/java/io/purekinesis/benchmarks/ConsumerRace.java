@@ -55,7 +55,9 @@ public final class ConsumerRace {
 
     private ConsumerRace(Map<String, String> opts) throws IOException {
         this.opts = opts;
-        this.logs = Path.of(opt("--logs", "target/consumer-race"));
+        // one directory per invocation, so the numbered logs of earlier runs are never mixed in
+        this.logs = Path.of(opt("--logs", "target/consumer-race"), java.time.LocalDateTime.now()
+                .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         this.childOpts = opt("--child-opts", "-Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
         Files.createDirectories(logs);
     }
