@@ -226,7 +226,8 @@ public final class ConsumerRace {
             // holding everything killed.
             long deadline = System.currentTimeMillis() + startupTimeoutMillis;
             long allHeldSince = 0;
-            while (System.currentTimeMillis() < deadline) {
+            boolean settled = false;
+            while (!settled && System.currentTimeMillis() < deadline) {
                 if (!a.process.isAlive() || !b.process.isAlive()) {
                     System.out.println("  " + library + ": a worker stopped before the kill (see its .err log)");
                     return null;
@@ -240,13 +241,15 @@ public final class ConsumerRace {
                         allHeldSince = now;
                     }
                     boolean bothHold = !a.held.isEmpty() && !b.held.isEmpty();
-                    if (quiet && (bothHold || now - allHeldSince > 12L * failoverMillis)) {
-                        break;
-                    }
+                    settled = quiet && (bothHold || now - allHeldSince > 12L * failoverMillis);
                 } else {
                     allHeldSince = 0;
                 }
                 Thread.sleep(100);
+            }
+            if (!settled) {
+                System.out.println("  " + library + ": the assignment had not settled within "
+                        + startupTimeoutMillis / 1000 + " s after worker b started; killing anyway");
             }
             Child victim = a.held.size() >= b.held.size() ? a : b;
             Child survivor = victim == a ? b : a;
