@@ -21,9 +21,11 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.Protocol;
+import software.amazon.awssdk.http.SdkHttpConfigurationOption;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
+import software.amazon.awssdk.utils.AttributeMap;
 
 /**
  * Producer throughput, CPU, latency and memory, measured against {@link PutRecordsSink} (a fast local Kinesis
@@ -456,20 +458,23 @@ public final class ProducerBenchmark {
 
     // ---- set-up ----
 
+    /** The Kinesis client: JSON, HTTP/1.1; on an {@code https} endpoint it trusts any certificate (a local sink's). */
     static KinesisAsyncClient client(Options o, URI endpoint, Duration readTimeout) {
         int concurrency = o.maxConcurrentRequests != null ? o.maxConcurrentRequests
                 : ProducerConfig.DEFAULT_MAX_CONCURRENT_REQUESTS;
+        NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
+                .protocol(Protocol.HTTP1_1)
+                .maxConcurrency(Math.max(50, concurrency * 2))
+                .readTimeout(readTimeout)
+                .writeTimeout(readTimeout);
+        boolean trustAll = "https".equals(endpoint.getScheme());
         return KinesisAsyncClient.builder()
                 .endpointOverride(endpoint)
                 .region(Region.of(o.region))
                 .credentialsProvider(o.defaultCredentials ? DefaultCredentialsProvider.builder().build()
                         : StaticCredentialsProvider.create(AwsBasicCredentials.create("bench", "bench")))
-                .httpClient(NettyNioAsyncHttpClient.builder()
-                        .protocol(Protocol.HTTP1_1)
-                        .maxConcurrency(Math.max(50, concurrency * 2))
-                        .readTimeout(readTimeout)
-                        .writeTimeout(readTimeout)
-                        .build())
+                .httpClient(trustAll ? http.buildWithDefaults(AttributeMap.builder()
+                        .put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, Boolean.TRUE).build()) : http.build())
                 .build();
     }
 
@@ -586,16 +591,9 @@ public final class ProducerBenchmark {
             String stream = o.stream;
             boolean fresh = o.freshData;
             boolean track = o.trackFutures;
-            long intervalNanos = o.rate > 0 ? Math.max(1, 1_000_000_000L * o.threads / o.rate) : 0;
-            long paceStart = System.nanoTime();
+            Pacer pacer = new Pacer(o.rate, o.threads);
             for (long i = 0; i < n; i++) {
-                if (intervalNanos > 0) {
-                    // Paced: record i is due at paceStart + i x interval; a late thread catches up without pausing.
-                    long wait = paceStart + i * intervalNanos - System.nanoTime();
-                    if (wait > 100_000) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(wait);
-                    }
-                }
+                pacer.awaitTurn(i);
                 String key = keys[k];
                 k = k + 1 == keys.length ? 0 : k + 1;
                 byte[] payload = fresh ? data.clone() : data;

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,7 +62,8 @@ import java.util.concurrent.atomic.LongAdder;
  * de-aggregates with {@code AggregateDecoder} (checks the digest, costs the most CPU).
  *
  * <p>Standalone: {@code java -cp <classpath> io.purekinesis.benchmarks.PutRecordsSink --port 4590 --shards 4}.
- * It prints {@code SINK_PORT=<port>} once listening and stops on SIGTERM (with {@code --exit-on-stdin-eof true},
+ * With {@code --tls true} it serves HTTPS instead (a self-signed key pair made at start with {@code keytool}), for
+ * KPL, whose native daemon speaks only HTTPS. It prints {@code SINK_PORT=<port>} once listening and stops on SIGTERM (with {@code --exit-on-stdin-eof true},
  * also when its standard input closes, so a parent process that dies takes it down).
  */
 public final class PutRecordsSink implements AutoCloseable {
@@ -76,6 +79,7 @@ public final class PutRecordsSink implements AutoCloseable {
 
     private final JsonFactory json = new JsonFactory();
     private final HttpServer server;
+    private final String scheme;
     private final ExecutorService executor;
     private final int shardCount;
     private final long[] startHi;
@@ -101,7 +105,7 @@ public final class PutRecordsSink implements AutoCloseable {
     private volatile double failFraction;
     private volatile ShardLimits[] shardLimits;
 
-    private PutRecordsSink(int port, int shardCount, CountMode countMode) throws IOException {
+    private PutRecordsSink(int port, int shardCount, CountMode countMode, boolean tls) throws IOException {
         if (shardCount < 1) {
             throw new IllegalArgumentException("shards must be at least 1, was " + shardCount);
         }
@@ -134,7 +138,22 @@ public final class PutRecordsSink implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 1024);
+        InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
+        if (tls) {
+            HttpsServer https = HttpsServer.create(address, 1024);
+            try {
+                https.setHttpsConfigurator(new HttpsConfigurator(SelfSignedTls.serverContext()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while making the TLS key pair", e);
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IOException("could not set up TLS", e);
+            }
+            this.server = https;
+        } else {
+            this.server = HttpServer.create(address, 1024);
+        }
+        this.scheme = tls ? "https" : "http";
         server.createContext("/", this::handle);
         server.setExecutor(executor);
         server.start();
@@ -142,13 +161,21 @@ public final class PutRecordsSink implements AutoCloseable {
 
     /** Starts a sink on {@code port} (0 picks a free one) with {@code shards} even shards. */
     public static PutRecordsSink start(int port, int shards, CountMode countMode) throws IOException {
+        return start(port, shards, countMode, false);
+    }
+
+    /**
+     * As {@link #start(int, int, CountMode)}, over HTTPS when {@code tls} (a self-signed key pair made at start,
+     * for clients that speak only HTTPS, such as KPL's native daemon).
+     */
+    public static PutRecordsSink start(int port, int shards, CountMode countMode, boolean tls) throws IOException {
         // The JDK server writes response headers and body separately; without TCP_NODELAY, Nagle's algorithm and
         // the client's delayed ACK hold each response ~40 ms, which throttles the producer to a few calls per
         // second per connection. Read once, when the server classes load.
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true");
         }
-        return new PutRecordsSink(port, shards, countMode);
+        return new PutRecordsSink(port, shards, countMode, tls);
     }
 
     public int port() {
@@ -156,7 +183,7 @@ public final class PutRecordsSink implements AutoCloseable {
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + port());
+        return URI.create(scheme + "://127.0.0.1:" + port());
     }
 
     public int shardCount() {
@@ -761,6 +788,8 @@ public final class PutRecordsSink implements AutoCloseable {
             g.writeEndObject();
             g.writeEndArray();
             g.writeStringField("EncryptionType", "NONE");
+            // KPL 1.1.1 reads this to decide whether to aggregate, and logs a warning each time it is missing.
+            g.writeStringField("RecordDistributionStrategy", "USER_PARTITION_KEY");
             g.writeNumberField("OpenShardCount", shardCount);
             g.writeNumberField("ConsumerCount", 0);
             g.writeEndObject();
@@ -818,7 +847,8 @@ public final class PutRecordsSink implements AutoCloseable {
      * {@code --port P} (default 0: a free port), {@code --shards N} (4), {@code --count entries|records|decode}
      * (records), {@code --paused true|false} (false), {@code --delay-ms D} (0), {@code --fail-fraction F} (0),
      * {@code --shard-limits true|false} (false), {@code --exit-on-stdin-eof
-     * true|false} (false; the benchmark sets it so the sink dies with it).
+     * true|false} (false; the benchmark sets it so the sink dies with it), {@code --tls true|false} (false: plain
+     * HTTP; true: HTTPS with a self-signed key pair made at start).
      */
     public static void main(String[] args) throws Exception {
         int port = 0;
@@ -829,6 +859,7 @@ public final class PutRecordsSink implements AutoCloseable {
         double failFraction = 0;
         boolean limits = false;
         boolean exitOnStdinEof = false;
+        boolean tls = false;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (i + 1 >= args.length) {
@@ -844,12 +875,13 @@ public final class PutRecordsSink implements AutoCloseable {
                 case "--fail-fraction" -> failFraction = Double.parseDouble(value);
                 case "--shard-limits" -> limits = Boolean.parseBoolean(value);
                 case "--exit-on-stdin-eof" -> exitOnStdinEof = Boolean.parseBoolean(value);
+                case "--tls" -> tls = Boolean.parseBoolean(value);
                 default -> throw new IllegalArgumentException("unknown option " + arg
                         + " (known: --port, --shards, --count, --paused, --delay-ms, --fail-fraction, --shard-limits, "
-                        + "--exit-on-stdin-eof)");
+                        + "--exit-on-stdin-eof, --tls)");
             }
         }
-        PutRecordsSink sink = start(port, shards, mode);
+        PutRecordsSink sink = start(port, shards, mode, tls);
         sink.setPaused(startPaused);
         sink.setDelayMillis(delay);
         sink.setFailFraction(failFraction);

@@ -24,13 +24,22 @@ final class SinkControl implements AutoCloseable {
 
     private final URI endpoint;
     private final Process process;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http;
     private final JsonFactory json = new JsonFactory();
 
     private SinkControl(URI endpoint, Process process) {
         this.endpoint = endpoint;
         this.process = process;
+        HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5));
+        if ("https".equals(endpoint.getScheme())) {
+            try {
+                b.sslContext(SelfSignedTls.trustAllClientContext()); // the sink's certificate is self-signed
+            } catch (java.security.GeneralSecurityException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        this.http = b.build();
     }
 
     /** A sink someone else runs (it may also be a real endpoint, for which stats are unavailable). */
@@ -44,6 +53,12 @@ final class SinkControl implements AutoCloseable {
      */
     static SinkControl startProcess(int shards, PutRecordsSink.CountMode countMode, List<String> jvmOptions)
             throws IOException, InterruptedException {
+        return startProcess(shards, countMode, jvmOptions, false);
+    }
+
+    /** As {@link #startProcess(int, PutRecordsSink.CountMode, List)}; over HTTPS (self-signed) when {@code tls}. */
+    static SinkControl startProcess(int shards, PutRecordsSink.CountMode countMode, List<String> jvmOptions,
+            boolean tls) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> command = new ArrayList<>();
@@ -53,7 +68,8 @@ final class SinkControl implements AutoCloseable {
         command.add(System.getProperty("java.class.path"));
         command.add(PutRecordsSink.class.getName());
         command.addAll(List.of("--port", "0", "--shards", Integer.toString(shards), "--count",
-                countMode.name().toLowerCase(Locale.ROOT), "--exit-on-stdin-eof", "true"));
+                countMode.name().toLowerCase(Locale.ROOT), "--exit-on-stdin-eof", "true", "--tls",
+                Boolean.toString(tls)));
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
@@ -83,7 +99,7 @@ final class SinkControl implements AutoCloseable {
         }, "sink-output");
         pump.setDaemon(true);
         pump.start();
-        return new SinkControl(URI.create("http://127.0.0.1:" + port), process);
+        return new SinkControl(URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port), process);
     }
 
     URI endpoint() {

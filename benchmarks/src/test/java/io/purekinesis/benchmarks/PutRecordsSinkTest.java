@@ -273,4 +273,26 @@ class PutRecordsSinkTest {
         }
         throw new AssertionError("no shard holds " + hashKey);
     }
+
+    @Test
+    void overTlsTheSinkAnswersTheSdkAndItsStatsAreReadable() throws Exception {
+        try (PutRecordsSink tls = PutRecordsSink.start(0, 2, PutRecordsSink.CountMode.RECORDS, true);
+                SinkControl control = SinkControl.attach(tls.endpoint())) {
+            assertEquals("https", tls.endpoint().getScheme());
+            ProducerBenchmark.Options o = ProducerBenchmark.Options.parse(new String[0]);
+            KinesisAsyncClient tlsClient = ProducerBenchmark.client(o, tls.endpoint(), java.time.Duration.ofSeconds(10));
+            try {
+                assertEquals(2, tlsClient.listShards(b -> b.streamName("s")).join().shards().size());
+                PutRecordsResponse response = tlsClient.putRecords(b -> b.streamName("s").records(
+                        PutRecordsRequestEntry.builder().partitionKey("k").data(SdkBytes.fromUtf8String("v")).build()))
+                        .join();
+                assertEquals(0, response.failedRecordCount());
+            } finally {
+                tlsClient.close();
+            }
+            PutRecordsSink.Stats stats = control.stats();
+            assertEquals(1, stats.putRecordsCalls());
+            assertEquals(1, stats.userRecords());
+        }
+    }
 }

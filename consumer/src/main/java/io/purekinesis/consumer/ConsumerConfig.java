@@ -19,11 +19,12 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
  * Immutable settings of a {@link KinesisConsumer}. Build with {@link #builder()}; {@link Builder#build()} checks
  * every value and names the field, the value and the allowed range of a bad one.
  *
- * <p>Defaults (constants below): initial position {@code LATEST}; failover time 10 s (as KCL); lease renewal
- * every failover time / 3; lease scan (take/balance) every renewal interval; steal at most 1 lease per cycle;
- * GetRecords of at most 10,000 records, at most 5 calls per second per shard, 1 s idle time after an empty read,
- * 3 batches prefetched per shard; shard sync every 60 s; a failing processor gets 4 attempts per batch with
- * backoff 200 ms doubling to at most 10 s (full jitter), then the shard stops ({@code STOP_SHARD}).
+ * <p>Defaults (constants below): retrieval by polling ({@link RetrievalMode}); initial position {@code LATEST};
+ * failover time 10 s (as KCL); lease renewal every failover time / 3; lease scan (take/balance) every renewal
+ * interval; steal at most 1 lease per cycle; GetRecords of at most 10,000 records, at most 5 calls per second per
+ * shard, 1 s idle time after an empty read, 3 batches prefetched per shard; shard sync every 60 s; a failing processor
+ * gets 4 attempts per batch with backoff 200 ms doubling to at most 10 s (full jitter), then the shard stops
+ * ({@code STOP_SHARD}).
  *
  * <p>Clients: pass your own {@link KinesisAsyncClient} / {@link DynamoDbAsyncClient} (the consumer never closes
  * them), or a region, optional endpoints and credentials from which the consumer builds clients it closes on
@@ -61,8 +62,13 @@ public final class ConsumerConfig {
     public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_BASE = Duration.ofMillis(200);
     /** The default cap of {@link Builder#processorRetryBackoff}. */
     public static final Duration DEFAULT_PROCESSOR_RETRY_BACKOFF_MAX = Duration.ofSeconds(10);
+    /** Polling: no charge beyond the stream, nothing registered on it, the minimal IAM policy, any HTTP client. */
+    public static final RetrievalMode DEFAULT_RETRIEVAL_MODE = RetrievalMode.POLLING;
 
     private static final Pattern TABLE_NAME = Pattern.compile("[a-zA-Z0-9_.-]{3,255}");
+    private static final Pattern CONSUMER_NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,128}");
+    private static final Pattern CONSUMER_ARN = Pattern.compile(
+            "arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\\d{12}:stream/([a-zA-Z0-9_.-]+)/consumer/[a-zA-Z0-9_.-]+:\\d+");
 
     static final Duration MIN_FAILOVER_TIME = Duration.ofMillis(300);
     static final Duration MAX_FAILOVER_TIME = Duration.ofHours(1);
@@ -108,6 +114,9 @@ public final class ConsumerConfig {
     private final AwsCredentialsProvider credentialsProvider;
     private final ConsumerMetrics metrics;
     private final Clock clock;
+    private final RetrievalMode retrievalMode;
+    private final String fanOutConsumerName;
+    private final String fanOutConsumerArn;
     private final Builder source;
 
     private ConsumerConfig(Builder b) {
@@ -141,6 +150,9 @@ public final class ConsumerConfig {
         this.credentialsProvider = b.credentialsProvider;
         this.metrics = b.metrics;
         this.clock = b.clock;
+        this.retrievalMode = b.retrievalMode;
+        this.fanOutConsumerName = b.fanOutConsumerName != null ? b.fanOutConsumerName : b.applicationName;
+        this.fanOutConsumerArn = b.fanOutConsumerArn;
     }
 
     /** A builder with every setting at its default; {@code applicationName} and {@code streamName} are required. */
@@ -323,6 +335,20 @@ public final class ConsumerConfig {
         return clock;
     }
 
+    public RetrievalMode retrievalMode() {
+        return retrievalMode;
+    }
+
+    /** The stream consumer's name in {@link RetrievalMode#FAN_OUT} mode: as set, else the application name. */
+    public String fanOutConsumerName() {
+        return fanOutConsumerName;
+    }
+
+    /** The stream consumer to use as it is, without registering one. */
+    public Optional<String> fanOutConsumerArn() {
+        return Optional.ofNullable(fanOutConsumerArn);
+    }
+
     @Override
     public String toString() {
         return "ConsumerConfig{applicationName=" + applicationName + ", leaseTableName=" + leaseTableName
@@ -333,7 +359,9 @@ public final class ConsumerConfig {
                 + idleTimeBetweenReads + ", minTimeBetweenReads=" + minTimeBetweenReads + ", maxPrefetchBatches="
                 + maxPrefetchBatches + ", shardSyncInterval=" + shardSyncInterval + ", completedLeaseCleanupDelay="
                 + completedLeaseCleanupDelay + ", processorFailurePolicy=" + processorFailurePolicy
-                + ", processorMaxAttempts=" + processorMaxAttempts + "}";
+                + ", processorMaxAttempts=" + processorMaxAttempts + ", retrievalMode=" + retrievalMode
+                + (retrievalMode == RetrievalMode.FAN_OUT ? ", fanOutConsumer="
+                        + (fanOutConsumerArn != null ? fanOutConsumerArn : fanOutConsumerName) : "") + "}";
     }
 
     /** Collects settings; every setter documents its default. Not thread-safe. */
@@ -366,6 +394,9 @@ public final class ConsumerConfig {
         private AwsCredentialsProvider credentialsProvider;
         private ConsumerMetrics metrics = ConsumerMetrics.NOOP;
         private Clock clock = new MonotonicClock();
+        private RetrievalMode retrievalMode = DEFAULT_RETRIEVAL_MODE;
+        private String fanOutConsumerName;
+        private String fanOutConsumerArn;
 
         private Builder() {
         }
@@ -400,6 +431,9 @@ public final class ConsumerConfig {
             c.credentialsProvider = credentialsProvider;
             c.metrics = metrics;
             c.clock = clock;
+            c.retrievalMode = retrievalMode;
+            c.fanOutConsumerName = fanOutConsumerName;
+            c.fanOutConsumerArn = fanOutConsumerArn;
             return c;
         }
 
@@ -592,6 +626,36 @@ public final class ConsumerConfig {
             return this;
         }
 
+        /**
+         * How shards are read. Default {@link RetrievalMode#POLLING}: no charge beyond the stream, nothing registered
+         * on it, the minimal IAM policy, any HTTP client. Choose {@link RetrievalMode#FAN_OUT} when two or more
+         * applications read the stream or latency matters. In FAN_OUT mode the Kinesis client the consumer builds
+         * speaks HTTP/2; a {@link #kinesisClient} you pass must support HTTP/2 (the SDK's Netty client does).
+         */
+        public Builder retrievalMode(RetrievalMode retrievalMode) {
+            this.retrievalMode = retrievalMode;
+            return this;
+        }
+
+        /**
+         * FAN_OUT only: the name of the stream consumer the workers register (if missing) and subscribe with. Default:
+         * the application name. 1-128 characters [a-zA-Z0-9_.-]. Applications reading one stream need different
+         * names; the workers of one application share theirs.
+         */
+        public Builder fanOutConsumerName(String fanOutConsumerName) {
+            this.fanOutConsumerName = fanOutConsumerName;
+            return this;
+        }
+
+        /**
+         * FAN_OUT only: subscribe with this registered stream consumer (of this stream) and never register one;
+         * excludes {@link #fanOutConsumerName}. Default: none (the consumer is looked up or registered by name).
+         */
+        public Builder fanOutConsumerArn(String fanOutConsumerArn) {
+            this.fanOutConsumerArn = fanOutConsumerArn;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the field, value and allowed range of the first bad setting */
         public ConsumerConfig build() {
             requireText("applicationName", applicationName);
@@ -658,7 +722,42 @@ public final class ConsumerConfig {
                 throw new IllegalArgumentException("dynamoDbEndpoint (" + dynamoDbEndpoint + ") conflicts with "
                         + "dynamoDbClient: configure the endpoint on your client, or let the consumer build one");
             }
+            checkFanOut();
             return new ConsumerConfig(this);
+        }
+
+        private void checkFanOut() {
+            requireNonNull("retrievalMode", retrievalMode);
+            if (retrievalMode != RetrievalMode.FAN_OUT && (fanOutConsumerName != null || fanOutConsumerArn != null)) {
+                String field = fanOutConsumerName != null ? "fanOutConsumerName" : "fanOutConsumerArn";
+                throw new IllegalArgumentException(field + " is set, but retrievalMode is " + retrievalMode
+                        + ": it is used only with retrievalMode FAN_OUT");
+            }
+            if (fanOutConsumerName != null && fanOutConsumerArn != null) {
+                throw new IllegalArgumentException("fanOutConsumerName (" + fanOutConsumerName + ") conflicts with "
+                        + "fanOutConsumerArn (" + fanOutConsumerArn + "): set the name to register or look up a "
+                        + "consumer, or the ARN to use one as it is");
+            }
+            if (fanOutConsumerName != null) {
+                requireMatch("fanOutConsumerName", fanOutConsumerName, CONSUMER_NAME,
+                        "1-128 characters [a-zA-Z0-9_.-]");
+            }
+            if (retrievalMode == RetrievalMode.FAN_OUT && fanOutConsumerName == null && fanOutConsumerArn == null) {
+                requireMatch("applicationName", applicationName, CONSUMER_NAME, "1-128 characters [a-zA-Z0-9_.-], as "
+                        + "it names the stream consumer in retrievalMode FAN_OUT (or set fanOutConsumerName)");
+            }
+            if (fanOutConsumerArn != null) {
+                java.util.regex.Matcher m = CONSUMER_ARN.matcher(fanOutConsumerArn);
+                if (!m.matches()) {
+                    throw new IllegalArgumentException("fanOutConsumerArn must be a stream consumer's ARN, "
+                            + "arn:aws:kinesis:REGION:ACCOUNT:stream/STREAM/consumer/NAME:TIMESTAMP, was '"
+                            + fanOutConsumerArn + "'");
+                }
+                if (!m.group(1).equals(streamName)) {
+                    throw new IllegalArgumentException("fanOutConsumerArn (" + fanOutConsumerArn + ") is a consumer of "
+                            + "stream " + m.group(1) + ", but streamName is " + streamName);
+                }
+            }
         }
 
         private static void requireText(String field, String value) {

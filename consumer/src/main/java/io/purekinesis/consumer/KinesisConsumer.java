@@ -2,6 +2,10 @@ package io.purekinesis.consumer;
 
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.dispatch.Dispatcher;
+import io.purekinesis.consumer.internal.fanout.FanOutSources;
+import io.purekinesis.consumer.internal.fanout.StreamConsumerRegistration;
+import io.purekinesis.consumer.internal.fetch.RecordSource;
+import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
 import io.purekinesis.consumer.internal.shardsync.PeriodicShardSync;
@@ -18,6 +22,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.http.Protocol;
+import software.amazon.awssdk.http.ProtocolNegotiation;
+import software.amazon.awssdk.http.nio.netty.Http2Configuration;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClientBuilder;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
@@ -54,6 +62,8 @@ public final class KinesisConsumer implements AutoCloseable {
     private final StartupCheck startupCheck;
     private final PeriodicShardSync shardSync;
     private final Dispatcher dispatcher;
+    /** FAN_OUT mode: registers the stream consumer at start; null when polling. */
+    private final StreamConsumerRegistration registration;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     /** Orders state changes against the dispatcher starting shard consumers, so none starts after shutdown began. */
     private final Object lifecycleLock = new Object();
@@ -80,7 +90,16 @@ public final class KinesisConsumer implements AutoCloseable {
         this.startupCheck = new StartupCheck(context, kinesis.client(), new LeaseTableSetup(dynamo.client(),
                 config.leaseTableName(), context.time()), table, shardSyncer);
         this.shardSync = new PeriodicShardSync(shardSyncer, context);
-        this.dispatcher = new Dispatcher(context, factory, kinesis.client(), table, shardSyncer);
+        RecordSource.Factory sources;
+        if (config.retrievalMode() == RetrievalMode.FAN_OUT) {
+            this.registration = new StreamConsumerRegistration(config, kinesis.client(), context.time(),
+                    context.random());
+            sources = new FanOutSources(context, kinesis.client(), registration);
+        } else {
+            this.registration = null;
+            sources = ShardFetcher.factory(context, kinesis.client());
+        }
+        this.dispatcher = new Dispatcher(context, factory, sources, table, shardSyncer);
     }
 
     private static KinesisAsyncClient buildKinesis(ConsumerConfig config) {
@@ -88,7 +107,49 @@ public final class KinesisConsumer implements AutoCloseable {
         config.region().ifPresent(b::region);
         config.kinesisEndpoint().ifPresent(b::endpointOverride);
         config.credentialsProvider().ifPresent(b::credentialsProvider);
+        if (config.retrievalMode() == RetrievalMode.FAN_OUT) {
+            b.httpClientBuilder(http2(config));
+        }
         return b.build();
+    }
+
+    /**
+     * SubscribeToShard needs HTTP/2: one stream per leased shard (so no cap on concurrent streams), a 512 KiB window
+     * (what Kinesis may push ahead of our demand), pings to find dead connections. TLS to an endpoint override
+     * negotiates h2 by ALPN; AWS's endpoints take the SDK's default.
+     */
+    private static NettyNioAsyncHttpClient.Builder http2(ConsumerConfig config) {
+        NettyNioAsyncHttpClient.Builder b = NettyNioAsyncHttpClient.builder().protocol(Protocol.HTTP2)
+                .maxConcurrency(Integer.MAX_VALUE)
+                .http2Configuration(Http2Configuration.builder().initialWindowSize(512 * 1024)
+                        .healthCheckPingPeriod(Duration.ofSeconds(10)).build());
+        if (config.kinesisEndpoint().map(u -> "https".equalsIgnoreCase(u.getScheme())).orElse(false)) {
+            b.protocolNegotiation(ProtocolNegotiation.ALPN);
+        }
+        return b;
+    }
+
+    /**
+     * Deregisters the enhanced fan-out stream consumer {@code config} names ({@link ConsumerConfig#fanOutConsumerArn},
+     * else {@link ConsumerConfig#fanOutConsumerName} on its stream), with its Kinesis client or one built from its
+     * region, endpoint and credentials. The consumer never deregisters by itself: do it when no worker of the
+     * application reads the stream any more (a registered consumer is charged per shard-hour). Workers still
+     * subscribed lose their subscriptions. Needs {@code kinesis:DeregisterStreamConsumer}.
+     *
+     * @return true if a consumer was deregistered, false if none of that name or ARN was registered
+     * @throws KinesisConsumerException if a call failed
+     */
+    public static boolean deregisterStreamConsumer(ConsumerConfig config) {
+        ClientHolder<KinesisAsyncClient> client = config.kinesisClient().map(ClientHolder::shared)
+                .orElseGet(() -> ClientHolder.owned(buildKinesis(config)));
+        try {
+            return StreamConsumerRegistration.deregister(config, client.client());
+        } catch (RuntimeException e) {
+            throw new KinesisConsumerException("could not deregister the stream consumer of " + config.streamName()
+                    + ": " + io.purekinesis.consumer.internal.Failures.describe(e), e);
+        } finally {
+            client.close();
+        }
     }
 
     private static DynamoDbAsyncClient buildDynamo(ConsumerConfig config) {
@@ -106,9 +167,10 @@ public final class KinesisConsumer implements AutoCloseable {
 
     /**
      * Checks the stream (DescribeStreamSummary), creates the lease table if missing (and waits until it is ACTIVE),
-     * checks the table's key schema and every lease row, creates leases for shards without one, then starts
-     * renewing, taking and processing leases in the background. Returns when that has started. Transient failures
-     * (throttling, 5xx, connection problems) are retried for up to 60 s; anything else fails at once.
+     * checks the table's key schema and every lease row, creates leases for shards without one, in
+     * {@link RetrievalMode#FAN_OUT} mode finds or registers the stream consumer and waits until it is ACTIVE, then
+     * starts renewing, taking and processing leases in the background. Returns when that has started. Transient
+     * failures (throttling, 5xx, connection problems) are retried for up to 60 s; anything else fails at once.
      *
      * @throws IllegalStateException if this consumer was started before (a consumer runs once: build a new one)
      * @throws LeaseTableException if the lease table has another key schema, or rows the consumer cannot use
@@ -123,6 +185,9 @@ public final class KinesisConsumer implements AutoCloseable {
         log.info("Starting consumer {}", config);
         try {
             startupCheck.run();
+            if (registration != null) {
+                startupCheck.retrying(registration::ensure);
+            }
         } catch (KinesisConsumerException e) {
             throw failedStart(e);
         }

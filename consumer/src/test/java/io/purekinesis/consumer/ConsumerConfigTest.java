@@ -98,4 +98,38 @@ class ConsumerConfigTest {
         ConsumerConfig c = ConsumerConfig.builder().applicationName("app").streamName("s").build();
         assertTrue(c.clock() instanceof MonotonicClock, "default clock " + c.clock());
     }
+
+    @Test
+    void fanOutDefaultsToPollingAndNamesItsConsumerAfterTheApplication() {
+        assertEquals(RetrievalMode.POLLING, minimal().build().retrievalMode());
+        ConsumerConfig c = minimal().retrievalMode(RetrievalMode.FAN_OUT).build();
+        assertEquals("app", c.fanOutConsumerName());
+        assertTrue(c.fanOutConsumerArn().isEmpty());
+        assertEquals(RetrievalMode.FAN_OUT, c.toBuilder().build().retrievalMode());
+        String arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/stream/consumer/other:1700000000";
+        assertEquals(arn, minimal().retrievalMode(RetrievalMode.FAN_OUT).fanOutConsumerArn(arn).build()
+                .fanOutConsumerArn().orElseThrow());
+    }
+
+    @Test
+    void fanOutSettingsAreChecked() {
+        assertMessage(minimal().fanOutConsumerName("x"), "fanOutConsumerName is set, but retrievalMode is POLLING");
+        assertMessage(fanOut().fanOutConsumerName("bad name"), "fanOutConsumerName must be 1-128");
+        assertMessage(fanOut().fanOutConsumerArn("arn:nope"), "fanOutConsumerArn must be a stream "
+                + "consumer's ARN");
+        assertMessage(fanOut().fanOutConsumerArn(
+                "arn:aws:kinesis:eu-west-1:123456789012:stream/other/consumer/c:1"), "is a consumer of stream other");
+        assertMessage(fanOut().fanOutConsumerName("n").fanOutConsumerArn(
+                "arn:aws:kinesis:eu-west-1:123456789012:stream/stream/consumer/c:1"), "conflicts with");
+        assertMessage(minimal().retrievalMode(null), "retrievalMode must not be null");
+    }
+
+    private static ConsumerConfig.Builder fanOut() {
+        return minimal().retrievalMode(RetrievalMode.FAN_OUT);
+    }
+
+    private static void assertMessage(ConsumerConfig.Builder b, String expected) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::build);
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
 }

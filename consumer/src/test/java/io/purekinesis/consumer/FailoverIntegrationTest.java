@@ -15,8 +15,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
@@ -24,23 +26,31 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 @ExtendWith(LocalEndpointsExtension.class)
 class FailoverIntegrationTest {
 
+    /** Deleted after each test: the emulator allows 50 open shards, and the module's tests share it. */
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
+
     private static final int SHARDS = 4;
     private static final int PER_SHARD = 150;
     private static final Duration HANDOFF_TEST_FAILOVER = Duration.ofSeconds(30);
 
-    @Test
-    void crashedWorkersShardsAreTakenOverWithinFailoverTimeLosingNothing(LocalEndpoints endpoints,
-            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("crash");
-        Streams.createStream(kinesis, stream, SHARDS);
+    @ParameterizedTest
+    @EnumSource(RetrievalMode.class)
+    void crashedWorkersShardsAreTakenOverWithinFailoverTimeLosingNothing(RetrievalMode mode,
+            LocalEndpoints endpoints, KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        String stream = streams.create(kinesis, "crash", SHARDS);
         Set<String> expected = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
         String app = Streams.uniqueStreamName("app-crash");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         recorder.processingDelayMillis = 50;
-        ConsumerConfig c1 = config(endpoints, kinesis, dynamo, app, stream, "w1").maxRecords(10).build();
+        ConsumerConfig c1 = config(endpoints, kinesis, dynamo, app, stream, "w1", mode).maxRecords(10).build();
         KinesisConsumer w1 = new KinesisConsumer(c1, recorder.factory("w1"));
-        KinesisConsumer w2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2").build(),
-                recorder.factory("w2"));
+        KinesisConsumer w2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2", mode)
+                .build(), recorder.factory("w2"));
         try {
             w1.start();
             await("w1 processing all shards", Duration.ofSeconds(30), () -> w1.activeShards().size() == SHARDS
@@ -90,21 +100,21 @@ class FailoverIntegrationTest {
         }
     }
 
-    @Test
-    void gracefulShutdownHandsLeasesToAPeerWithoutDuplicates(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
-            DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("graceful");
-        Streams.createStream(kinesis, stream, SHARDS);
+    @ParameterizedTest
+    @EnumSource(RetrievalMode.class)
+    void gracefulShutdownHandsLeasesToAPeerWithoutDuplicates(RetrievalMode mode, LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        String stream = streams.create(kinesis, "graceful", SHARDS);
         Set<String> expected = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
         String app = Streams.uniqueStreamName("app-graceful");
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         recorder.processingDelayMillis = 50;
         // a failover time far above a handoff's: a takeover quicker than it cannot come from leases expiring,
         // however loaded the machine; renewals and scans as often as with the short failover time of the others
-        KinesisConsumer w1 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1")
+        KinesisConsumer w1 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1", mode)
                 .failoverTime(HANDOFF_TEST_FAILOVER).leaseRenewalInterval(Duration.ofSeconds(1))
                 .leaseScanInterval(Duration.ofSeconds(1)).maxRecords(10).build(), recorder.factory("w1"));
-        KinesisConsumer w2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2")
+        KinesisConsumer w2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2", mode)
                 .failoverTime(HANDOFF_TEST_FAILOVER).leaseRenewalInterval(Duration.ofSeconds(1))
                 .leaseScanInterval(Duration.ofSeconds(1)).maxRecords(10).build(), recorder.factory("w2"));
         try {

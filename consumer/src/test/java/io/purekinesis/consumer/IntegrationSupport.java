@@ -2,6 +2,7 @@ package io.purekinesis.consumer;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.testkit.EmulatorFanOut;
 import io.purekinesis.testkit.LocalEndpoints;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -170,6 +171,17 @@ final class IntegrationSupport {
         return ConsumerConfig.builder().applicationName(app).streamName(stream).workerId(worker)
                 .initialPosition(InitialPosition.trimHorizon()).failoverTime(FAILOVER)
                 .idleTimeBetweenReads(Duration.ofMillis(300)).kinesisClient(kinesis).dynamoDbClient(dynamo);
+    }
+
+    /**
+     * {@link #config} reading in {@code mode}; in FAN_OUT mode through an {@link EmulatorFanOut} client of its own,
+     * so a closed shard's subscription ends as on Kinesis.
+     */
+    static ConsumerConfig.Builder config(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
+            software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient dynamo, String app, String stream,
+            String worker, RetrievalMode mode) {
+        KinesisAsyncClient client = mode == RetrievalMode.FAN_OUT ? new EmulatorFanOut(kinesis).client() : kinesis;
+        return config(endpoints, client, dynamo, app, stream, worker).retrievalMode(mode);
     }
 
     /**

@@ -13,9 +13,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
@@ -23,22 +26,35 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 @ExtendWith(LocalEndpointsExtension.class)
 class LeaseSharingIntegrationTest {
 
+    /** Deleted after each test: the emulator allows 50 open shards, and the module's tests share it. */
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
+
     private static final int SHARDS = 8;
     private static final int PER_SHARD = 100;
 
-    @ParameterizedTest(name = "{0} workers")
-    @ValueSource(ints = {2, 3})
-    void workersShareLeasesEvenlyAndProcessEveryRecordExactlyOnce(int workerCount, LocalEndpoints endpoints,
-            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("share" + workerCount);
-        Streams.createStream(kinesis, stream, SHARDS);
+    /** Polling with 2 and 3 workers; fan-out with 3 (the odd split), to keep the build's time down. */
+    static Stream<Arguments> workersAndModes() {
+        return Stream.of(Arguments.of(2, RetrievalMode.POLLING), Arguments.of(3, RetrievalMode.POLLING),
+                Arguments.of(3, RetrievalMode.FAN_OUT));
+    }
+
+    @ParameterizedTest(name = "{0} workers, {1}")
+    @MethodSource("workersAndModes")
+    void workersShareLeasesEvenlyAndProcessEveryRecordExactlyOnce(int workerCount, RetrievalMode mode,
+            LocalEndpoints endpoints, KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        String stream = streams.create(kinesis, "share" + workerCount, SHARDS);
         Set<String> expected = IntegrationSupport.fill(kinesis, stream, PER_SHARD);
         String app = Streams.uniqueStreamName("app-share" + workerCount);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         List<KinesisConsumer> workers = new ArrayList<>();
         for (int i = 1; i <= workerCount; i++) {
             String id = "w" + i;
-            workers.add(new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, id).build(),
+            workers.add(new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, id, mode).build(),
                     recorder.factory(id)));
         }
         try {

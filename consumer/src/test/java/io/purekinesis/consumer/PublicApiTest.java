@@ -20,7 +20,8 @@ class PublicApiTest {
             "ConsumerConfig$ProcessorFailurePolicy", "ConsumerMetrics", "DeadLetterHandler",
             "ExtendedSequenceNumber", "InitialPosition", "InitializationInput", "InvalidCheckpointException",
             "KinesisConsumer", "KinesisConsumerException", "KinesisUserRecord", "LeaseLostException",
-            "LeaseTableException", "ProcessRecordsInput", "RecordProcessor", "RecordProcessorFactory");
+            "LeaseTableException", "ProcessRecordsInput", "RecordProcessor", "RecordProcessorFactory",
+            "RetrievalMode");
 
     @Test
     void publicTypesOfTheApiPackage() throws IOException, ClassNotFoundException {

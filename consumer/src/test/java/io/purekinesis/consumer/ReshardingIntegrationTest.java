@@ -13,8 +13,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.Shard;
@@ -24,16 +26,24 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 @ExtendWith(LocalEndpointsExtension.class)
 class ReshardingIntegrationTest {
 
-    @Test
-    void splitShardParentEndsThenChildrenAreProcessed(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
-            DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("split");
-        Streams.createStream(kinesis, stream, 1);
+    /** Deleted after each test: the emulator allows 50 open shards, and the module's tests share it. */
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
+
+    @ParameterizedTest
+    @EnumSource(RetrievalMode.class)
+    void splitShardParentEndsThenChildrenAreProcessed(RetrievalMode mode, LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        String stream = streams.create(kinesis, "split", 1);
         Set<String> expected = new HashSet<>(IntegrationSupport.fill(kinesis, stream, 20));
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo,
-                Streams.uniqueStreamName("app-split"), stream, "w1").shardSyncInterval(Duration.ofSeconds(1)).build(),
-                recorder.factory("w1"));
+                Streams.uniqueStreamName("app-split"), stream, "w1", mode).shardSyncInterval(Duration.ofSeconds(1))
+                .build(), recorder.factory("w1"));
         consumer.start();
         try {
             await("parent records", Duration.ofSeconds(60), () -> recorder.distinct() == 20);

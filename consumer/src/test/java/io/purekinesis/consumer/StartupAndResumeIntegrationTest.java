@@ -14,8 +14,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -23,11 +26,18 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 @ExtendWith(LocalEndpointsExtension.class)
 class StartupAndResumeIntegrationTest {
 
+    /** Deleted after each test: the emulator allows 50 open shards, and the module's tests share it. */
+    private final IntegrationSupport.TestStreams streams = new IntegrationSupport.TestStreams();
+
+    @AfterEach
+    void deleteStreams(KinesisAsyncClient kinesis) {
+        streams.deleteAll(kinesis);
+    }
+
     @Test
     void freshLeaseTableDeliversTheFirstRecordWithinSeconds(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
             DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("startup");
-        Streams.createStream(kinesis, stream, 2);
+        String stream = streams.create(kinesis, "startup", 2);
         IntegrationSupport.fill(kinesis, stream, 1);
         IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
         KinesisConsumer consumer = new KinesisConsumer(config(endpoints, kinesis, dynamo,
@@ -83,11 +93,11 @@ class StartupAndResumeIntegrationTest {
         }
     }
 
-    @Test
-    void resumesInsideAnAggregatedRecordAtTheNextUserRecord(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
-            DynamoDbAsyncClient dynamo) throws Exception {
-        String stream = Streams.uniqueStreamName("resume");
-        Streams.createStream(kinesis, stream, 1);
+    @ParameterizedTest
+    @EnumSource(RetrievalMode.class)
+    void resumesInsideAnAggregatedRecordAtTheNextUserRecord(RetrievalMode mode, LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        String stream = streams.create(kinesis, "resume", 1);
         AggregateEncoder encoder = new AggregateEncoder();
         for (int i = 0; i < 10; i++) {
             encoder.add("pk-" + i, null, ("agg-" + i).getBytes(StandardCharsets.UTF_8));
@@ -99,8 +109,8 @@ class StartupAndResumeIntegrationTest {
         String app = Streams.uniqueStreamName("app-resume");
 
         CheckpointAt first = new CheckpointAt(4);
-        KinesisConsumer c1 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1").build(),
-                () -> first);
+        KinesisConsumer c1 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w1", mode)
+                .build(), () -> first);
         c1.start();
         try {
             await("checkpoint at sub-sequence 4", Duration.ofSeconds(60), () -> first.checkpointed);
@@ -110,8 +120,8 @@ class StartupAndResumeIntegrationTest {
         assertEquals(11, first.delivered.size());
 
         CheckpointAt second = new CheckpointAt(-1);
-        KinesisConsumer c2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2").build(),
-                () -> second);
+        KinesisConsumer c2 = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "w2", mode)
+                .build(), () -> second);
         c2.start();
         try {
             await("records after the checkpoint", Duration.ofSeconds(60), () -> second.delivered.size() >= 6);

@@ -4,6 +4,7 @@ import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisConsumer;
 import io.purekinesis.consumer.ProcessRecordsInput;
+import io.purekinesis.consumer.RetrievalMode;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
@@ -27,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ConsumerApp {
 
     static final String USAGE = "ConsumerApp --stream NAME --application-name NAME [--region ID] [--endpoint URL"
-            + " --dynamodb-endpoint URL] [--initial-position latest|trim-horizon] [--duration 60s | --records N]";
+            + " --dynamodb-endpoint URL] [--initial-position latest|trim-horizon] [--retrieval polling|fan-out]"
+            + " [--duration 60s | --records N]";
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
 
     private ConsumerApp() {
@@ -35,11 +37,12 @@ public final class ConsumerApp {
 
     /** Parsed flags. */
     record Options(String stream, String applicationName, Connection connection, Optional<URI> dynamoDbEndpoint,
-                   InitialPosition initialPosition, Optional<Duration> duration, long records) {
+                   InitialPosition initialPosition, RetrievalMode retrievalMode, Optional<Duration> duration,
+                   long records) {
 
         static Options parse(String[] args) {
             Flags flags = Flags.parse(args, Set.of("--stream", "--application-name", "--region", "--endpoint",
-                    "--dynamodb-endpoint", "--initial-position", "--duration", "--records"), Set.of());
+                    "--dynamodb-endpoint", "--initial-position", "--retrieval", "--duration", "--records"), Set.of());
             if (flags.has("--duration") && flags.has("--records")) {
                 throw new IllegalArgumentException("flags --duration and --records exclude each other: give one");
             }
@@ -55,9 +58,16 @@ public final class ConsumerApp {
                 default -> throw new IllegalArgumentException("flag --initial-position must be latest or"
                         + " trim-horizon, was '" + position + "'");
             };
+            String retrieval = flags.string("--retrieval").orElse("polling");
+            RetrievalMode mode = switch (retrieval) {
+                case "polling" -> RetrievalMode.POLLING;
+                case "fan-out" -> RetrievalMode.FAN_OUT;
+                default -> throw new IllegalArgumentException("flag --retrieval must be polling or fan-out, was '"
+                        + retrieval + "'");
+            };
             return new Options(flags.required("--stream"), flags.required("--application-name"),
                     new Connection(flags.region("--region"), flags.uri("--endpoint")),
-                    flags.uri("--dynamodb-endpoint"), initial, flags.duration("--duration"),
+                    flags.uri("--dynamodb-endpoint"), initial, mode, flags.duration("--duration"),
                     flags.number("--records", Long.MAX_VALUE, 1, Long.MAX_VALUE));
         }
     }
@@ -75,7 +85,8 @@ public final class ConsumerApp {
         ConsumerConfig.Builder config = ConsumerConfig.builder()
                 .applicationName(options.applicationName())
                 .streamName(options.stream())
-                .initialPosition(options.initialPosition());
+                .initialPosition(options.initialPosition())
+                .retrievalMode(options.retrievalMode());
         options.connection().region().ifPresent(config::region);
         options.connection().kinesisEndpoint().ifPresent(config::kinesisEndpoint);
         options.dynamoDbEndpoint().ifPresent(config::dynamoDbEndpoint);
@@ -107,7 +118,8 @@ public final class ConsumerApp {
         }, "consumer-app-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("consuming stream " + options.stream() + " as application " + options.applicationName()
-                + " via " + options.connection().describe() + ", initial position " + options.initialPosition());
+                + " via " + options.connection().describe() + ", initial position " + options.initialPosition()
+                + ", " + options.retrievalMode());
         consumer.start();
         long start = System.nanoTime();
         long end = options.duration().map(d -> start + d.toNanos()).orElse(Long.MAX_VALUE);

@@ -7,6 +7,7 @@ import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.KinesisConsumer;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.ProcessRecordsInput;
+import io.purekinesis.consumer.RetrievalMode;
 import io.purekinesis.micrometer.MicrometerConsumerMetrics;
 import io.purekinesis.micrometer.MicrometerProducerMetrics;
 import io.purekinesis.producer.FailedRecord;
@@ -14,6 +15,7 @@ import io.purekinesis.producer.KinesisProducer;
 import io.purekinesis.producer.ProducerClosedException;
 import io.purekinesis.producer.ProducerConfig;
 import io.purekinesis.samples.Ledger.Reconciliation;
+import io.purekinesis.testkit.EmulatorFanOut;
 import io.purekinesis.testkit.LocalEndpoints;
 import io.purekinesis.testkit.Streams;
 import java.io.ByteArrayOutputStream;
@@ -49,12 +51,15 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
  * <pre>
  * mvn -B -q install -DskipTests &amp;&amp; mvn -B -q -pl samples exec:java@demo
  * mvn -B -q -pl samples exec:java@demo -Dexec.args=--short
+ * mvn -B -q -pl samples exec:java@demo -Dexec.args=--fan-out
  * </pre>
+ * With {@code --fan-out} the workers read with enhanced fan-out (SubscribeToShard) instead of polling, through the
+ * testkit's {@link EmulatorFanOut} (the emulator never ends a split shard's subscription; Kinesis does).
  */
 public final class LocalDemo {
 
-    static final String USAGE = "LocalDemo [--short] [--records N] [--rate RECORDS_PER_S] [--duration 60s]"
-            + " [--record-size BYTES]";
+    static final String USAGE = "LocalDemo [--short] [--fan-out] [--records N] [--rate RECORDS_PER_S]"
+            + " [--duration 60s] [--record-size BYTES]";
     static final String STREAM = "purekinesis-demo";
     static final String APPLICATION = "purekinesis-demo-app";
     static final int SHARDS = 4;
@@ -70,10 +75,10 @@ public final class LocalDemo {
      * How much to produce and how fast; the split and the worker stop happen after a third and two thirds of the
      * records.
      */
-    record Options(int records, int rate, int recordSize, Duration drainTimeout) {
+    record Options(int records, int rate, int recordSize, Duration drainTimeout, RetrievalMode retrievalMode) {
 
-        static final Options DEFAULT = new Options(30_000, 500, 100, Duration.ofSeconds(60));
-        static final Options SHORT = new Options(3_000, 300, 100, Duration.ofSeconds(30));
+        static final Options DEFAULT = new Options(30_000, 500, 100, Duration.ofSeconds(60), RetrievalMode.POLLING);
+        static final Options SHORT = new Options(3_000, 300, 100, Duration.ofSeconds(30), RetrievalMode.POLLING);
 
         Options {
             if (records < 3 || rate < 1 || recordSize < 1) {
@@ -83,7 +88,7 @@ public final class LocalDemo {
 
         static Options parse(String[] args) {
             Flags flags = Flags.parse(args, Set.of("--records", "--rate", "--duration", "--record-size"),
-                    Set.of("--short"));
+                    Set.of("--short", "--fan-out"));
             Options base = flags.has("--short") ? SHORT : DEFAULT;
             if (flags.has("--duration") && flags.has("--records")) {
                 throw new IllegalArgumentException("flags --duration and --records exclude each other: give one");
@@ -96,7 +101,8 @@ public final class LocalDemo {
                         + "; it must give 3 to 1000000");
             }
             int size = (int) flags.number("--record-size", base.recordSize(), 32, 100_000);
-            return new Options((int) records, rate, size, base.drainTimeout());
+            return new Options((int) records, rate, size, base.drainTimeout(),
+                    flags.has("--fan-out") ? RetrievalMode.FAN_OUT : RetrievalMode.POLLING);
         }
     }
 
@@ -331,7 +337,9 @@ public final class LocalDemo {
                 .leaseRenewalInterval(RENEWAL_INTERVAL)
                 .idleTimeBetweenReads(Duration.ofMillis(250))
                 .shardSyncInterval(Duration.ofSeconds(5))
-                .kinesisClient(endpoints.kinesisAsyncClient())
+                .retrievalMode(options.retrievalMode())
+                .kinesisClient(options.retrievalMode() == RetrievalMode.FAN_OUT
+                        ? new EmulatorFanOut(endpoints.kinesisAsyncClient()).client() : endpoints.kinesisAsyncClient())
                 .dynamoDbClient(endpoints.dynamoDbAsyncClient())
                 .metrics(MicrometerConsumerMetrics.builder(registry).stream(STREAM)
                         .commonTags(Tags.of(MetricsSummary.WORKER_TAG, name)).build())

@@ -62,6 +62,11 @@ class AppOptionsTest {
         assertEquals(Optional.of(URI.create("http://127.0.0.1:8000")), o.dynamoDbEndpoint());
         assertEquals("TRIM_HORIZON", o.initialPosition().toString());
         assertEquals(5, o.records());
+        assertEquals(io.purekinesis.consumer.RetrievalMode.POLLING, o.retrievalMode());
+        assertEquals(io.purekinesis.consumer.RetrievalMode.FAN_OUT, ConsumerApp.Options.parse(new String[] {
+                "--stream", "s", "--application-name", "a", "--retrieval", "fan-out"}).retrievalMode());
+        assertMessage("--retrieval", () -> ConsumerApp.Options.parse(new String[] {"--stream", "s",
+                "--application-name", "a", "--retrieval", "push"}));
         assertMessage("--application-name", () -> ConsumerApp.Options.parse(new String[] {"--stream", "s"}));
         assertMessage("--dynamodb-endpoint", () -> ConsumerApp.Options.parse(new String[] {"--stream", "s",
                 "--application-name", "a", "--endpoint", "http://127.0.0.1:4568"}));

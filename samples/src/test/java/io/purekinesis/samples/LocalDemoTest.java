@@ -3,6 +3,7 @@ package io.purekinesis.samples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.consumer.RetrievalMode;
 import io.purekinesis.samples.Ledger.Reconciliation;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -12,16 +13,21 @@ import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The README's demo in its short mode, in this JVM: split, failover, nothing lost. */
+/** The README's demo in its short mode, in this JVM, polling and with fan-out: split, failover, nothing lost. */
 class LocalDemoTest {
 
-    @Test
+    @ParameterizedTest
+    @EnumSource(RetrievalMode.class)
     @Timeout(120)
-    void shortRunLosesNothing() throws Exception {
+    void shortRunLosesNothing(RetrievalMode mode) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(new TeeStream(bytes, System.out), true, StandardCharsets.UTF_8);
-        Reconciliation r = LocalDemo.run(LocalDemo.Options.SHORT, out);
+        LocalDemo.Options s = LocalDemo.Options.SHORT;
+        Reconciliation r = LocalDemo.run(new LocalDemo.Options(s.records(), s.rate(), s.recordSize(),
+                s.drainTimeout(), mode), out);
         out.flush();
         List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
 
@@ -56,6 +62,8 @@ class LocalDemoTest {
     void optionsNameTheBadFlag() {
         assertEquals(LocalDemo.Options.SHORT, LocalDemo.Options.parse(new String[] {"--short"}));
         assertEquals(LocalDemo.Options.DEFAULT, LocalDemo.Options.parse(new String[0]));
+        assertEquals(RetrievalMode.FAN_OUT, LocalDemo.Options.parse(new String[] {
+                "--short", "--fan-out"}).retrievalMode());
         assertEquals(6_000, LocalDemo.Options.parse(new String[] {"--duration", "20s", "--rate", "300"}).records());
         assertEquals(Duration.ofSeconds(60), LocalDemo.Options.parse(new String[] {"--records", "9"}).drainTimeout());
         assertMessage("--records", "--records", "x");

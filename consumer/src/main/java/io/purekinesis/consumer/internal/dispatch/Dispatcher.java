@@ -6,6 +6,7 @@ import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
 import io.purekinesis.consumer.internal.dispatch.ShardConsumer.Outcome;
+import io.purekinesis.consumer.internal.fetch.RecordSource;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseCoordinator;
@@ -25,11 +26,11 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.ChildShard;
 
 /**
- * Turns leases into running shard consumers: starts a {@link ShardConsumer} (with its fetcher and checkpointer) on
- * a processor thread for each lease its {@link LeaseCoordinator} hands out, stops it when the lease is lost or must
- * be handed off, and when it ends releases the lease, finishes the handoff or keeps a failed shard's lease. A shard
- * that ended gets its children's leases. Owns the coordinator: {@link #start()} starts taking leases,
- * {@link #shutDownGracefully()} and {@link #halt()} end it all.
+ * Turns leases into running shard consumers: starts a {@link ShardConsumer} (with its record source, polling or
+ * fan-out, and its checkpointer) on a processor thread for each lease its {@link LeaseCoordinator} hands out, stops it
+ * when the lease is lost or must be handed off, and when it ends releases the lease, finishes the handoff or keeps a
+ * failed shard's lease. A shard that ended gets its children's leases. Owns the coordinator: {@link #start()} starts
+ * taking leases, {@link #shutDownGracefully()} and {@link #halt()} end it all.
  */
 public final class Dispatcher {
 
@@ -49,7 +50,7 @@ public final class Dispatcher {
 
     private final ConsumerContext context;
     private final RecordProcessorFactory factory;
-    private final KinesisAsyncClient kinesis;
+    private final RecordSource.Factory sources;
     private final LeaseTable table;
     private final ShardSyncer shardSyncer;
     private final LeaseCoordinator coordinator;
@@ -61,11 +62,18 @@ public final class Dispatcher {
     /** Guarded by this: none starts after shutdown began. */
     private Mode mode = Mode.DISPATCH;
 
+    /** Reading by polling. */
     public Dispatcher(ConsumerContext context, RecordProcessorFactory factory, KinesisAsyncClient kinesis,
+            LeaseTable table, ShardSyncer shardSyncer) {
+        this(context, factory, ShardFetcher.factory(context, kinesis), table, shardSyncer);
+    }
+
+    /** Reading each shard from what {@code sources} makes (polling or fan-out). */
+    public Dispatcher(ConsumerContext context, RecordProcessorFactory factory, RecordSource.Factory sources,
             LeaseTable table, ShardSyncer shardSyncer) {
         this.context = context;
         this.factory = factory;
-        this.kinesis = kinesis;
+        this.sources = sources;
         this.table = table;
         this.shardSyncer = shardSyncer;
         this.workerId = context.workerId();
@@ -136,11 +144,10 @@ public final class Dispatcher {
 
     private ShardConsumer newShardConsumer(Lease lease) {
         String shardId = lease.leaseKey();
-        ShardFetcher fetcher = ShardFetcher.builder(context, kinesis).shard(shardId, hashRange(lease))
-                .checkpoint(lease.checkpoint()).build();
+        RecordSource source = sources.create(shardId, hashRange(lease), lease.checkpoint());
         ShardCheckpointer checkpointer = new ShardCheckpointer(shardId, workerId, table, lease.checkpoint(),
                 context.metrics(), context.time(), context.random());
-        return new ShardConsumer(shardId, factory, fetcher, checkpointer, ShardConsumer.FailurePolicy.of(context),
+        return new ShardConsumer(shardId, factory, source, checkpointer, ShardConsumer.FailurePolicy.of(context),
                 context.metrics(), context.time(), consumerEvents);
     }
 

@@ -14,7 +14,7 @@ import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
 import io.purekinesis.consumer.internal.fetch.RecordBatch;
-import io.purekinesis.consumer.internal.fetch.ShardFetcher;
+import io.purekinesis.consumer.internal.fetch.RecordSource;
 import io.purekinesis.internal.retry.Backoff;
 import java.time.Duration;
 import java.util.List;
@@ -26,11 +26,11 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.model.ChildShard;
 
 /**
- * Drives one {@link RecordProcessor} for one lease, on one processor thread: initialize, then deliver the
- * fetcher's batches one at a time (so processRecords calls never overlap for a shard), then end in exactly one
- * way. Losing the lease stops delivery before the next batch; graceful shutdown and handoff let the running call
- * finish, then call shutdownRequested. A throwing processor gets the same batch again with backoff, up to the
- * configured attempts, then the failure policy applies.
+ * Drives one {@link RecordProcessor} for one lease, on one processor thread: initialize, then deliver the batches of
+ * its {@link RecordSource} (polling or fan-out: the same from here on) one at a time (so processRecords calls never
+ * overlap for a shard), then end in exactly one way. Losing the lease stops delivery before the next batch; graceful
+ * shutdown and handoff let the running call finish, then call shutdownRequested. A throwing processor gets the same
+ * batch again with backoff, up to the configured attempts, then the failure policy applies.
  */
 public final class ShardConsumer implements Runnable {
 
@@ -79,7 +79,7 @@ public final class ShardConsumer implements Runnable {
     private final String shardId;
     private final ExtendedSequenceNumber startingPosition;
     private final RecordProcessorFactory factory;
-    private final ShardFetcher fetcher;
+    private final RecordSource fetcher;
     private final ShardCheckpointer checkpointer;
     private final ConsumerMetrics metrics;
     private final Callbacks callbacks;
@@ -97,7 +97,7 @@ public final class ShardConsumer implements Runnable {
      * @param checkpointer starts at the lease's checkpoint, which is where the processor is told it starts
      * @param time         for the backoff between attempts and the start of each call
      */
-    public ShardConsumer(String shardId, RecordProcessorFactory factory, ShardFetcher fetcher,
+    public ShardConsumer(String shardId, RecordProcessorFactory factory, RecordSource fetcher,
             ShardCheckpointer checkpointer, FailurePolicy failurePolicy, ConsumerMetrics metrics, Time time,
             Callbacks callbacks) {
         this.shardId = shardId;

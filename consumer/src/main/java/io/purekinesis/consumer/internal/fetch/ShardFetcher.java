@@ -5,7 +5,6 @@ import io.purekinesis.consumer.ConsumerConfig;
 import io.purekinesis.consumer.ConsumerMetrics;
 import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.InitialPosition;
-import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.internal.AwsCalls;
 import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.FailureReporter;
@@ -41,7 +40,7 @@ import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
  * <p>Resuming from a checkpoint (seq, sub) reads AT_SEQUENCE_NUMBER seq and skips user records at or before
  * (seq, sub): this resumes correctly inside an aggregate and costs one re-read record when the aggregate was done.
  */
-public final class ShardFetcher {
+public final class ShardFetcher implements RecordSource {
 
     private static final Logger log = LoggerFactory.getLogger(ShardFetcher.class);
     /** Kinesis allows 2 MiB per second per shard for GetRecords. */
@@ -57,7 +56,7 @@ public final class ShardFetcher {
      * GetShardIterator answers ResourceNotFound this many times in a row, while the stream exists, before the shard
      * is taken to have expired past the stream's retention (a shard that was just created may briefly be unknown).
      */
-    static final int SHARD_GONE_CONFIRMATIONS = 3;
+    public static final int SHARD_GONE_CONFIRMATIONS = 3;
     /** Backoff between failed or throttled calls: from minTimeBetweenReads up to this. */
     static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
 
@@ -112,6 +111,12 @@ public final class ShardFetcher {
                 .backoff(Backoff.of(c.minTimeBetweenReads(), MAX_BACKOFF, context.random()));
     }
 
+    /** Polling: a fetcher per lease, with every setting of {@code context}'s config. */
+    public static RecordSource.Factory factory(ConsumerContext context, KinesisAsyncClient kinesis) {
+        return (shardId, range, checkpoint) -> builder(context, kinesis).shard(shardId, range).checkpoint(checkpoint)
+                .build();
+    }
+
     /** A fetcher built field by field (tests); every field but the hash range and the prefetch bytes is needed. */
     public static Builder builder() {
         return new Builder();
@@ -121,6 +126,7 @@ public final class ShardFetcher {
         return shardId;
     }
 
+    @Override
     public synchronized void start() {
         if (!started) {
             started = true;
@@ -129,6 +135,7 @@ public final class ShardFetcher {
     }
 
     /** Stops fetching; batches already queued stay available to {@link #poll}. */
+    @Override
     public void stop() {
         stopped = true;
     }
@@ -138,6 +145,7 @@ public final class ShardFetcher {
     }
 
     /** The next batch, waiting up to {@code timeout}; null if none arrived. */
+    @Override
     public RecordBatch poll(Duration timeout) throws InterruptedException {
         return queue.poll(timeout);
     }
@@ -234,35 +242,21 @@ public final class ShardFetcher {
             failureReporter.recovered();
         }
         failures = 0;
-        ExtendedSequenceNumber floor = position.floor();
-        Deaggregator.Result result = Deaggregator.convert(shardId, r.records(), range, floor);
-        List<KinesisUserRecord> records = result.records();
-        boolean anyRecord = r.hasRecords() && !r.records().isEmpty();
-        String nextLastFetched = anyRecord ? r.records().get(r.records().size() - 1).sequenceNumber()
-                : position.lastFetchedSequenceNumber();
-        ExtendedSequenceNumber nextFloor = records.isEmpty() ? floor
-                : records.get(records.size() - 1).extendedSequenceNumber();
-        long rawBytes = anyRecord ? r.records().stream().mapToLong(x -> x.data().asByteArray().length).sum() : 0;
         long behind = r.millisBehindLatest() == null ? 0 : r.millisBehindLatest();
         String nextIterator = r.nextShardIterator();
         boolean shardEnd = nextIterator == null;
-        if (!records.isEmpty() || shardEnd) {
-            RecordBatch batch = new RecordBatch(records, behind, result.bytes(), shardEnd,
-                    r.hasChildShards() ? r.childShards() : List.of(), result.footprintBytes());
-            queue.add(batch);
+        ReadResult read = ReadResult.of(shardId, r.hasRecords() ? r.records() : List.of(), range, position.floor(),
+                behind, shardEnd, r.hasChildShards() ? r.childShards() : List.of());
+        boolean anyRecord = read.lastSequenceNumber() != null;
+        if (read.batch() != null) {
+            queue.add(read.batch());
         }
-        position.advance(nextLastFetched, nextFloor);
+        position.advance(anyRecord ? read.lastSequenceNumber() : position.lastFetchedSequenceNumber(), read.floor());
         iterator = nextIterator;
         if (shardEnd) {
             stopped = true;
         }
-
-        if (result.outsideHashRange() > 0) {
-            log.debug("Shard {}: dropped {} user records outside the shard's hash range", shardId,
-                    result.outsideHashRange());
-            metrics.recordsOutsideHashRange(shardId, result.outsideHashRange());
-        }
-        metrics.millisBehindLatest(shardId, behind);
+        read.report(shardId, metrics);
         if (shardEnd) {
             log.info("Shard {} reached its end", shardId);
             return;
@@ -271,7 +265,7 @@ public final class ShardFetcher {
         if (!anyRecord) {
             delay = idleTimeBetweenReads;
         } else {
-            Duration byBytes = Duration.ofMillis(rawBytes * 1000 / MAX_BYTES_PER_SECOND);
+            Duration byBytes = Duration.ofMillis(read.rawBytes() * 1000 / MAX_BYTES_PER_SECOND);
             delay = byBytes.compareTo(minTimeBetweenReads) > 0 ? byBytes : minTimeBetweenReads;
         }
         schedule(delay);

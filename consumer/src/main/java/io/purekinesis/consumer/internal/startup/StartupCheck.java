@@ -62,12 +62,27 @@ public final class StartupCheck {
      *                                  or schema), or was interrupted
      */
     public void run() {
+        retrying(this::once);
+    }
+
+    /** A step of the start, e.g. the fan-out registration: throws what failed; may wait on the consumer's Time. */
+    @FunctionalInterface
+    public interface Step {
+        void run() throws InterruptedException;
+    }
+
+    /**
+     * Runs {@code step} as the check itself runs, retrying transient failures for {@link #RETRY_TIME}.
+     *
+     * @throws KinesisConsumerException when it failed for good, or was interrupted
+     */
+    public void retrying(Step step) {
         long deadline = 0;
         int attempts = 0;
         try {
             while (true) {
                 try {
-                    once();
+                    step.run();
                     return;
                 } catch (RuntimeException e) {
                     Throwable cause = Failures.unwrap(e);
