@@ -76,19 +76,24 @@ public final class GetRecordsSource implements AutoCloseable {
     private final int[][] dataLength;
     private final String[][] partitionKeys;
     private final long baseArrivalMillis = System.currentTimeMillis() - 3_600_000L;
+    /** Entries appended to every shard per second after start (0: a fixed stream); see {@link #tip}. */
+    private final double appendPerSecond;
+    private final long startNanos = System.nanoTime();
 
     private final LongAdder getRecordsCalls = new LongAdder();
     private final LongAdder entriesServed = new LongAdder();
     private final LongAdder otherCalls = new LongAdder();
 
     private GetRecordsSource(int port, int shardCount, long entriesPerShard, boolean aggregated, int recordSize,
-            int userRecordsPerAggregate) throws IOException {
-        if (shardCount < 1 || entriesPerShard < 0 || recordSize < 1 || userRecordsPerAggregate < 1) {
+            int userRecordsPerAggregate, double appendPerSecond) throws IOException {
+        if (shardCount < 1 || entriesPerShard < 0 || recordSize < 1 || userRecordsPerAggregate < 1
+                || appendPerSecond < 0) {
             throw new IllegalArgumentException("shards " + shardCount + ", entries per shard " + entriesPerShard
                     + ", record size " + recordSize + ", records per aggregate " + userRecordsPerAggregate);
         }
         this.shardCount = shardCount;
         this.entriesPerShard = entriesPerShard;
+        this.appendPerSecond = appendPerSecond;
         this.aggregated = aggregated;
         this.userRecordsPerEntry = aggregated ? userRecordsPerAggregate : 1;
         this.shardIds = new String[shardCount];
@@ -151,7 +156,21 @@ public final class GetRecordsSource implements AutoCloseable {
         if (System.getProperty("sun.net.httpserver.nodelay") == null) {
             System.setProperty("sun.net.httpserver.nodelay", "true"); // see PutRecordsSink.start
         }
-        return new GetRecordsSource(port, shards, entriesPerShard, aggregated, recordSize, userRecordsPerAggregate);
+        return start(port, shards, entriesPerShard, aggregated, recordSize, userRecordsPerAggregate, 0);
+    }
+
+    /**
+     * As {@link #start(int, int, long, boolean, int, int)}, but every shard grows by {@code appendPerSecond} entries
+     * per second after start: a live stream at a low rate, for takeover runs (a worker that takes a shard over sees
+     * new records arrive rather than a backlog it can read at full speed).
+     */
+    public static GetRecordsSource start(int port, int shards, long entriesPerShard, boolean aggregated,
+            int recordSize, int userRecordsPerAggregate, double appendPerSecond) throws IOException {
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true"); // see PutRecordsSink.start
+        }
+        return new GetRecordsSource(port, shards, entriesPerShard, aggregated, recordSize, userRecordsPerAggregate,
+                appendPerSecond);
     }
 
     public URI endpoint() {
@@ -168,6 +187,11 @@ public final class GetRecordsSource implements AutoCloseable {
 
     public long entriesPerShard() {
         return entriesPerShard;
+    }
+
+    /** Entries in every shard now: the pre-filled ones plus those appended since start. */
+    long tip() {
+        return entriesPerShard + (long) (appendPerSecond * (System.nanoTime() - startNanos) / 1e9);
     }
 
     /** User records in one entry: 1, or the records per aggregate. */
@@ -266,6 +290,9 @@ public final class GetRecordsSource implements AutoCloseable {
                     case "ListShards" -> listShards(g, request);
                     case "DescribeStreamSummary" -> describeStreamSummary(g, request);
                     default -> {
+                        // a client that needs more than this source serves shows up here (the consumer race's
+                        // KCL children print their standard error)
+                        System.err.println("GetRecordsSource: unsupported operation " + target);
                         status = 400;
                         error(g, "UnknownOperationException", "not served by GetRecordsSource: " + op);
                     }
@@ -330,15 +357,16 @@ public final class GetRecordsSource implements AutoCloseable {
     private void getShardIterator(JsonGenerator g, Map<String, String> request) throws IOException {
         int shard = shardIndex(request.get("ShardId"));
         String type = request.getOrDefault("ShardIteratorType", "");
+        long tip = tip();
         long position = switch (type) {
             case "TRIM_HORIZON" -> 0;
-            case "LATEST" -> entriesPerShard;
+            case "LATEST" -> tip;
             case "AT_SEQUENCE_NUMBER" -> indexOf(request.get("StartingSequenceNumber"));
             case "AFTER_SEQUENCE_NUMBER" -> indexOf(request.get("StartingSequenceNumber")) + 1;
             default -> throw new IllegalArgumentException("unsupported ShardIteratorType " + type);
         };
         g.writeStartObject();
-        g.writeStringField("ShardIterator", iterator(shard, Math.min(position, entriesPerShard)));
+        g.writeStringField("ShardIterator", iterator(shard, Math.min(position, tip)));
         g.writeEndObject();
     }
 
@@ -363,12 +391,13 @@ public final class GetRecordsSource implements AutoCloseable {
         int limit = request.containsKey("Limit") ? Integer.parseInt(request.get("Limit")) : MAX_LIMIT;
         limit = Math.max(1, Math.min(limit, MAX_LIMIT));
         getRecordsCalls.increment();
+        long tip = tip();
         g.writeStartObject();
         g.writeArrayFieldStart("Records");
         long index = position;
         long bytes = 0;
         int n = 0;
-        while (index < entriesPerShard && n < limit && (n == 0 || bytes + dataLength[shard][0]
+        while (index < tip && n < limit && (n == 0 || bytes + dataLength[shard][0]
                 <= MAX_RESPONSE_DATA_BYTES)) {
             int variant = (int) (index % VARIANTS);
             g.writeStartObject();
@@ -384,7 +413,7 @@ public final class GetRecordsSource implements AutoCloseable {
         g.writeEndArray();
         entriesServed.add(n);
         g.writeStringField("NextShardIterator", iterator(shard, index));
-        g.writeNumberField("MillisBehindLatest", entriesPerShard - index);
+        g.writeNumberField("MillisBehindLatest", tip - index);
         g.writeEndObject();
     }
 

@@ -120,6 +120,35 @@ class GetRecordsSourceTest {
         }
     }
 
+    @Test
+    void aGrowingStreamServesNewEntriesInOrderAtTheTip() throws Exception {
+        // empty at start, 200 entries per second per shard: a reader at the tip keeps getting new records
+        try (GetRecordsSource source = GetRecordsSource.start(0, 1, 0, false, 10, 1, 200);
+                KinesisAsyncClient client = client(source)) {
+            String shardId = source.shardId(0);
+            String iterator = client.getShardIterator(b -> b.streamName("s").shardId(shardId)
+                    .shardIteratorType(ShardIteratorType.TRIM_HORIZON)).join().shardIterator();
+            List<Record> all = new ArrayList<>();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (all.size() < 20 && System.nanoTime() < deadline) {
+                String it = iterator;
+                GetRecordsResponse response = client.getRecords(b -> b.shardIterator(it)).join();
+                assertTrue(response.millisBehindLatest() >= 0);
+                all.addAll(response.records());
+                iterator = response.nextShardIterator();
+            }
+            assertTrue(all.size() >= 20, all.size() + " records");
+            for (int i = 0; i < all.size(); i++) {
+                assertEquals(GetRecordsSource.sequenceNumber(0, i), all.get(i).sequenceNumber());
+            }
+            long tip = source.tip();
+            String latest = client.getShardIterator(b -> b.streamName("s").shardId(shardId)
+                    .shardIteratorType(ShardIteratorType.LATEST)).join().shardIterator();
+            // LATEST is at or after the tip seen just before, never behind what was already read
+            assertTrue(Long.parseLong(latest.substring(latest.lastIndexOf('-') + 1)) >= Math.max(tip, all.size()));
+        }
+    }
+
     private static boolean inShard(Shard shard, BigInteger hash) {
         return hash.compareTo(new BigInteger(shard.hashKeyRange().startingHashKey())) >= 0
                 && hash.compareTo(new BigInteger(shard.hashKeyRange().endingHashKey())) <= 0;

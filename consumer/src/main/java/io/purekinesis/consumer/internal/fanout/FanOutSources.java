@@ -7,14 +7,24 @@ import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.fetch.RecordSource;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.internal.retry.Backoff;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
-/** A {@link ShardSubscription} per lease, with the consumer's settings, on the registered stream consumer. */
+/**
+ * A {@link ShardSubscription} per lease, with the consumer's settings, on the registered stream consumer; and one
+ * periodic task (not one per shard: thousands of shards) that replaces subscriptions gone silent
+ * ({@link ShardSubscription#SILENCE_LIMIT}).
+ */
 public final class FanOutSources implements RecordSource.Factory {
 
     private final ConsumerContext context;
     private final KinesisAsyncClient kinesis;
     private final StreamConsumerRegistration registration;
+    private final Set<ShardSubscription> live = ConcurrentHashMap.newKeySet();
+    private boolean watching; // guarded by this
 
     public FanOutSources(ConsumerContext context, KinesisAsyncClient kinesis,
             StreamConsumerRegistration registration) {
@@ -27,12 +37,38 @@ public final class FanOutSources implements RecordSource.Factory {
     @Override
     public RecordSource create(String shardId, HashKeyRange range, ExtendedSequenceNumber checkpoint) {
         ConsumerConfig c = context.config();
-        return ShardSubscription.builder().kinesis(kinesis).consumer(registration.consumerArn(), c.streamName())
+        ShardSubscription s = ShardSubscription.builder().kinesis(kinesis).consumer(registration.consumerArn(), c.streamName())
                 .shard(shardId, range).checkpoint(checkpoint, c.initialPosition())
                 .bounds(c.maxPrefetchBatches(), ShardFetcher.MAX_PREFETCH_BYTES)
                 .scheduler(context.fetchScheduler(), context.time()).metrics(context.metrics())
                 .backoff(Backoff.of(ShardSubscription.MIN_TIME_BETWEEN_SUBSCRIBES, ShardSubscription.MAX_BACKOFF,
                         context.random()))
                 .build();
+        live.add(s);
+        watch();
+        return s;
+    }
+
+    private synchronized void watch() {
+        if (watching) {
+            return;
+        }
+        long period = ShardSubscription.SILENCE_LIMIT.toNanos() / 3;
+        try {
+            context.fetchScheduler().scheduleWithFixedDelay(this::checkSilence, period, period, TimeUnit.NANOSECONDS);
+            watching = true;
+        } catch (RejectedExecutionException e) {
+            // the consumer is shutting down: nothing left to watch
+        }
+    }
+
+    private void checkSilence() {
+        for (ShardSubscription s : live) {
+            if (s.isStopped()) {
+                live.remove(s);
+            } else {
+                s.checkSilence();
+            }
+        }
     }
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 import org.slf4j.Logger;
@@ -71,6 +72,13 @@ public final class ShardSubscription implements RecordSource {
     static final Duration MIN_TIME_BETWEEN_SUBSCRIBES = Duration.ofSeconds(1);
     /** Backoff between failed subscriptions: from one second up to this. */
     static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
+    /**
+     * Kinesis sends an event every few seconds even when a shard has no new record (its continuation sequence number
+     * is the progress). A subscription silent this long while an event is requested, or a SubscribeToShard call not
+     * accepted this long, is presumed hung (a half-open connection, a user client without read timeouts or HTTP/2
+     * pings) and replaced: a shard must never stall without a word.
+     */
+    static final Duration SILENCE_LIMIT = Duration.ofSeconds(30);
 
     private final KinesisAsyncClient kinesis;
     private final String consumerArn;
@@ -102,6 +110,8 @@ public final class ShardSubscription implements RecordSource {
     private boolean firstEventSeen;
     /** A request(1) that no event answered yet. */
     private boolean demandOutstanding;
+    /** When the outstanding event was requested (for the silence watchdog). */
+    private long demandSinceNanos;
     private long queuedBytes;
     private long lastSubscribeNanos;
     private boolean subscribedBefore;
@@ -139,6 +149,43 @@ public final class ShardSubscription implements RecordSource {
             subscribeAfter(Duration.ZERO);
         }
     }
+
+    /** Stopped for good (closed, lease lost, or the shard ended). */
+    synchronized boolean isStopped() {
+        return stopped;
+    }
+
+    /**
+     * Replaces a subscription that stays silent past {@link #SILENCE_LIMIT} (see there). Called periodically for all
+     * of a worker's subscriptions by one task ({@link FanOutSources}), on the scheduler.
+     */
+    void checkSilence() {
+        Subscription s;
+        int gen;
+        String what;
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            long now = time.nanoTime();
+            if (subscription != null && demandOutstanding && now - demandSinceNanos >= SILENCE_LIMIT.toNanos()) {
+                what = "no event came for " + SILENCE_LIMIT.toSeconds() + " s although one was requested";
+            } else if (subscription == null && !generationEnded && generation > 0
+                    && now - lastSubscribeNanos >= SILENCE_LIMIT.toNanos()) {
+                what = "SubscribeToShard was not accepted within " + SILENCE_LIMIT.toSeconds() + " s";
+            } else {
+                return;
+            }
+            s = subscription;
+            gen = generation;
+        }
+        if (s != null) {
+            s.cancel();
+        }
+        ended(gen, new TimeoutException(what + " (Kinesis sends an event every few seconds, even on an idle shard): "
+                + "the connection is presumed hung"));
+    }
+
 
     @Override
     public void stop() {
@@ -192,6 +239,7 @@ public final class ShardSubscription implements RecordSource {
             return; // the next poll() makes room and asks again
         }
         demandOutstanding = true;
+        demandSinceNanos = time.nanoTime();
         eventsRequested++;
         subscription.request(1);
     }

@@ -114,6 +114,62 @@ class ShardSubscriptionTest {
     }
 
     @Test
+    void aSubscriptionSilentWhileAnEventIsRequestedIsReplacedFromWhereItWas() throws Exception {
+        ShardSubscription s = subscription(ExtendedSequenceNumber.TRIM_HORIZON);
+        s.start();
+        scheduler.runUntilIdle();
+        FakeSubscriptions.Stream first = kinesis.last().open();
+        scheduler.runUntilIdle();
+        first.push(event("3", 1, 2, 3));
+        scheduler.runUntilIdle();
+        assertEquals(1, first.outstanding(), "the next event is requested");
+
+        // Kinesis would send an event within seconds; this connection stays silent (half-open).
+        scheduler.advance(ShardSubscription.SILENCE_LIMIT.minusSeconds(1));
+        s.checkSilence();
+        scheduler.runUntilIdle();
+        assertFalse(first.cancelled, "not silent for long enough yet");
+        scheduler.advance(Duration.ofSeconds(1));
+        s.checkSilence();
+        scheduler.runUntilIdle();
+        assertTrue(first.cancelled, "the silent subscription is cancelled");
+        assertEquals(2, kinesis.streams.size(), "and replaced");
+        FakeSubscriptions.Stream second = kinesis.last();
+        assertEquals(ShardIteratorType.AFTER_SEQUENCE_NUMBER, second.request.startingPosition().type());
+        assertEquals("3", second.request.startingPosition().sequenceNumber());
+        assertTrue(nonTransient.isEmpty() || nonTransient.stream().allMatch(m -> m.contains("presumed hung")));
+
+        // A SubscribeToShard call that is never accepted is replaced too.
+        scheduler.advance(ShardSubscription.SILENCE_LIMIT);
+        s.checkSilence();
+        scheduler.runUntilIdle();
+        assertEquals(3, kinesis.streams.size());
+        assertEquals("3", kinesis.last().request.startingPosition().sequenceNumber());
+        assertEquals(List.of("d1", "d2", "d3"), data(s.poll(Duration.ZERO)));
+    }
+
+    @Test
+    void aSubscriptionWaitingForTheProcessorIsNotSilent() throws Exception {
+        ShardSubscription s = subscription(ExtendedSequenceNumber.TRIM_HORIZON);
+        s.start();
+        scheduler.runUntilIdle();
+        FakeSubscriptions.Stream stream = kinesis.last().open();
+        scheduler.runUntilIdle();
+        for (int i = 0; i < MAX_BATCHES; i++) {
+            stream.push(event(Integer.toString(i + 1), i + 1));
+            scheduler.runUntilIdle();
+        }
+        assertEquals(0, stream.outstanding(), "the queue is full: nothing requested");
+
+        scheduler.advance(ShardSubscription.SILENCE_LIMIT.multipliedBy(3));
+        s.checkSilence();
+        scheduler.runUntilIdle();
+        assertFalse(stream.cancelled, "no event was asked for: the silence is ours, not a hung connection");
+        assertEquals(1, kinesis.streams.size());
+        s.stop();
+    }
+
+    @Test
     void aCheckpointInsideAnAggregateResumesAtTheNextUserRecord() throws Exception {
         AggregateEncoder encoder = new AggregateEncoder();
         for (int i = 0; i < 6; i++) {
