@@ -428,7 +428,8 @@ public final class ConsumerBenchmark {
         Thread.sleep(Long.MAX_VALUE); // until killed
     }
 
-    private static ConsumerConfig failoverConfig(String app, String stream, String workerId, long failoverMillis,
+    /** A worker on the local endpoints with the given failover time, reading from TRIM_HORIZON (also the race's). */
+    static ConsumerConfig failoverConfig(String app, String stream, String workerId, long failoverMillis,
             KinesisAsyncClient kinesis, URI dynamoEndpoint) {
         return ConsumerConfig.builder()
                 .applicationName(app)

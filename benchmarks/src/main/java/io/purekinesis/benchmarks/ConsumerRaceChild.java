@@ -2,13 +2,11 @@ package io.purekinesis.benchmarks;
 
 import io.purekinesis.consumer.Checkpointer;
 import io.purekinesis.consumer.ConsumerConfig;
-import io.purekinesis.consumer.InitialPosition;
 import io.purekinesis.consumer.InitializationInput;
 import io.purekinesis.consumer.KinesisConsumer;
 import io.purekinesis.consumer.ProcessRecordsInput;
 import io.purekinesis.consumer.RecordProcessor;
 import java.net.URI;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -157,17 +155,7 @@ public final class ConsumerRaceChild {
 
     private Runnable ours(KinesisAsyncClient kinesis, URI dynamo, String stream, String app, String workerId,
             long failoverMillis) {
-        ConsumerConfig config = ConsumerConfig.builder()
-                .applicationName(app)
-                .streamName(stream)
-                .workerId(workerId)
-                .failoverTime(Duration.ofMillis(failoverMillis))
-                .initialPosition(InitialPosition.trimHorizon())
-                .kinesisClient(kinesis)
-                .dynamoDbEndpoint(dynamo)
-                .credentialsProvider(CREDENTIALS)
-                .region(REGION)
-                .build();
+        ConsumerConfig config = ConsumerBenchmark.failoverConfig(app, stream, workerId, failoverMillis, kinesis, dynamo);
         KinesisConsumer consumer = new KinesisConsumer(config, OursProcessor::new);
         return consumer::start;
     }
