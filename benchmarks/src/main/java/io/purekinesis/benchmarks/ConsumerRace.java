@@ -27,8 +27,8 @@ import java.util.function.Predicate;
  *
  * <ul>
  *   <li><b>Drain</b>, per mode (KPL aggregates and plain records): a pre-filled stream far larger than any run reads,
- *       one worker on a fresh lease table (DynamoDB Local inside the child). After every shard has delivered a record
- *       and a warm-up, the child measures its own CPU (/proc/self/stat) and user records over a fixed window: CPU
+ *       one worker on a fresh lease table (DynamoDB Local in a process of its own, or inside the child). After every
+ *       shard has delivered a record and a warm-up, the child measures its own CPU (/proc/self/stat) and user records over a fixed window: CPU
  *       seconds per million user records, user records/s; and its peak RSS (VmHWM). The same run gives the start-up
  *       time: the library's start call (and the JVM's start) to the first record.</li>
  *   <li><b>Takeover</b>: two workers of one library in two child JVMs on one lease table (DynamoDB Local in this
@@ -42,15 +42,22 @@ import java.util.function.Predicate;
  * {@code --record-size 100}, {@code --records-per-aggregate 100}, {@code --warmup-s 10}, {@code --window-s 30},
  * {@code --startup-timeout-s 300}, {@code --takeover true}, {@code --failover-ms 10000},
  * {@code --takeover-timeout-s 300}, {@code --append-per-s 20} (takeover stream growth per shard),
- * {@code --child-opts "-Xmx1g ..."}, {@code --logs target/consumer-race}.
+ * {@code --child-opts "-Xmx1g ..."}, {@code --logs target/consumer-race}, {@code --libraries ours,kcl},
+ * {@code --dynamodb process} (drain: DynamoDB Local in a JVM of its own per run, its CPU reported apart) or
+ * {@code child} (inside the drain child, as before).
  */
 public final class ConsumerRace {
 
     static final List<String> LIBRARIES = List.of("ours", "kcl");
 
+    /** The libraries that run ({@code --libraries}, default both; {@code ours} alone for before/after runs). */
+    private final List<String> libraries;
+
     private final Map<String, String> opts;
     private final Path logs;
     private final String childOpts;
+    /** Whether drain runs get DynamoDB Local in a process of its own ({@code --dynamodb process}). */
+    private final boolean dynamoApart;
     private int runs;
 
     private ConsumerRace(Map<String, String> opts) throws IOException {
@@ -59,6 +66,16 @@ public final class ConsumerRace {
         this.logs = Path.of(opt("--logs", "target/consumer-race"), java.time.LocalDateTime.now()
                 .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)));
         this.childOpts = opt("--child-opts", "-Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+        this.libraries = Arrays.stream(opt("--libraries", "ours,kcl").split(",")).map(String::trim)
+                .filter(l -> !l.isEmpty()).toList();
+        if (libraries.isEmpty() || !LIBRARIES.containsAll(libraries)) {
+            throw new IllegalArgumentException("--libraries: ours and/or kcl, not " + opt("--libraries", ""));
+        }
+        this.dynamoApart = switch (opt("--dynamodb", "process")) {
+            case "process" -> true;
+            case "child" -> false;
+            default -> throw new IllegalArgumentException("--dynamodb process|child, not " + opt("--dynamodb", ""));
+        };
         Files.createDirectories(logs);
     }
 
@@ -119,29 +136,60 @@ public final class ConsumerRace {
                     + "warm-up %d s, window %d s%n", mode, source.userRecordsPerEntry(),
                     intOpt("--record-size", 100), warmup, window);
             for (int round = 1; round <= rounds; round++) {
-                for (String library : LIBRARIES) {
+                for (String library : libraries) {
                     String app = "race-" + library + "-" + System.currentTimeMillis();
-                    Child child = Child.start(this, library + "-drain-" + mode + "-" + round, List.of(
+                    List<String> args = new ArrayList<>(List.of(
                             "--library", library, "--mode", "drain", "--source", source.endpoint().toString(),
                             "--app", app, "--shards", Integer.toString(shards), "--warmup-s",
                             Integer.toString(warmup), "--window-s", Integer.toString(window)));
-                    Map<String, Double> r;
+                    Child dynamo = null;
+                    Child child = null;
+                    Map<String, Double> r = null;
                     try {
+                        if (dynamoApart) {
+                            dynamo = Child.start(this, library + "-dynamodb-" + mode + "-" + round,
+                                    LocalDynamoDbProcess.class, List.of());
+                            String[] d = awaitDynamo(dynamo);
+                            args.addAll(List.of("--dynamodb", d[0], "--dynamodb-pid", d[1]));
+                        }
+                        child = Child.start(this, library + "-drain-" + mode + "-" + round, ConsumerRaceChild.class,
+                                args);
                         String result = child.await(l -> l.startsWith("RESULT "), timeoutMillis);
                         r = result == null ? null : drainResult(child, result);
                     } finally {
-                        child.kill();
+                        if (child != null) {
+                            child.kill();
+                        }
+                        if (dynamo != null) {
+                            dynamo.kill();
+                        }
                     }
                     results.computeIfAbsent(library, k -> new ArrayList<>()).add(r);
                     System.out.println("  round " + round + " " + library + ": " + (r == null
                             ? "no result within " + timeoutMillis / 1000 + " s (see " + child.name + ".err)"
                             : format(r)) + ", load " + loadAverage());
+                    String threads = child.await(l -> l.startsWith("THREAD_CPU"), 0);
+                    if (threads != null) {
+                        System.out.println("    CPU-s in the window by thread group: " + threads.substring(
+                                "THREAD_CPU".length()).trim());
+                    }
                 }
             }
             System.err.println("source " + mode + ": " + source.stats());
         }
-        summary("drain, " + mode, results, List.of("cpuSecondsPerMillion", "recordsPerSecond", "peakRssMib",
+        summary("drain, " + mode, results, List.of("cpuSecondsPerMillion", "cpuSecondsPerMillionWithDynamoDb",
+                "recordsPerSecond", "peakRssMib",
                 "startCallToFirstRecordSeconds", "jvmStartToFirstRecordSeconds"));
+    }
+
+    /** The endpoint and pid a {@link LocalDynamoDbProcess} prints once it serves. */
+    private String[] awaitDynamo(Child dynamo) throws InterruptedException {
+        String line = dynamo.await(l -> l.startsWith("DYNAMODB "), intOpt("--startup-timeout-s", 300) * 1000L);
+        if (line == null) {
+            throw new IllegalStateException("DynamoDB Local did not start (see " + dynamo.name + ".err)");
+        }
+        String[] w = line.trim().split("\\s+");
+        return new String[] {w[1], w[2]};
     }
 
     /** A drain child's measurements from its RESULT line and its earlier lines. */
@@ -153,6 +201,11 @@ public final class ConsumerRace {
         double first = Double.parseDouble(f.get("firstRecord"));
         Map<String, Double> r = new LinkedHashMap<>();
         r.put("cpuSecondsPerMillion", records == 0 ? Double.NaN : cpu / (records / 1e6));
+        if (f.containsKey("dynamoCpu")) { // DynamoDB Local in its own process: add its CPU for the old figure
+            double dynamo = Double.parseDouble(f.get("dynamoCpu"));
+            r.put("cpuSecondsPerMillionWithDynamoDb", records == 0 || dynamo < 0 ? Double.NaN
+                    : (cpu + dynamo) / (records / 1e6));
+        }
         r.put("recordsPerSecond", records / seconds);
         r.put("peakRssMib", Double.parseDouble(f.get("peakRssKib")) / 1024);
         r.put("startCallToFirstRecordSeconds", (first - child.epochMillis("START_CALL ")) / 1000);
@@ -186,7 +239,7 @@ public final class ConsumerRace {
                     + " for both, stream growing by %s records/s per shard%n", failoverMillis,
                     opt("--append-per-s", "20"));
             for (int round = 1; round <= rounds; round++) {
-                for (String library : LIBRARIES) {
+                for (String library : libraries) {
                     Map<String, Double> r = takeoverOnce(library, round, source, dynamo.endpoint().toString(),
                             shards, failoverMillis, startupTimeoutMillis, takeoverTimeoutMillis);
                     results.computeIfAbsent(library, k -> new ArrayList<>()).add(r);
@@ -358,12 +411,16 @@ public final class ConsumerRace {
         }
 
         static Child start(ConsumerRace race, String name, List<String> args) throws IOException {
+            return start(race, name, ConsumerRaceChild.class, args);
+        }
+
+        static Child start(ConsumerRace race, String name, Class<?> main, List<String> args) throws IOException {
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(Arrays.asList(race.childOpts.trim().split("\\s+")));
             command.add("-cp");
             command.add(System.getProperty("java.class.path"));
-            command.add(ConsumerRaceChild.class.getName());
+            command.add(main.getName());
             command.addAll(args);
             String logName = String.format(Locale.ROOT, "%02d-%s", ++race.runs, name);
             Process p = new ProcessBuilder(command)

@@ -99,7 +99,8 @@ public final class ConsumerRaceChild {
         emit("START_CALL " + System.currentTimeMillis());
         start.run();
         if ("drain".equals(opts.getOrDefault("--mode", "drain"))) {
-            child.measure(Integer.parseInt(opts.getOrDefault("--shards", "4")),
+            child.measure(Long.parseLong(opts.getOrDefault("--dynamodb-pid", "-1")),
+                    Integer.parseInt(opts.getOrDefault("--shards", "4")),
                     Long.parseLong(opts.getOrDefault("--warmup-s", "10")),
                     Long.parseLong(opts.getOrDefault("--window-s", "30")));
             Runtime.getRuntime().halt(0); // no graceful shutdown: its cost is not part of the race
@@ -112,20 +113,38 @@ public final class ConsumerRaceChild {
         System.out.flush();
     }
 
-    private void measure(int shards, long warmupSeconds, long windowSeconds) throws InterruptedException {
+    /**
+     * Over the window: this process's CPU, and (if {@code dynamoPid} is not -1) that of the DynamoDB Local process; the
+     * CPU per thread group of this process goes to a {@code THREAD_CPU} line, largest first.
+     */
+    private void measure(long dynamoPid, int shards, long warmupSeconds, long windowSeconds)
+            throws InterruptedException {
         while (shardsSeen.size() < shards) {
             Thread.sleep(20);
         }
         long allShardsMillis = System.currentTimeMillis();
         Thread.sleep(warmupSeconds * 1000);
+        Map<String, Double> threads0 = ProcSelf.cpuSecondsByThreadGroup();
+        double dynamo0 = ProcSelf.cpuSeconds(dynamoPid);
         double cpu0 = ProcSelf.cpuSeconds();
         long records0 = userRecords.sum();
         long t0 = System.nanoTime();
         Thread.sleep(windowSeconds * 1000);
         double cpu1 = ProcSelf.cpuSeconds();
+        double dynamo1 = ProcSelf.cpuSeconds(dynamoPid);
         long records1 = userRecords.sum();
         long t1 = System.nanoTime();
+        Map<String, Double> threads1 = ProcSelf.cpuSecondsByThreadGroup();
+        StringBuilder threads = new StringBuilder("THREAD_CPU");
+        threads1.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - threads0.getOrDefault(e.getKey(), 0.0)))
+                .filter(e -> e.getValue() >= 0.005)
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> threads.append(String.format(java.util.Locale.ROOT, " %s=%.2f",
+                        e.getKey().replace(' ', '_').replace('=', '_'), e.getValue())));
+        emit(threads.toString());
         emit("RESULT records=" + (records1 - records0) + " seconds=" + (t1 - t0) / 1e9 + " cpu=" + (cpu1 - cpu0)
+                + (dynamoPid < 0 ? "" : " dynamoCpu=" + (dynamo1 - dynamo0))
                 + " peakRssKib=" + ProcSelf.peakRssKib() + " firstRecord=" + firstRecordMillis + " allShards="
                 + allShardsMillis);
     }

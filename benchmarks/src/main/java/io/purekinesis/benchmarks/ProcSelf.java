@@ -1,8 +1,11 @@
 package io.purekinesis.benchmarks;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * CPU time and peak resident set of this process from Linux {@code /proc/self}, for the consumer race's children. The
@@ -20,6 +23,47 @@ final class ProcSelf {
     static double cpuSeconds() {
         try {
             return cpuTicks(Files.readString(Path.of("/proc/self/stat"))) / (double) CLOCK_TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * CPU seconds of this process's live threads, summed per thread group: the thread's name as Linux has it
+     * ({@code comm}, the JVM's thread name cut to 15 characters) with its digits replaced by {@code #}, so that pools
+     * ({@code aws-java-sdk-NettyEventLoop-0-1}, {@code qtp12345-17}) fall into one group. Threads that ended are
+     * missing, which is why the race reads this twice and subtracts. Empty where /proc is missing.
+     */
+    static Map<String, Double> cpuSecondsByThreadGroup() {
+        Map<String, Double> groups = new TreeMap<>();
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
+            for (Path task : tasks) {
+                try {
+                    String name = threadGroup(Files.readString(task.resolve("comm")).trim());
+                    double cpu = cpuTicks(Files.readString(task.resolve("stat"))) / (double) CLOCK_TICKS_PER_SECOND;
+                    groups.merge(name, cpu, Double::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended between the listing and the read
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+        return groups;
+    }
+
+    /** A thread name with every run of digits replaced by one {@code #}. */
+    static String threadGroup(String name) {
+        return name.replaceAll("[0-9]+", "#");
+    }
+
+    /** User plus system CPU of process {@code pid} in seconds, or -1 if it is -1 or unreadable. */
+    static double cpuSeconds(long pid) {
+        if (pid < 0) {
+            return -1;
+        }
+        try {
+            return cpuTicks(Files.readString(Path.of("/proc/" + pid + "/stat"))) / (double) CLOCK_TICKS_PER_SECOND;
         } catch (IOException | RuntimeException e) {
             return -1;
         }

@@ -23,9 +23,17 @@ class ProcSelfTest {
     }
 
     @Test
+    void threadGroupsJoinAPoolsThreads() {
+        assertEquals("aws-java-sdk-Ne", ProcSelf.threadGroup("aws-java-sdk-Ne"));
+        assertEquals("qtp#-#", ProcSelf.threadGroup("qtp1234-56"));
+        assertEquals("C# CompilerThre", ProcSelf.threadGroup("C2 CompilerThre"));
+    }
+
+    @Test
     void readsThisProcess() {
         // Linux only, like the race itself
         assertTrue(ProcSelf.cpuSeconds() > 0);
         assertTrue(ProcSelf.peakRssKib() > 0);
+        assertTrue(ProcSelf.cpuSecondsByThreadGroup().containsKey("main"));
     }
 }
