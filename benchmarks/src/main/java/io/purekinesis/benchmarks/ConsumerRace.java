@@ -168,10 +168,12 @@ public final class ConsumerRace {
                     System.out.println("  round " + round + " " + library + ": " + (r == null
                             ? "no result within " + timeoutMillis / 1000 + " s (see " + child.name + ".err)"
                             : format(r)) + ", load " + loadAverage());
-                    String threads = child.await(l -> l.startsWith("THREAD_CPU"), 0);
-                    if (threads != null) {
-                        System.out.println("    CPU-s in the window by thread group: " + threads.substring(
-                                "THREAD_CPU".length()).trim());
+                    for (String kind : List.of("THREAD_CPU", "JAVA_THREAD_CPU")) {
+                        String threads = child.await(l -> l.startsWith(kind + " "), 0);
+                        if (threads != null) {
+                            System.out.println("    " + kind + " (CPU-s in the window by thread group): "
+                                    + threads.substring(kind.length()).trim());
+                        }
                     }
                 }
             }

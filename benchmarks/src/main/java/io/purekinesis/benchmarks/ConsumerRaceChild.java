@@ -125,6 +125,7 @@ public final class ConsumerRaceChild {
         long allShardsMillis = System.currentTimeMillis();
         Thread.sleep(warmupSeconds * 1000);
         Map<String, Double> threads0 = ProcSelf.cpuSecondsByThreadGroup();
+        Map<String, Double> javaThreads0 = ProcSelf.javaCpuSecondsByThreadGroup();
         double dynamo0 = ProcSelf.cpuSeconds(dynamoPid);
         double cpu0 = ProcSelf.cpuSeconds();
         long records0 = userRecords.sum();
@@ -134,19 +135,24 @@ public final class ConsumerRaceChild {
         double dynamo1 = ProcSelf.cpuSeconds(dynamoPid);
         long records1 = userRecords.sum();
         long t1 = System.nanoTime();
-        Map<String, Double> threads1 = ProcSelf.cpuSecondsByThreadGroup();
-        StringBuilder threads = new StringBuilder("THREAD_CPU");
-        threads1.entrySet().stream()
-                .map(e -> Map.entry(e.getKey(), e.getValue() - threads0.getOrDefault(e.getKey(), 0.0)))
-                .filter(e -> e.getValue() >= 0.005)
-                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                .forEach(e -> threads.append(String.format(java.util.Locale.ROOT, " %s=%.2f",
-                        e.getKey().replace(' ', '_').replace('=', '_'), e.getValue())));
-        emit(threads.toString());
+        emit("THREAD_CPU" + delta(threads0, ProcSelf.cpuSecondsByThreadGroup()));
+        emit("JAVA_THREAD_CPU" + delta(javaThreads0, ProcSelf.javaCpuSecondsByThreadGroup()));
         emit("RESULT records=" + (records1 - records0) + " seconds=" + (t1 - t0) / 1e9 + " cpu=" + (cpu1 - cpu0)
                 + (dynamoPid < 0 ? "" : " dynamoCpu=" + (dynamo1 - dynamo0))
                 + " peakRssKib=" + ProcSelf.peakRssKib() + " firstRecord=" + firstRecordMillis + " allShards="
                 + allShardsMillis);
+    }
+
+    /** " name=seconds" per thread group that used CPU between the two readings, largest first. */
+    private static String delta(Map<String, Double> before, Map<String, Double> after) {
+        StringBuilder sb = new StringBuilder();
+        after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+                .filter(e -> e.getValue() >= 0.005)
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .forEach(e -> sb.append(String.format(java.util.Locale.ROOT, " %s=%.2f",
+                        e.getKey().replace(' ', '_').replace('=', '_'), e.getValue())));
+        return sb.toString();
     }
 
     /** Called by both libraries' processors with every non-empty batch. */

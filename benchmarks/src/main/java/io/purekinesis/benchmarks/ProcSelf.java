@@ -52,6 +52,25 @@ final class ProcSelf {
         return groups;
     }
 
+    /**
+     * CPU seconds of this JVM's live Java threads by their full names (which /proc cuts to 15 characters), grouped
+     * as in {@link #cpuSecondsByThreadGroup}. JIT and GC threads are not Java threads and are not in it.
+     */
+    static Map<String, Double> javaCpuSecondsByThreadGroup() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Double> groups = new TreeMap<>();
+        for (java.lang.management.ThreadInfo info : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (info == null) {
+                continue; // ended meanwhile
+            }
+            long nanos = mx.getThreadCpuTime(info.getThreadId());
+            if (nanos >= 0) {
+                groups.merge(threadGroup(info.getThreadName()), nanos / 1e9, Double::sum);
+            }
+        }
+        return groups;
+    }
+
     /** A thread name with every run of digits replaced by one {@code #}. */
     static String threadGroup(String name) {
         return name.replaceAll("[0-9]+", "#");

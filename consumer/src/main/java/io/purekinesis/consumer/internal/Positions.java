@@ -1,6 +1,7 @@
 package io.purekinesis.consumer.internal;
 
 import io.purekinesis.consumer.ExtendedSequenceNumber;
+import java.math.BigInteger;
 
 /** Orders positions in a shard. Sentinels TRIM_HORIZON, LATEST and AT_TIMESTAMP come before any real position. */
 public final class Positions {
@@ -18,8 +19,35 @@ public final class Positions {
         if (ra != rb || ra != 1) {
             return Integer.compare(ra, rb);
         }
-        int c = a.sequenceNumberValue().compareTo(b.sequenceNumberValue());
+        int c = compareSequenceNumbers(a.sequenceNumber(), b.sequenceNumber());
         return c != 0 ? c : Long.compare(a.subSequenceNumber(), b.subSequenceNumber());
+    }
+
+    /**
+     * Compares two sequence numbers (not sentinels) as numbers. Kinesis writes them in decimal without leading
+     * zeros, and then the longer is the larger and equal lengths compare digit by digit, with no BigInteger: the
+     * fetcher compares every Kinesis record it reads against its floor. Any other form is compared as BigIntegers.
+     */
+    public static int compareSequenceNumbers(String a, String b) {
+        if (canonical(a) && canonical(b)) {
+            int c = Integer.compare(a.length(), b.length());
+            return c != 0 ? c : Integer.signum(a.compareTo(b));
+        }
+        return new BigInteger(a).compareTo(new BigInteger(b));
+    }
+
+    private static boolean canonical(String s) {
+        int n = s.length();
+        if (n == 0 || (s.charAt(0) == '0' && n > 1)) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char ch = s.charAt(i);
+            if (ch < '0' || ch > '9') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int rank(ExtendedSequenceNumber p) {

@@ -61,8 +61,11 @@ public final class Deaggregator {
                         + " as one plain record", shardId, r.sequenceNumber(), e.reason());
                 decoded = null;
             }
+            // the floor is compared once per Kinesis record: user records of a record after the floor's all pass,
+            // of one before it none, and of the floor's own record those after its sub-sequence number
+            int vsFloor = compareToFloor(r.sequenceNumber(), floor);
             if (decoded == null) {
-                if (floor == null || Positions.compare(ExtendedSequenceNumber.of(r.sequenceNumber(), 0), floor) > 0) {
+                if (vsFloor > 0) { // the floor's own plain record (sub-sequence number 0) was delivered
                     out.add(new KinesisUserRecord(r.partitionKey(), null, data, r.approximateArrivalTimestamp(),
                             r.sequenceNumber(), 0, false));
                     bytes += data.length;
@@ -75,8 +78,7 @@ public final class Deaggregator {
                     outside++;
                     continue;
                 }
-                if (floor != null && Positions.compare(ExtendedSequenceNumber.of(r.sequenceNumber(),
-                        d.subSequenceNumber()), floor) <= 0) {
+                if (vsFloor < 0 || (vsFloor == 0 && d.subSequenceNumber() <= floor.subSequenceNumber())) {
                     continue;
                 }
                 out.add(new KinesisUserRecord(d.partitionKey(), d.explicitHashKey(), d.data(),
@@ -86,6 +88,24 @@ public final class Deaggregator {
             }
         }
         return new Result(out, outside, bytes, footprint);
+    }
+
+    /**
+     * The Kinesis record's sequence number against the floor's, as {@link Positions#compare} orders positions:
+     * positive after it (also when there is no floor, or the floor is a start sentinel), negative before it (also
+     * for a SHARD_END floor), 0 for the floor's own Kinesis record.
+     */
+    static int compareToFloor(String sequenceNumber, ExtendedSequenceNumber floor) {
+        if (floor == null) {
+            return 1;
+        }
+        if (floor == ExtendedSequenceNumber.SHARD_END) {
+            return -1;
+        }
+        if (floor.isSentinel()) {
+            return 1;
+        }
+        return Positions.compareSequenceNumbers(sequenceNumber, floor.sequenceNumber());
     }
 
     /**

@@ -90,4 +90,20 @@ class DeaggregatorTest {
                 HashKeyRange.of(BigInteger.ZERO, BigInteger.ZERO), null);
         assertEquals(List.of("x"), data(r.records()));
     }
+
+    @Test
+    void floorComparesSequenceNumbersAsNumbersNotAsText() {
+        // "99" sorts after "100" as text; as numbers it is before, so a record at 100 is after a floor at 99/1
+        Deaggregator.Result r = Deaggregator.convert("s", List.of(aggregate("99", 3), aggregate("100", 2)), null,
+                ExtendedSequenceNumber.of("99", 1));
+        assertEquals(List.of("r2", "r0", "r1"), data(r.records()));
+    }
+
+    @Test
+    void startSentinelFloorKeepsEverythingAndShardEndFloorNothing() {
+        List<Record> read = List.of(plain(SEQ1, "x"), aggregate(SEQ2, 2));
+        assertEquals(List.of("x", "r0", "r1"),
+                data(Deaggregator.convert("s", read, null, ExtendedSequenceNumber.TRIM_HORIZON).records()));
+        assertEquals(List.of(), data(Deaggregator.convert("s", read, null, ExtendedSequenceNumber.SHARD_END).records()));
+    }
 }
