@@ -49,6 +49,8 @@ import java.util.function.Predicate;
 public final class ConsumerRace {
 
     static final List<String> LIBRARIES = List.of("ours", "kcl");
+    /** JVM options of the DynamoDB Local process of a drain run. */
+    static final String DYNAMODB_OPTS = "-Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn";
 
     /** The libraries that run ({@code --libraries}, default both; {@code ours} alone for before/after runs). */
     private final List<String> libraries;
@@ -419,7 +421,9 @@ public final class ConsumerRace {
         static Child start(ConsumerRace race, String name, Class<?> main, List<String> args) throws IOException {
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(Arrays.asList(race.childOpts.trim().split("\\s+")));
+            // DynamoDB Local gets fixed options: --child-opts (e.g. a JFR recording to a file) are the consumer's
+            String opts = main == LocalDynamoDbProcess.class ? DYNAMODB_OPTS : race.childOpts;
+            command.addAll(Arrays.asList(opts.trim().split("\\s+")));
             command.add("-cp");
             command.add(System.getProperty("java.class.path"));
             command.add(main.getName());

@@ -8,7 +8,9 @@ import io.purekinesis.consumer.ExtendedSequenceNumber;
 import io.purekinesis.consumer.KinesisUserRecord;
 import io.purekinesis.consumer.internal.Positions;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.model.Record;
@@ -51,6 +53,7 @@ public final class Deaggregator {
         int outside = 0;
         long bytes = 0;
         long footprint = 0;
+        InRange inRange = range == null ? null : new InRange(range);
         for (Record r : records) {
             byte[] data = r.data().asByteArray();
             List<DecodedRecord> decoded;
@@ -74,7 +77,7 @@ public final class Deaggregator {
                 continue;
             }
             for (DecodedRecord d : decoded) {
-                if (d.aggregated() && range != null && !range.contains(d)) {
+                if (d.aggregated() && range != null && !inRange.test(d)) {
                     outside++;
                     continue;
                 }
@@ -88,6 +91,41 @@ public final class Deaggregator {
             }
         }
         return new Result(out, outside, bytes, footprint);
+    }
+
+    /**
+     * Whether user records lie in the shard's hash range, remembered per partition key (and explicit hash key) for
+     * one response: the MD5 of a partition key is the costly part, and a response of aggregates repeats keys.
+     */
+    private static final class InRange {
+        private final HashKeyRange range;
+        private final Map<String, Boolean> byPartitionKey = new HashMap<>();
+        private Map<String, Boolean> byExplicitHashKey; // rare: made when first needed
+
+        InRange(HashKeyRange range) {
+            this.range = range;
+        }
+
+        boolean test(DecodedRecord d) {
+            Map<String, Boolean> known;
+            String key;
+            if (d.explicitHashKey() != null) { // then it is the hash key, whatever the partition key
+                if (byExplicitHashKey == null) {
+                    byExplicitHashKey = new HashMap<>();
+                }
+                known = byExplicitHashKey;
+                key = d.explicitHashKey();
+            } else {
+                known = byPartitionKey;
+                key = d.partitionKey();
+            }
+            Boolean in = known.get(key);
+            if (in == null) {
+                in = range.contains(d);
+                known.put(key, in);
+            }
+            return in;
+        }
     }
 
     /**

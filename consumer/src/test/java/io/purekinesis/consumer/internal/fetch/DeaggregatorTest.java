@@ -106,4 +106,21 @@ class DeaggregatorTest {
                 data(Deaggregator.convert("s", read, null, ExtendedSequenceNumber.TRIM_HORIZON).records()));
         assertEquals(List.of(), data(Deaggregator.convert("s", read, null, ExtendedSequenceNumber.SHARD_END).records()));
     }
+
+    @Test
+    void hashRangeIsDecidedPerKeyAcrossAggregatesAndExplicitHashKeysWin() {
+        BigInteger h0 = HashKeys.partitionKeyHash("pk-0");
+        AggregateEncoder encoder = new AggregateEncoder();
+        encoder.add("pk-0", null, "a".getBytes(StandardCharsets.UTF_8));
+        // same partition key, but an explicit hash key outside the range: it is the hash key that counts
+        encoder.add("pk-0", h0.add(BigInteger.ONE).toString(), "b".getBytes(StandardCharsets.UTF_8));
+        encoder.add("pk-0", h0.toString(), "c".getBytes(StandardCharsets.UTF_8));
+        Record withKeys = Record.builder().sequenceNumber("300").partitionKey("a")
+                .approximateArrivalTimestamp(Instant.EPOCH).data(SdkBytes.fromByteArray(encoder.toByteArray()))
+                .build();
+        Deaggregator.Result r = Deaggregator.convert("s", List.of(aggregate(SEQ1, 3), aggregate(SEQ2, 3), withKeys),
+                HashKeyRange.of(h0, h0), null);
+        assertEquals(List.of("r0", "r0", "a", "c"), data(r.records()));
+        assertEquals(5, r.outsideHashRange());
+    }
 }
