@@ -49,13 +49,16 @@ public final class Deaggregator {
      */
     public static Result convert(String shardId, List<Record> records, HashKeyRange range,
             ExtendedSequenceNumber floor) {
-        List<KinesisUserRecord> out = new ArrayList<>();
+        List<KinesisUserRecord> out = new ArrayList<>(records.size()); // at least one each, unless filtered
         int outside = 0;
         long bytes = 0;
         long footprint = 0;
         InRange inRange = range == null ? null : new InRange(range);
+        boolean pastFloor = false;
         for (Record r : records) {
-            byte[] data = r.data().asByteArray();
+            // not copied: nothing writes to it, and a plain record's KinesisUserRecord hands out only read-only views
+            // and copies of it (an aggregate's user records are copied out of it by the decoder)
+            byte[] data = r.data().asByteArrayUnsafe();
             List<DecodedRecord> decoded;
             try {
                 decoded = AggregateDecoder.decode(data, r.partitionKey(), null, AggregateDecoder.Mode.LENIENT);
@@ -64,9 +67,11 @@ public final class Deaggregator {
                         + " as one plain record", shardId, r.sequenceNumber(), e.reason());
                 decoded = null;
             }
-            // the floor is compared once per Kinesis record: user records of a record after the floor's all pass,
-            // of one before it none, and of the floor's own record those after its sub-sequence number
-            int vsFloor = compareToFloor(r.sequenceNumber(), floor);
+            // the floor is compared per Kinesis record, not per user record: user records of a record after the
+            // floor's all pass, of one before it none, and of the floor's own record those after its sub-sequence
+            // number. A read's records come in sequence order, so once one is after the floor, so are the rest.
+            int vsFloor = pastFloor ? 1 : compareToFloor(r.sequenceNumber(), floor);
+            pastFloor = vsFloor > 0;
             if (decoded == null) {
                 if (vsFloor > 0) { // the floor's own plain record (sub-sequence number 0) was delivered
                     out.add(new KinesisUserRecord(r.partitionKey(), null, data, r.approximateArrivalTimestamp(),
