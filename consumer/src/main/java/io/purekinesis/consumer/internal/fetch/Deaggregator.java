@@ -1,6 +1,7 @@
 package io.purekinesis.consumer.internal.fetch;
 
 import io.purekinesis.aggregation.AggregateDecoder;
+import io.purekinesis.aggregation.AggregationFormat;
 import io.purekinesis.aggregation.DecodedRecord;
 import io.purekinesis.aggregation.HashKeyRange;
 import io.purekinesis.aggregation.MalformedAggregateException;
@@ -59,13 +60,14 @@ public final class Deaggregator {
             // not copied: nothing writes to it, and a plain record's KinesisUserRecord hands out only read-only views
             // and copies of it (an aggregate's user records are copied out of it by the decoder)
             byte[] data = r.data().asByteArrayUnsafe();
-            List<DecodedRecord> decoded;
+            List<DecodedRecord> decoded = null; // null: deliver the Kinesis record as one plain user record
             try {
-                decoded = AggregateDecoder.decode(data, r.partitionKey(), null, AggregateDecoder.Mode.LENIENT);
+                if (AggregationFormat.hasMagic(data)) { // a plain record skips the decoder and its allocations
+                    decoded = AggregateDecoder.decode(data, r.partitionKey(), null, AggregateDecoder.Mode.LENIENT);
+                }
             } catch (MalformedAggregateException e) {
                 log.warn("Shard {}: record {} has a valid aggregate digest but invalid content ({}); delivering it"
                         + " as one plain record", shardId, r.sequenceNumber(), e.reason());
-                decoded = null;
             }
             // the floor is compared per Kinesis record, not per user record: user records of a record after the
             // floor's all pass, of one before it none, and of the floor's own record those after its sub-sequence
