@@ -201,19 +201,29 @@ public final class ConsumerRace {
         Map<String, String> f = fields(resultLine);
         double records = Double.parseDouble(f.get("records"));
         double seconds = Double.parseDouble(f.get("seconds"));
-        double cpu = Double.parseDouble(f.get("cpu"));
         double first = Double.parseDouble(f.get("firstRecord"));
-        Map<String, Double> r = new LinkedHashMap<>();
-        r.put("cpuSecondsPerMillion", records == 0 ? Double.NaN : cpu / (records / 1e6));
-        if (f.containsKey("dynamoCpu")) { // DynamoDB Local in its own process: add its CPU for the old figure
-            double dynamo = Double.parseDouble(f.get("dynamoCpu"));
-            r.put("cpuSecondsPerMillionWithDynamoDb", records == 0 || dynamo < 0 ? Double.NaN
-                    : (cpu + dynamo) / (records / 1e6));
-        }
+        Map<String, Double> r = cpuPerMillion(f);
         r.put("recordsPerSecond", records / seconds);
         r.put("peakRssMib", Double.parseDouble(f.get("peakRssKib")) / 1024);
         r.put("startCallToFirstRecordSeconds", (first - child.epochMillis("START_CALL ")) / 1000);
         r.put("jvmStartToFirstRecordSeconds", (first - child.epochMillis("PROCESS_START ")) / 1000);
+        return r;
+    }
+
+    /**
+     * CPU seconds per million user records of a RESULT line: the child's alone, and, when DynamoDB Local ran in a
+     * process of its own ({@code dynamoCpu}), the two together (the figure of runs with it inside the child).
+     */
+    static Map<String, Double> cpuPerMillion(Map<String, String> f) {
+        double records = Double.parseDouble(f.get("records"));
+        double cpu = Double.parseDouble(f.get("cpu"));
+        Map<String, Double> r = new LinkedHashMap<>();
+        r.put("cpuSecondsPerMillion", records == 0 ? Double.NaN : cpu / (records / 1e6));
+        if (f.containsKey("dynamoCpu")) {
+            double dynamo = Double.parseDouble(f.get("dynamoCpu"));
+            r.put("cpuSecondsPerMillionWithDynamoDb", records == 0 || dynamo < 0 ? Double.NaN
+                    : (cpu + dynamo) / (records / 1e6));
+        }
         return r;
     }
 

@@ -2,6 +2,7 @@ package io.purekinesis.benchmarks;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.List;
@@ -17,6 +18,20 @@ class ConsumerRaceTest {
         assertEquals("10.0065", f.get("seconds"));
         assertEquals("621068", f.get("peakRssKib"));
         assertEquals(4, f.size());
+    }
+
+    @Test
+    void cpuPerMillionAloneAndWithDynamoDbLocalApart() {
+        Map<String, Double> apart = ConsumerRace.cpuPerMillion(
+                ConsumerRace.fields("RESULT records=2000000 seconds=30 cpu=6.0 dynamoCpu=2.0 peakRssKib=1"));
+        assertEquals(3.0, apart.get("cpuSecondsPerMillion"), 1e-9);
+        assertEquals(4.0, apart.get("cpuSecondsPerMillionWithDynamoDb"), 1e-9);
+        Map<String, Double> inside = ConsumerRace.cpuPerMillion(
+                ConsumerRace.fields("RESULT records=2000000 seconds=30 cpu=6.0 peakRssKib=1"));
+        assertEquals(3.0, inside.get("cpuSecondsPerMillion"), 1e-9);
+        assertEquals(null, inside.get("cpuSecondsPerMillionWithDynamoDb"));
+        assertTrue(ConsumerRace.cpuPerMillion(ConsumerRace.fields("RESULT records=0 cpu=1.0"))
+                .get("cpuSecondsPerMillion").isNaN());
     }
 
     @Test
