@@ -8,6 +8,7 @@ import io.purekinesis.consumer.internal.fetch.RecordSource;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
+import io.purekinesis.consumer.internal.lease.TrackedStreams;
 import io.purekinesis.consumer.internal.lease.WorkerTable;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import io.purekinesis.consumer.internal.startup.StartupCheck;
@@ -63,6 +64,8 @@ public final class KinesisConsumer implements AutoCloseable {
     private final Dispatcher dispatcher;
     /** FAN_OUT mode: registers the stream consumer at start; null when polling. */
     private final StreamConsumerRegistration registration;
+    /** Multi-stream mode: the streams read now, asked of the tracker every streamDiscoveryInterval; else null. */
+    private final TrackedStreams streams;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     /** Orders state changes against the dispatcher starting shard consumers, so none starts after shutdown began. */
     private final Object lifecycleLock = new Object();
@@ -85,8 +88,12 @@ public final class KinesisConsumer implements AutoCloseable {
                 .orElseGet(() -> ClientHolder.owned(buildDynamo(config)));
         LeaseTable table = new LeaseTable(dynamo.client(), config.leaseTableName());
         WorkerTable workers = new WorkerTable(dynamo.client(), config.workerTableName(), config.applicationName());
-        ShardSyncer shardSyncer = new ShardSyncer(kinesis.client(), config.streamName(), table,
-                config.initialPosition(), config.completedLeaseCleanupDelay(), context.time());
+        this.streams = config.streamTracker().map(t -> TrackedStreams.multi(kinesis.client(), t)).orElse(null);
+        ShardSyncer shardSyncer = streams == null
+                ? new ShardSyncer(kinesis.client(), config.streamName(), table, config.initialPosition(),
+                        config.completedLeaseCleanupDelay(), context.time())
+                : new ShardSyncer(kinesis.client(), streams, table, config.initialPosition(),
+                        config.completedLeaseCleanupDelay(), context.time());
         RecordSource.Factory sources;
         if (config.retrievalMode() == RetrievalMode.FAN_OUT) {
             this.registration = new StreamConsumerRegistration(config, kinesis.client(), context.time(),
@@ -96,9 +103,9 @@ public final class KinesisConsumer implements AutoCloseable {
             this.registration = null;
             sources = ShardFetcher.factory(context, kinesis.client());
         }
-        this.dispatcher = new Dispatcher(context, factory, sources, table, workers, shardSyncer);
+        this.dispatcher = new Dispatcher(context, factory, sources, table, workers, shardSyncer, streams);
         this.startupCheck = new StartupCheck(context, kinesis.client(), new LeaseTableSetup(dynamo.client(),
-                config.leaseTableName(), config.workerTableName(), context.time()), table, shardSyncer,
+                config.leaseTableName(), config.workerTableName(), context.time()), table, shardSyncer, streams,
                 scan -> dispatcher.coordinator().joinAndSync(scan));
     }
 
@@ -193,6 +200,21 @@ public final class KinesisConsumer implements AutoCloseable {
             throw failedStart(e);
         }
         dispatcher.start();
+        if (streams != null) {
+            long every = config.streamDiscoveryInterval().toMillis();
+            context.leaseScheduler().scheduleWithFixedDelay(this::discoverStreams, every, every,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Asks the stream tracker; never lets the periodic task end. */
+    private void discoverStreams() {
+        try {
+            streams.refresh();
+        } catch (RuntimeException e) {
+            log.warn("Consumer {}: stream discovery failed; trying again in {}: {}", config.workerId(),
+                    config.streamDiscoveryInterval(), io.purekinesis.consumer.internal.Failures.describe(e));
+        }
     }
 
     /** What start() says when the consumer is not NEW. */

@@ -35,9 +35,10 @@ public final class FanOutSources implements RecordSource.Factory {
 
     /** @throws IllegalStateException before the registration completed */
     @Override
-    public RecordSource create(String shardId, HashKeyRange range, ExtendedSequenceNumber checkpoint) {
+    public RecordSource create(String streamName, String shardId, HashKeyRange range,
+            ExtendedSequenceNumber checkpoint) {
         ConsumerConfig c = context.config();
-        ShardSubscription s = ShardSubscription.builder().kinesis(kinesis).consumer(registration.consumerArn(), c.streamName())
+        ShardSubscription s = ShardSubscription.builder().kinesis(kinesis).consumer(registration.consumerArn(), streamName)
                 .shard(shardId, range).checkpoint(checkpoint, c.initialPosition())
                 .bounds(c.maxPrefetchBatches(), ShardFetcher.MAX_PREFETCH_BYTES)
                 .scheduler(context.fetchScheduler(), context.time()).metrics(context.metrics())

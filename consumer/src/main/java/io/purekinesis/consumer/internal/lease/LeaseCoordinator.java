@@ -293,6 +293,27 @@ public final class LeaseCoordinator {
         discovery.processingStopped(leaseKey);
     }
 
+    /** A stream was added (multi-stream mode): if this worker leads, it reads the table at its next slot. */
+    public void streamAdded() {
+        leader.streamAdded();
+    }
+
+    /**
+     * Gives up a held lease of a stream no longer read (after its processor checkpointed): released unowned, so no
+     * worker processes it until the stream is read again (then the leader gives it out).
+     */
+    public CompletableFuture<Boolean> releaseRemoved(String leaseKey) {
+        held.remove(leaseKey);
+        return table.release(leaseKey, workerId).whenComplete((ok, e) -> {
+            if (e != null) {
+                log.warn("Worker {} could not release lease {} of a stream no longer read; it moves when this "
+                        + "worker leaves or is declared dead: {}", workerId, leaseKey, Failures.describe(e));
+            } else {
+                log.info("Worker {} released lease {}: its stream is no longer read", workerId, leaseKey);
+            }
+        });
+    }
+
     /** Leases were just created for this worker (child shards): look them up. */
     public void leasesCreated() {
         discovery.request();
