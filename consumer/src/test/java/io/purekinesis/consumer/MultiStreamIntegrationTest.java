@@ -247,4 +247,25 @@ class MultiStreamIntegrationTest {
         assertEquals(formerRows.size(), rows(dynamo, app, keyPrefix(before)).size(), "former rows stay");
         assertFalse(rows(dynamo, app, keyPrefix(after)).isEmpty(), "the new stream has rows of its own");
     }
+
+    @Test
+    void anUnknownStreamOrAnArnOfAnotherAccountFailsTheStartNamingIt(LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) {
+        this.kinesis = kinesis;
+        String s = streams.create(kinesis, "ms-ok", 1);
+        String app = Streams.uniqueStreamName("app-msbad");
+        KinesisConsumer missing = worker(endpoints, dynamo, app, "w1", () -> List.of(s, "ms-missing"),
+                new Recorder());
+        KinesisConsumerException e = org.junit.jupiter.api.Assertions.assertThrows(KinesisConsumerException.class,
+                missing::start);
+        assertTrue(e.getMessage().contains("stream ms-missing") && e.getMessage().contains("does not exist"),
+                e.getMessage());
+
+        String otherAccount = "arn:aws:kinesis:us-east-1:111122223333:stream/" + s;
+        KinesisConsumer wrongArn = worker(endpoints, dynamo, app, "w2", () -> List.of(otherAccount),
+                new Recorder());
+        e = org.junit.jupiter.api.Assertions.assertThrows(KinesisConsumerException.class, wrongArn::start);
+        assertTrue(e.getMessage().contains(otherAccount) && e.getMessage().contains("account 111122223333"),
+                e.getMessage());
+    }
 }
