@@ -212,9 +212,15 @@ public final class Dispatcher {
     private final class LeaseEvents implements LeaseCoordinator.Listener {
         @Override
         public void leaseAcquired(Lease lease) {
+            String streamName = streamOf(lease.leaseKey());
+            if (streamName == null && streams != null) {
+                // the leader (or a peer) may have seen the tracker list the stream before this worker did: ask it
+                // now rather than release a lease the fleet just gave us (outside our lock: listeners take it)
+                streams.refresh();
+                streamName = streamOf(lease.leaseKey());
+            }
             synchronized (Dispatcher.this) {
                 if (mode == Mode.DISPATCH) {
-                    String streamName = streamOf(lease.leaseKey());
                     if (streamName == null) {
                         // a lease of a stream no longer read (assigned while it was being removed): not processed
                         releaseRemoved(lease.leaseKey());
