@@ -268,4 +268,37 @@ class MultiStreamIntegrationTest {
         assertTrue(e.getMessage().contains(otherAccount) && e.getMessage().contains("account 111122223333"),
                 e.getMessage());
     }
+
+    @Test
+    void aSplitInOneOfTheStreamsGivesChildLeasesOfThatStreamAfterTheParentEnds(LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        this.kinesis = kinesis;
+        String split = streams.create(kinesis, "ms-split", 1);
+        String other = streams.create(kinesis, "ms-other", 1);
+        String app = Streams.uniqueStreamName("app-mssplit");
+        Recorder recorder = new Recorder();
+        Set<String> expected = ConcurrentHashMap.newKeySet();
+        expected.addAll(fill(split, "before", 10));
+        expected.addAll(fill(other, "before", 10));
+        KinesisConsumer w1 = worker(endpoints, dynamo, app, "w1", () -> List.of(split, other), recorder);
+        w1.start();
+        await("records before the split delivered", WAIT, () -> recorder.data.containsAll(expected));
+
+        Shard parent = IntegrationSupport.shards(kinesis, split).get(0);
+        java.math.BigInteger middle = new java.math.BigInteger(parent.hashKeyRange().endingHashKey()).shiftRight(1);
+        kinesis.splitShard(b -> b.streamName(split).shardToSplit(parent.shardId())
+                .newStartingHashKey(middle.toString())).join();
+        Streams.waitForActive(kinesis, split, WAIT);
+        expected.addAll(fill(split, "after", 10)); // into the open children (explicit hash keys)
+        expected.addAll(fill(other, "after", 10));
+        await("the children's records delivered", WAIT, () -> recorder.data.containsAll(expected));
+
+        StreamDescriptionSummary summary = kinesis.describeStreamSummary(r -> r.streamName(split)).join()
+                .streamDescriptionSummary();
+        List<String> keys = rows(dynamo, app, keyPrefix(summary)).stream()
+                .map(r -> r.get(LeaseAttributes.LEASE_KEY).s()).toList();
+        assertEquals(3, keys.size(), "parent and two children, all with the stream's prefix: " + keys);
+        assertEquals(expected, recorder.data);
+        assertEquals(List.of(), recorder.duplicates());
+    }
 }
