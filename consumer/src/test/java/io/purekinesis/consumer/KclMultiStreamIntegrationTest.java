@@ -177,5 +177,24 @@ class KclMultiStreamIntegrationTest {
             }
         }
         assertEquals(expected, kclDelivered, "exactly the records after our checkpoints, in both streams");
+
+        // and back: our consumer reads the rows KCL wrote and has only what came after them to deliver
+        MultiStreamIntegrationTest.Recorder recorder = new MultiStreamIntegrationTest.Recorder();
+        KinesisConsumer again = new KinesisConsumer(ConsumerConfig.builder().applicationName(app).streams(a, b)
+                .workerId("ours-again").initialPosition(InitialPosition.trimHorizon())
+                .failoverTime(IntegrationSupport.FAILOVER).idleTimeBetweenReads(Duration.ofMillis(300))
+                .kinesisClient(kinesis).dynamoDbClient(dynamo).build(), recorder.factory());
+        again.start();
+        try {
+            Set<String> markers = Set.of(a + "#marker", b + "#marker");
+            for (String m : markers) {
+                kinesis.putRecord(r -> r.streamName(m.substring(0, m.indexOf('#'))).partitionKey("pk")
+                        .data(software.amazon.awssdk.core.SdkBytes.fromUtf8String(m))).join();
+            }
+            await("markers delivered", Duration.ofSeconds(60), () -> recorder.data.containsAll(markers));
+            assertEquals(markers, recorder.data, "only the markers: KCL had processed the rest");
+        } finally {
+            again.shutdown().get(30, TimeUnit.SECONDS);
+        }
     }
 }
