@@ -922,9 +922,10 @@ public final class ConsumerConfig {
             }
             checkRange("streamDiscoveryInterval", streamDiscoveryInterval, Duration.ofMillis(100),
                     Duration.ofHours(1));
-            if (set == 1 && streamName == null && retrievalMode == RetrievalMode.FAN_OUT) {
-                throw new IllegalArgumentException("retrievalMode FAN_OUT is not supported in multi-stream mode "
-                        + "(streams or streamTracker) yet: use POLLING, or one consumer per stream");
+            if (streamName == null && fanOutConsumerArn != null) {
+                throw new IllegalArgumentException("fanOutConsumerArn names a consumer of one stream; in multi-stream"
+                        + " mode (streams or streamTracker) the consumer named fanOutConsumerName is found or "
+                        + "registered on each stream: set that instead");
             }
         }
 

@@ -4,6 +4,7 @@ import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.dispatch.Dispatcher;
 import io.purekinesis.consumer.internal.fanout.FanOutSources;
 import io.purekinesis.consumer.internal.fanout.StreamConsumerRegistration;
+import io.purekinesis.consumer.internal.fanout.StreamConsumers;
 import io.purekinesis.consumer.internal.fetch.RecordSource;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
@@ -64,6 +65,8 @@ public final class KinesisConsumer implements AutoCloseable {
     private final Dispatcher dispatcher;
     /** FAN_OUT mode: registers the stream consumer at start; null when polling. */
     private final StreamConsumerRegistration registration;
+    /** FAN_OUT in multi-stream mode: the stream consumer on each stream; else null. */
+    private final StreamConsumers streamConsumers;
     /** Multi-stream mode: the streams read now, asked of the tracker every streamDiscoveryInterval; else null. */
     private final TrackedStreams streams;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -95,12 +98,19 @@ public final class KinesisConsumer implements AutoCloseable {
                 : new ShardSyncer(kinesis.client(), streams, table, config.initialPosition(),
                         config.completedLeaseCleanupDelay(), context.time());
         RecordSource.Factory sources;
-        if (config.retrievalMode() == RetrievalMode.FAN_OUT) {
+        if (config.retrievalMode() == RetrievalMode.FAN_OUT && streams != null) {
+            this.registration = null;
+            this.streamConsumers = new StreamConsumers(context, kinesis.client());
+            streams.addListener(streamConsumers);
+            sources = new FanOutSources(context, kinesis.client(), streamConsumers);
+        } else if (config.retrievalMode() == RetrievalMode.FAN_OUT) {
             this.registration = new StreamConsumerRegistration(config, kinesis.client(), context.time(),
                     context.random());
+            this.streamConsumers = null;
             sources = new FanOutSources(context, kinesis.client(), registration);
         } else {
             this.registration = null;
+            this.streamConsumers = null;
             sources = ShardFetcher.factory(context, kinesis.client());
         }
         this.dispatcher = new Dispatcher(context, factory, sources, table, workers, shardSyncer, streams);
@@ -138,7 +148,8 @@ public final class KinesisConsumer implements AutoCloseable {
 
     /**
      * Deregisters the enhanced fan-out stream consumer {@code config} names ({@link ConsumerConfig#fanOutConsumerArn},
-     * else {@link ConsumerConfig#fanOutConsumerName} on its stream), with its Kinesis client or one built from its
+     * else {@link ConsumerConfig#fanOutConsumerName} on its stream; in multi-stream mode on each stream the tracker
+     * lists now), with its Kinesis client or one built from its
      * region, endpoint and credentials. The consumer never deregisters by itself: do it when no worker of the
      * application reads the stream any more (a registered consumer is charged per shard-hour). Workers still
      * subscribed lose their subscriptions. Needs {@code kinesis:DeregisterStreamConsumer}.
@@ -150,9 +161,17 @@ public final class KinesisConsumer implements AutoCloseable {
         ClientHolder<KinesisAsyncClient> client = config.kinesisClient().map(ClientHolder::shared)
                 .orElseGet(() -> ClientHolder.owned(buildKinesis(config)));
         try {
+            if (config.isMultiStream()) {
+                boolean any = false;
+                for (String stream : config.streamTracker().orElseThrow().streams()) {
+                    any |= StreamConsumerRegistration.deregister(config,
+                            io.purekinesis.internal.kinesis.StreamNames.parse(stream).name(), client.client());
+                }
+                return any;
+            }
             return StreamConsumerRegistration.deregister(config, client.client());
         } catch (RuntimeException e) {
-            throw new KinesisConsumerException("could not deregister the stream consumer of " + config.streamName()
+            throw new KinesisConsumerException("could not deregister the stream consumer of " + config.describeStreams()
                     + ": " + io.purekinesis.consumer.internal.Failures.describe(e), e);
         } finally {
             client.close();
@@ -195,6 +214,11 @@ public final class KinesisConsumer implements AutoCloseable {
             startupCheck.run();
             if (registration != null) {
                 startupCheck.retrying(registration::ensure);
+            }
+            if (streamConsumers != null) {
+                for (var stream : streams.current()) {
+                    startupCheck.retrying(streamConsumers.registration(stream.name())::ensure);
+                }
             }
         } catch (KinesisConsumerException e) {
             throw failedStart(e);

@@ -166,7 +166,11 @@ class ConsumerConfigTest {
         assertRejected(ConsumerConfig.builder().applicationName("app").streamTracker(() -> null)
                 .streamDiscoveryInterval(Duration.ofMillis(1)), "streamDiscoveryInterval");
         assertRejected(ConsumerConfig.builder().applicationName("app").streams("a")
-                .retrievalMode(RetrievalMode.FAN_OUT), "FAN_OUT", "multi-stream");
+                .retrievalMode(RetrievalMode.FAN_OUT)
+                .fanOutConsumerArn("arn:aws:kinesis:eu-west-1:123456789012:stream/a/consumer/c:1"),
+                "fanOutConsumerArn", "multi-stream", "fanOutConsumerName");
+        assertEquals(RetrievalMode.FAN_OUT, ConsumerConfig.builder().applicationName("app").streams("a")
+                .retrievalMode(RetrievalMode.FAN_OUT).build().retrievalMode());
     }
 
     @Test

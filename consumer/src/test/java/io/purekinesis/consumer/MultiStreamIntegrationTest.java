@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.consumer.internal.lease.LeaseAttributes;
+import io.purekinesis.testkit.EmulatorFanOut;
 import io.purekinesis.testkit.LocalEndpoints;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;
@@ -23,6 +24,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -132,11 +135,19 @@ class MultiStreamIntegrationTest {
 
     private KinesisConsumer worker(LocalEndpoints endpoints, DynamoDbAsyncClient dynamo, String app, String id,
             StreamTracker tracker, Recorder recorder) {
+        return worker(endpoints, dynamo, app, id, tracker, recorder, RetrievalMode.POLLING);
+    }
+
+    /** In FAN_OUT mode through an {@link EmulatorFanOut} client, so subscriptions behave as on Kinesis. */
+    private KinesisConsumer worker(LocalEndpoints endpoints, DynamoDbAsyncClient dynamo, String app, String id,
+            StreamTracker tracker, Recorder recorder, RetrievalMode mode) {
+        KinesisAsyncClient client = mode == RetrievalMode.FAN_OUT ? new EmulatorFanOut(kinesis).client() : kinesis;
         ConsumerConfig config = ConsumerConfig.builder().applicationName(app).streamTracker(tracker)
+                .retrievalMode(mode)
                 .streamDiscoveryInterval(Duration.ofMillis(200)).workerId(id)
                 .initialPosition(InitialPosition.trimHorizon()).failoverTime(IntegrationSupport.FAILOVER)
                 .shardSyncInterval(Duration.ofSeconds(1)).idleTimeBetweenReads(Duration.ofMillis(200))
-                .kinesisClient(kinesis).dynamoDbClient(dynamo).build();
+                .kinesisClient(client).dynamoDbClient(dynamo).build();
         KinesisConsumer w = new KinesisConsumer(config, recorder.factory());
         workers.add(w);
         return w;
@@ -153,8 +164,9 @@ class MultiStreamIntegrationTest {
         return account + ":" + s.streamName() + ":" + s.streamCreationTimestamp().getEpochSecond() + ":";
     }
 
-    @Test
-    void streamsAddedAndRemovedWhileRunningAreProcessedExactlyOnce(LocalEndpoints endpoints,
+    @ParameterizedTest
+    @EnumSource(RetrievalMode.class)
+    void streamsAddedAndRemovedWhileRunningAreProcessedExactlyOnce(RetrievalMode mode, LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
         this.kinesis = kinesis;
         String a = streams.create(kinesis, "ms-a", 2);
@@ -172,8 +184,8 @@ class MultiStreamIntegrationTest {
         expected.addAll(fill(a, "first", 20));
         expected.addAll(fill(b, "first", 20));
 
-        KinesisConsumer w1 = worker(endpoints, dynamo, app, "w1", tracked::get, recorder);
-        KinesisConsumer w2 = worker(endpoints, dynamo, app, "w2", tracked::get, recorder);
+        KinesisConsumer w1 = worker(endpoints, dynamo, app, "w1", tracked::get, recorder, mode);
+        KinesisConsumer w2 = worker(endpoints, dynamo, app, "w2", tracked::get, recorder, mode);
         w1.start();
         w2.start();
         await("the first records of a and b delivered", WAIT, () -> recorder.data.containsAll(expected));
