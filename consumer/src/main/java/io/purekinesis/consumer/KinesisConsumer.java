@@ -228,6 +228,26 @@ public final class KinesisConsumer implements AutoCloseable {
             long every = config.streamDiscoveryInterval().toMillis();
             context.leaseScheduler().scheduleWithFixedDelay(this::discoverStreams, every, every,
                     TimeUnit.MILLISECONDS);
+            // spread over the interval: DescribeStreamSummary allows 20 calls/s per account
+            long check = config.fullScanInterval().toMillis();
+            context.leaseScheduler().scheduleWithFixedDelay(this::checkRecreatedStreams,
+                    check / 2 + context.random().nextInt((int) Math.min(Integer.MAX_VALUE, check / 2 + 1)), check,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Every fullScanInterval: the leader checks every stream it reads, the others those they hold leases of, for
+     * one deleted and created again under its name; never lets the periodic task end.
+     */
+    private void checkRecreatedStreams() {
+        try {
+            boolean leads = dispatcher.coordinator().isLeader();
+            Set<String> held = dispatcher.heldLeaseKeys();
+            streams.checkRecreated(t -> leads || held.stream().anyMatch(t::owns));
+        } catch (RuntimeException e) {
+            log.warn("Consumer {}: checking the streams failed: {}", config.workerId(),
+                    io.purekinesis.consumer.internal.Failures.describe(e));
         }
     }
 

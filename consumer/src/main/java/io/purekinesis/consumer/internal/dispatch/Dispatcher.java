@@ -214,9 +214,11 @@ public final class Dispatcher {
         public void leaseAcquired(Lease lease) {
             String streamName = streamOf(lease.leaseKey());
             if (streamName == null && streams != null) {
-                // the leader (or a peer) may have seen the tracker list the stream before this worker did: ask it
-                // now rather than release a lease the fleet just gave us (outside our lock: listeners take it)
+                // the leader may have seen the tracker list the stream, or the stream created again, before this
+                // worker did: check now rather than release a lease the fleet just gave us (outside our lock:
+                // listeners take it)
                 streams.refresh();
+                streams.learn(lease.leaseKey());
                 streamName = streamOf(lease.leaseKey());
             }
             synchronized (Dispatcher.this) {
@@ -278,17 +280,20 @@ public final class Dispatcher {
 
         @Override
         public void removed(TrackedStream stream) {
-            for (String key : coordinator.heldLeaseKeys()) {
-                if (!stream.owns(key)) {
-                    continue;
-                }
-                ShardConsumer c = consumers.get(key);
-                if (c != null && !c.done().isDone()) {
+            // running consumers first, held or not: one handing its lease off is no longer held, and finishes
+            // the handoff as it is (shutdownRequested, checkpoint, then the new owner releases the lease)
+            for (ShardConsumer c : consumers.values()) {
+                if (stream.owns(c.shardId()) && !c.done().isDone() && !c.isShuttingDown()) {
                     log.info("Worker {} ending shard {}: its stream is no longer read (shutdownRequested, then the"
-                            + " lease is released)", workerId, key);
+                            + " lease is released)", workerId, c.shardId());
                     c.requestShutdown(Outcome.SHUTDOWN);
-                } else if (isRunning()) {
-                    releaseRemoved(key);
+                }
+            }
+            for (String key : coordinator.heldLeaseKeys()) {
+                ShardConsumer c = consumers.get(key);
+                if (stream.owns(key) && (c == null || c.done().isDone()) && !coordinator.isWaitingForHandoff(key)
+                        && isRunning()) {
+                    releaseRemoved(key); // nothing processing it (waiting for parents, finished, failed)
                 }
             }
         }

@@ -175,6 +175,11 @@ public final class ShardConsumer implements Runnable {
         fetcher.stop();
     }
 
+    /** Whether a graceful shutdown or handoff was asked for. */
+    public boolean isShuttingDown() {
+        return shutdownReason != null;
+    }
+
     /** Ends without any processor callback, as if the process died. Any thread. */
     public void halt() {
         halted = true;

@@ -304,14 +304,27 @@ public final class LeaseCoordinator {
      */
     public CompletableFuture<Boolean> releaseRemoved(String leaseKey) {
         held.remove(leaseKey);
-        return table.release(leaseKey, workerId).whenComplete((ok, e) -> {
-            if (e != null) {
-                log.warn("Worker {} could not release lease {} of a stream no longer read; it moves when this "
-                        + "worker leaves or is declared dead: {}", workerId, leaseKey, Failures.describe(e));
-            } else {
-                log.info("Worker {} released lease {}: its stream is no longer read", workerId, leaseKey);
-            }
-        });
+        // no longer ours: a peer took it with a handoff this worker had not noticed yet; its processor has
+        // checkpointed, so the handoff ends now (the new owner, which reads the stream no more either, releases it)
+        return table.release(leaseKey, workerId).thenCompose(ok -> ok ? CompletableFuture.completedFuture(true)
+                : endHandoffFrom(leaseKey).thenApply(next -> false)).whenComplete((ok, e) -> {
+                    if (e != null) {
+                        log.warn("Worker {} could not release lease {} of a stream no longer read; it moves when "
+                                + "this worker leaves or is declared dead: {}", workerId, leaseKey,
+                                Failures.describe(e));
+                    } else if (ok) {
+                        log.info("Worker {} released lease {}: its stream is no longer read", workerId, leaseKey);
+                    }
+                });
+    }
+
+    /**
+     * Whether a held lease waits for its previous owner to finish a handoff: on a stream's removal it is left to
+     * that owner (whose processor checkpoints), and released once it starts.
+     */
+    public boolean isWaitingForHandoff(String leaseKey) {
+        Held h = held.get(leaseKey);
+        return h != null && h.state == HeldLeases.State.WAITING_HANDOFF;
     }
 
     /** Leases were just created for this worker (child shards): look them up. */

@@ -166,6 +166,67 @@ public final class TrackedStreams {
         listeners.forEach(l -> l.removed(stream));
     }
 
+    /**
+     * Describes the streams {@code which} selects (every worker, every fullScanInterval: the leader all, the others
+     * those they hold leases of), and one created again under its name since it was resolved (another creation time)
+     * is replaced by the new one: reported at WARN, its leases let go (the old key prefix is a former stream's from
+     * now on), the new one's created from the initialPosition. A failure is left for the next time.
+     */
+    public void checkRecreated(java.util.function.Predicate<TrackedStream> which) {
+        if (tracker == null) {
+            return;
+        }
+        for (TrackedStream t : current()) {
+            if (!which.test(t)) {
+                continue;
+            }
+            try {
+                recreated(t, resolve(spellingOf(t)));
+            } catch (RuntimeException e) {
+                log.debug("Checking whether {} was created again failed: {}", t, Failures.describe(e));
+            }
+        }
+    }
+
+    /**
+     * A worker was given lease {@code leaseKey} of a stream it does not read: when its key is a newer creation of a
+     * stream it reads (the leader saw the stream created again first), this worker checks and follows.
+     */
+    public void learn(String leaseKey) {
+        StreamKey key = StreamKey.ofLeaseKey(leaseKey);
+        if (tracker == null || key == null) {
+            return;
+        }
+        for (TrackedStream t : current()) {
+            if (t.key().sameNameAs(key) && key.creationEpoch() > t.key().creationEpoch()) {
+                try {
+                    recreated(t, resolve(spellingOf(t)));
+                } catch (RuntimeException e) {
+                    log.warn("Could not check whether {} was created again: {}", t, Failures.describe(e));
+                }
+            }
+        }
+    }
+
+    private synchronized void recreated(TrackedStream old, TrackedStream now) {
+        if (now.key().equals(old.key()) || !streams.containsValue(old)) {
+            return;
+        }
+        log.warn("{} was deleted and created again ({}): its lease rows with key prefix {}: are a former stream's "
+                + "from now on, never resumed (delete them when you no longer need them); the new stream is read from"
+                + " the initialPosition", old, now.key(), old.key());
+        Map<String, TrackedStream> next = new LinkedHashMap<>();
+        streams.forEach((spelled, t) -> next.put(spelled, t.equals(old) ? now : t));
+        set(next);
+        listeners.forEach(l -> l.removed(old));
+        listeners.forEach(l -> l.added(now));
+    }
+
+    private String spellingOf(TrackedStream t) {
+        return streams.entrySet().stream().filter(e -> e.getValue().equals(t)).map(Map.Entry::getKey).findFirst()
+                .orElse(t.name());
+    }
+
     /** The streams read now. */
     public List<TrackedStream> current() {
         return List.copyOf(streams.values());

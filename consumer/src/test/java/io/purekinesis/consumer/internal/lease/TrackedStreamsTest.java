@@ -141,4 +141,25 @@ class TrackedStreamsTest {
         assertEquals(150L, s.current().get(0).key().creationEpoch());
         assertEquals(TrackedStreams.Relation.FORMER, s.relationOf(before.key()));
     }
+
+    @Test
+    void aStreamCreatedAgainWhileRunningIsFollowedWhenCheckedOrWhenALeaseOfItsNewCreationArrives() {
+        existing.put("a", 100L);
+        existing.put("b", 100L);
+        tracked.set(List.of("a", "b"));
+        TrackedStreams s = streams();
+        s.start();
+        existing.put("a", 150L);
+        existing.put("b", 160L);
+        s.checkRecreated(t -> t.name().equals("a"));
+        assertEquals(List.of("-a", "+a"), events, "only the streams asked about are described");
+        assertEquals(TrackedStreams.Relation.FORMER, s.relationOf(new StreamKey(ACCOUNT, "a", 100)));
+        assertEquals(TrackedStreams.Relation.TRACKED, s.relationOf(new StreamKey(ACCOUNT, "a", 150)));
+
+        s.learn(ACCOUNT + ":b:90:shardId-000000000000"); // an older creation: nothing to learn
+        assertEquals(List.of("-a", "+a"), events);
+        s.learn(ACCOUNT + ":b:160:shardId-000000000000");
+        assertEquals(List.of("-a", "+a", "-b", "+b"), events);
+        assertEquals("b", s.ofLeaseKey(ACCOUNT + ":b:160:shardId-000000000000").name());
+    }
 }
