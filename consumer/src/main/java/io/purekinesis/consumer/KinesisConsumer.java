@@ -285,7 +285,10 @@ public final class KinesisConsumer implements AutoCloseable {
         return e;
     }
 
-    /** Shards whose records this worker is delivering now. */
+    /**
+     * Shards whose records this worker is delivering now, by lease key (the shard id; in multi-stream mode
+     * {@code account:stream:creationEpoch:shardId}).
+     */
     public Set<String> activeShards() {
         return dispatcher.activeShards();
     }
@@ -295,7 +298,10 @@ public final class KinesisConsumer implements AutoCloseable {
         return dispatcher.coordinator().isLeader();
     }
 
-    /** Leases this worker holds (including failed shards, finished ones and leases waiting for a handoff). */
+    /**
+     * Leases this worker holds (including failed shards, finished ones and leases waiting for a handoff), by lease
+     * key.
+     */
     public Set<String> heldLeases() {
         return dispatcher.heldLeaseKeys();
     }

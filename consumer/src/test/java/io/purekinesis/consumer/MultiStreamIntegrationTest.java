@@ -313,4 +313,29 @@ class MultiStreamIntegrationTest {
         assertEquals(expected, recorder.data);
         assertEquals(List.of(), recorder.duplicates());
     }
+
+    @Test
+    void aSingleStreamGivenByArnIsReadAndAnArnOfAnotherAccountFailsTheStart(LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        this.kinesis = kinesis;
+        String s = streams.create(kinesis, "ss-arn", 1);
+        String arn = kinesis.describeStreamSummary(r -> r.streamName(s)).join().streamDescriptionSummary()
+                .streamARN();
+        Set<String> expected = fill(s, "one", 5);
+        Recorder recorder = new Recorder();
+        KinesisConsumer byArn = new KinesisConsumer(IntegrationSupport.config(endpoints, kinesis, dynamo,
+                Streams.uniqueStreamName("app-ssarn"), arn, "w1").build(), recorder.factory());
+        workers.add(byArn);
+        byArn.start();
+        await("records of the stream given by ARN delivered", WAIT, () -> recorder.data.containsAll(expected));
+        assertEquals(expected, recorder.data);
+
+        String other = arn.replace(arn.split(":")[4], "111122223333");
+        KinesisConsumer wrong = new KinesisConsumer(IntegrationSupport.config(endpoints, kinesis, dynamo,
+                Streams.uniqueStreamName("app-ssarn2"), other, "w2").build(), new Recorder().factory());
+        workers.add(wrong);
+        KinesisConsumerException e = org.junit.jupiter.api.Assertions.assertThrows(KinesisConsumerException.class,
+                wrong::start);
+        assertTrue(e.getMessage().contains(other) && e.getMessage().contains(arn), e.getMessage());
+    }
 }
