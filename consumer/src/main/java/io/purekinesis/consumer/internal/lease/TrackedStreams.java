@@ -43,7 +43,7 @@ public final class TrackedStreams {
     public enum Relation {
         /** Its stream is read now. */
         TRACKED,
-        /** A stream of that account and name is read now, created at another time: the row is a former stream's. */
+        /** A stream of that account and name is read now, created later: the row is a former stream's. */
         FORMER,
         /** Its stream is not read now (removed, or another application's stream in a shared table). */
         UNTRACKED
@@ -249,7 +249,8 @@ public final class TrackedStreams {
             return Relation.TRACKED;
         }
         for (StreamKey k : now.keySet()) {
-            if (k.sameNameAs(key)) {
+            // a newer creation than the one read is not former: this worker has not learnt of it yet (learn)
+            if (k.sameNameAs(key) && key.creationEpoch() < k.creationEpoch()) {
                 return Relation.FORMER;
             }
         }

@@ -76,6 +76,8 @@ class TrackedStreamsTest {
         assertNull(s.ofLeaseKey(ACCOUNT + ":c:200:shardId-000000000001"));
         assertEquals(TrackedStreams.Relation.TRACKED, s.relationOf(new StreamKey(ACCOUNT, "a", 100)));
         assertEquals(TrackedStreams.Relation.FORMER, s.relationOf(new StreamKey(ACCOUNT, "a", 99)));
+        assertEquals(TrackedStreams.Relation.UNTRACKED, s.relationOf(new StreamKey(ACCOUNT, "a", 101)),
+                "a newer creation is not former: this worker has not learnt of it yet");
         assertEquals(TrackedStreams.Relation.UNTRACKED, s.relationOf(new StreamKey(ACCOUNT, "c", 100)));
         assertEquals(List.of(), events, "nothing is told at start");
     }
