@@ -338,4 +338,35 @@ class MultiStreamIntegrationTest {
                 wrong::start);
         assertTrue(e.getMessage().contains(other) && e.getMessage().contains(arn), e.getMessage());
     }
+
+    @Test
+    void aStreamCreatedAgainWhileRunningIsFollowedToItsNewCreation(LocalEndpoints endpoints,
+            KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
+        this.kinesis = kinesis;
+        String s = streams.create(kinesis, "ms-live", 1);
+        String app = Streams.uniqueStreamName("app-mslive");
+        Recorder recorder = new Recorder();
+        Set<String> old = fill(s, "old", 5);
+        KinesisConsumer w1 = new KinesisConsumer(ConsumerConfig.builder().applicationName(app)
+                .streamTracker(() -> List.of(s)).streamDiscoveryInterval(Duration.ofMillis(200)).workerId("w1")
+                .initialPosition(InitialPosition.trimHorizon()).failoverTime(IntegrationSupport.FAILOVER)
+                .fullScanInterval(Duration.ofSeconds(1)).shardSyncInterval(Duration.ofSeconds(1))
+                .idleTimeBetweenReads(Duration.ofMillis(200)).kinesisClient(kinesis).dynamoDbClient(dynamo).build(),
+                recorder.factory());
+        workers.add(w1);
+        w1.start();
+        await("the first creation's records delivered", WAIT, () -> recorder.data.containsAll(old));
+        StreamDescriptionSummary before = kinesis.describeStreamSummary(r -> r.streamName(s)).join()
+                .streamDescriptionSummary();
+        StreamDescriptionSummary after = before;
+        while (after.streamCreationTimestamp().getEpochSecond() == before.streamCreationTimestamp()
+                .getEpochSecond()) {
+            Streams.deleteStream(kinesis, s);
+            after = Streams.createStream(kinesis, s, 1);
+        }
+        Set<String> fresh = fill(s, "new", 5);
+        String newPrefix = keyPrefix(after);
+        await("the new creation's records delivered under its own lease", WAIT,
+                () -> recorder.data.containsAll(fresh) && !rows(dynamo, app, newPrefix).isEmpty());
+    }
 }
