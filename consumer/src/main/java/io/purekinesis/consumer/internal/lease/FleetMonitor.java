@@ -229,13 +229,13 @@ final class FleetMonitor {
             List<String> keys = new ArrayList<>(table.ownedKeys(victim).join());
             Collections.shuffle(keys, random);
             int theirs = keys.size();
-            int n = 0;
+            Set<String> taken = new HashSet<>();
             for (String key : keys) {
-                if (n == p.getValue() || moved == maxMoves || theirs - mine < 2) {
+                if (taken.size() == p.getValue() || moved == maxMoves || theirs - mine < 2) {
                     break;
                 }
                 if (table.startHandoff(key, victim, workerId).join()) {
-                    n++;
+                    taken.add(key);
                     moved++;
                     theirs--;
                     mine++;
@@ -244,8 +244,10 @@ final class FleetMonitor {
                             victim);
                 }
             }
-            if (n > 0) {
-                workers.assigned(victim, -n).join();
+            if (!taken.isEmpty()) {
+                // named on its row: the victim may not have looked these up yet, and then the owner index (which
+                // names this worker now) would never show them to it, leaving the handoff to time out
+                workers.handedOff(victim, taken).join();
             }
         }
         if (moved > 0) {

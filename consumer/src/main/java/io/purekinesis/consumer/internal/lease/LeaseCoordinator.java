@@ -81,11 +81,12 @@ public final class LeaseCoordinator {
         Duration parentPoll = failover.compareTo(Duration.ofSeconds(10)) < 0 ? failover : Duration.ofSeconds(10);
         this.discovery = new LeaseDiscovery(table, held, workerId, time, context.metrics(),
                 config.gracefulHandoffTimeout(), parentPoll, () -> membershipRef[0].isFenced(),
-                w -> monitorRef[0].isDead(w), scheduler, reporter(context));
+                w -> monitorRef[0].isDead(w), scheduler, reporter(context), key -> membershipRef[0].handoffDealt(key),
+                next -> workers.assigned(next, 0).join());
         this.membership = new Membership(workers, workerId, time, context.heartbeatScheduler(), failover,
                 heartbeatInterval, held,
                 context.metrics(),
-                discovery::request, reporter(context));
+                discovery::request, discovery::handoffsAsked, reporter(context));
         membershipRef[0] = membership;
         this.monitor = new FleetMonitor(workers, table, held, workerId, time, context.metrics(), context.random(),
                 failover, config.monitorInterval(), config.maxLeasesToMoveAtOneTime(), discovery::request,

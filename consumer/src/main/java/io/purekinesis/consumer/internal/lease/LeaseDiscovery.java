@@ -15,6 +15,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +35,11 @@ import org.slf4j.LoggerFactory;
  *       its processor is asked to checkpoint (shutdownRequested), then the handoff is finished;</li>
  *   <li>a held lease that no longer names this worker at all: lost.</li>
  * </ul>
+ * Handoffs from this worker that its heartbeat lists ({@link #handoffsAsked}) are dealt with at the next lookup:
+ * a held lease goes the graceful way above (read again now, as the owner index may not show the move yet); one it
+ * does not hold (a peer pulled it before this worker looked it up) is let go at once, since nothing processes it
+ * here, and the new owner is told. Deciding under the lookup lock, where leases are adopted, is what makes "not
+ * held" true: a lease is never let go while its adoption is under way, nor while its processor finishes a handoff.
  * Lookups run one at a time on the lease threads; a request while one runs makes it run once more.
  */
 final class LeaseDiscovery {
@@ -61,11 +67,17 @@ final class LeaseDiscovery {
     private final Set<String> stoppedToRecheck = ConcurrentHashMap.newKeySet();
     /** The last lookup failed: the next heartbeat tick runs one again. */
     private volatile boolean retry;
+    /** Handoffs from this worker listed on its row, not dealt with yet. */
+    private final Set<String> asked = ConcurrentHashMap.newKeySet();
+    private final Consumer<String> handoffDealt;
+    private final Consumer<String> tellNewOwner;
 
     LeaseDiscovery(LeaseTable table, HeldLeases held, String workerId, Time time, ConsumerMetrics metrics,
             Duration handoffTimeout, Duration parentPoll, BooleanSupplier fenced, Predicate<String> isDead,
-            Executor executor, FailureReporter failures) {
+            Executor executor, FailureReporter failures, Consumer<String> handoffDealt, Consumer<String> tellNewOwner) {
         this.table = table;
+        this.handoffDealt = handoffDealt;
+        this.tellNewOwner = tellNewOwner;
         this.held = held;
         this.workerId = workerId;
         this.time = time;
@@ -106,6 +118,12 @@ final class LeaseDiscovery {
         return handingOffTo.remove(leaseKey);
     }
 
+    /** Peers started handoffs of these leases from this worker (its heartbeat lists them): deal with them soon. */
+    void handoffsAsked(Set<String> leaseKeys) {
+        asked.addAll(leaseKeys);
+        request();
+    }
+
     /** Workers this worker owes a finished handoff to (it was the checkpoint owner), by lease. */
     Map<String, String> pendingHandoffs() {
         return Map.copyOf(handingOffTo);
@@ -129,6 +147,7 @@ final class LeaseDiscovery {
         if (stopped || fenced.getAsBoolean()) {
             return;
         }
+        dealWithAskedHandoffs();
         Set<String> owned = new HashSet<>(table.ownedKeys(workerId).join());
         for (String key : owned) {
             if (!held.contains(key) && !fenced.getAsBoolean() && !stopped) {
@@ -140,6 +159,30 @@ final class LeaseDiscovery {
                 recheck(e.getKey(), e.getValue());
             }
         }
+    }
+
+    /**
+     * Handoffs from this worker its heartbeat listed: before any adoption, so a lease that cannot be read (a failing
+     * lookup) does not hold up leases a peer waits for.
+     */
+    private void dealWithAskedHandoffs() {
+        Set<String> toTell = new HashSet<>();
+        for (String key : Set.copyOf(asked)) {
+            Held h = held.get(key);
+            if (h != null) {
+                recheck(key, h); // the owner index may still show it here: the row says whether it moved
+            } else if (!handingOffTo.containsKey(key)) { // else its processor is finishing: it ends the handoff
+                String next = table.finishHandoffNotHeld(key, workerId).join();
+                if (next != null) {
+                    log.info("Worker {} let lease {} go to {} at once (a handoff of a lease it had not started)",
+                            workerId, key, next);
+                    toTell.add(next);
+                }
+            }
+            asked.remove(key);
+            handoffDealt.accept(key);
+        }
+        toTell.forEach(tellNewOwner); // once per new owner: its lookup finds every lease let go
     }
 
     private void adopt(String key) {
