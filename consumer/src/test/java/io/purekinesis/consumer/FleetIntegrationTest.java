@@ -32,6 +32,7 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
 import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
@@ -376,5 +377,63 @@ class FleetIntegrationTest {
                 Duration.ofSeconds(60)).data());
         assertEquals(expected, recorder.deliveries.keySet(), "nothing lost");
         assertEquals(List.of(), recorder.duplicates(), "no record twice");
+    }
+
+    /**
+     * A worker whose start-up outlasts the failover time after it joined (here its first read of the worker rows
+     * takes twice the failover time; the leader's creation of many leases, or a stream consumer's registration, can
+     * take as long) keeps beating meanwhile: its peers do not declare it dead before it started.
+     */
+    @Test
+    void aSlowStartAfterJoiningIsNotTakenForADeath(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
+            DynamoDbAsyncClient dynamo) throws Exception {
+        int shards = 4;
+        String stream = streams.create(kinesis, "slow-start", shards);
+        String app = Streams.uniqueStreamName("app-slow");
+        IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
+        List<String> evictions = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicBoolean slowed = new AtomicBoolean();
+        ExecutionInterceptor slowFirstFleetRead = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof QueryRequest r
+                        && r.tableName().endsWith(ConsumerConfig.WORKER_TABLE_SUFFIX) && slowed.compareAndSet(false,
+                                true)) {
+                    try {
+                        Thread.sleep(FAILOVER.multipliedBy(2).toMillis());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        };
+        ExecutionInterceptor recordEvictions = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof UpdateItemRequest r
+                        && r.tableName().endsWith(ConsumerConfig.WORKER_TABLE_SUFFIX)
+                        && r.updateExpression().startsWith("SET #e")) {
+                    evictions.add(r.key().get("workerId").s());
+                }
+            }
+        };
+        try (DynamoDbAsyncClient w1Dynamo = endpoints.dynamoDbClientBuilder()
+                .overrideConfiguration(c -> c.addExecutionInterceptor(slowFirstFleetRead)).build();
+                DynamoDbAsyncClient w2Dynamo = endpoints.dynamoDbClientBuilder()
+                        .overrideConfiguration(c -> c.addExecutionInterceptor(recordEvictions)).build()) {
+            KinesisConsumer w2 = worker(config(endpoints, kinesis, w2Dynamo, app, stream, "w2"),
+                    recorder.factory("w2"));
+            w2.start();
+            await("w2 processes every shard", Duration.ofSeconds(60), () -> w2.activeShards().size() == shards);
+            KinesisConsumer w1 = worker(config(endpoints, kinesis, w1Dynamo, app, stream, "w1"),
+                    recorder.factory("w1"));
+            w1.start(); // joins, then its first read of the fleet takes twice the failover time
+            assertTrue(slowed.get());
+            await("two shards each", Duration.ofSeconds(60), () -> w1.activeShards().size() == 2
+                    && w2.activeShards().size() == 2);
+            assertEquals(List.of(), evictions, "w1 beat while it started");
+            w1.shutdown().get(60, TimeUnit.SECONDS);
+            w2.shutdown().get(60, TimeUnit.SECONDS);
+        }
     }
 }

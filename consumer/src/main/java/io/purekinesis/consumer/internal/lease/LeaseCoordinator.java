@@ -116,6 +116,9 @@ public final class LeaseCoordinator {
      */
     public int joinAndSync(LeaseScan scan) {
         membership.join();
+        // heartbeats from the first one on: what follows (the leader's lease creation, a stream consumer's
+        // registration) can outlast the failover time, and peers would declare this worker dead before it started
+        startHeartbeats();
         monitor.view(workers.all().join());
         if (!workerId.equals(FleetRules.leader(monitor.liveIds()))) {
             return 0;
@@ -124,13 +127,23 @@ public final class LeaseCoordinator {
         return leader.fullScan(scan);
     }
 
-    /** Starts heartbeats and the monitor (which polls at once), and looks up this worker's leases. */
+    /**
+     * Starts the monitor (which polls at once) and looks up this worker's leases; heartbeats run from
+     * {@link #joinAndSync} on (or from here, when it was not called).
+     */
     public synchronized void start() {
-        long beat = heartbeatInterval.toMillis();
-        heartbeatTask = heartbeatScheduler.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        startHeartbeats();
         monitoring = true;
         scheduleMonitor(0);
         discovery.start();
+    }
+
+    private synchronized void startHeartbeats() {
+        if (heartbeatTask == null) {
+            long beat = heartbeatInterval.toMillis();
+            heartbeatTask = heartbeatScheduler.scheduleAtFixedRate(this::heartbeat, beat, beat,
+                    TimeUnit.MILLISECONDS);
+        }
     }
 
     private void heartbeat() {
