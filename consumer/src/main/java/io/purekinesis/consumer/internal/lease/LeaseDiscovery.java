@@ -7,9 +7,12 @@ import io.purekinesis.consumer.internal.lease.HeldLeases.Held;
 import io.purekinesis.consumer.internal.lease.HeldLeases.State;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -45,6 +48,8 @@ import org.slf4j.LoggerFactory;
 final class LeaseDiscovery {
 
     private static final Logger log = LoggerFactory.getLogger(LeaseDiscovery.class);
+    /** Consistent reads of leases to adopt sent at once by a lookup. */
+    static final int READS_IN_FLIGHT = 32;
 
     private final LeaseTable table;
     private final HeldLeases held;
@@ -149,9 +154,17 @@ final class LeaseDiscovery {
         }
         dealWithAskedHandoffs();
         Set<String> owned = new HashSet<>(table.ownedKeys(workerId).join());
-        for (String key : owned) {
-            if (!held.contains(key) && !fenced.getAsBoolean() && !stopped) {
-                adopt(key);
+        List<String> toAdopt = owned.stream().filter(k -> !held.contains(k)).toList();
+        for (int from = 0; from < toAdopt.size(); from += READS_IN_FLIGHT) {
+            // the reads of a chunk at once: one at a time, a worker given hundreds of leases at start-up took
+            // tens of seconds to look them up, reporting (and so being balanced on) a count far below its share
+            List<String> chunk = toAdopt.subList(from, Math.min(toAdopt.size(), from + READS_IN_FLIGHT));
+            Map<String, CompletableFuture<Optional<Lease>>> reads = new LinkedHashMap<>();
+            chunk.forEach(key -> reads.put(key, table.get(key)));
+            for (Map.Entry<String, CompletableFuture<Optional<Lease>>> r : reads.entrySet()) {
+                if (!held.contains(r.getKey()) && !fenced.getAsBoolean() && !stopped) {
+                    adopt(r.getKey(), r.getValue().join());
+                }
             }
         }
         for (Map.Entry<String, Held> e : held.entries()) {
@@ -185,8 +198,7 @@ final class LeaseDiscovery {
         toTell.forEach(tellNewOwner); // once per new owner: its lookup finds every lease let go
     }
 
-    private void adopt(String key) {
-        Optional<Lease> read = table.get(key).join();
+    private void adopt(String key, Optional<Lease> read) {
         if (read.isEmpty() || !read.get().isOwnedBy(workerId)) {
             return; // moved on since the index saw it
         }
