@@ -156,14 +156,12 @@ final class Membership {
         CompletableFuture<Void> done = workers.heartbeat(workerId, wallMillis(), held.workload(), leaving, dealt)
                 .handle((row, e) -> {
                     inFlight.set(false);
-                    if (e == null) {
-                        handoffsDone.removeAll(dealt);
-                    }
                     if (e != null) {
                         failures.report("Heartbeat of worker " + workerId, "retrying every heartbeat interval; the "
                                 + "worker stops processing " + fenceAfterMillis + " ms after its last heartbeat "
                                 + "written", e);
                     } else {
+                        handoffsDone.removeAll(dealt); // deleted from the row (else the next heartbeat retries)
                         failures.recovered();
                         answered(row, now);
                     }
@@ -215,11 +213,11 @@ final class Membership {
     }
 
     private void passOn(Set<String> listed) {
-        if (listed.isEmpty() && handoffsPassed.isEmpty()) {
-            return;
-        }
         Set<String> fresh = new HashSet<>();
         synchronized (handoffsPassed) {
+            if (listed.isEmpty() && handoffsPassed.isEmpty()) {
+                return; // the usual answer
+            }
             handoffsPassed.retainAll(listed);
             for (String key : listed) {
                 if (!handoffsDone.contains(key) && handoffsPassed.add(key)) {
