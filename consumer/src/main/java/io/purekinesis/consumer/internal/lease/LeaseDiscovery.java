@@ -166,6 +166,8 @@ final class LeaseDiscovery {
                     adopt(r.getKey(), r.getValue().join());
                 }
             }
+            // a worker adopting a thousand leases is pulled from meanwhile: its peers wait for these answers
+            dealWithAskedHandoffs();
         }
         for (Map.Entry<String, Held> e : held.entries()) {
             if (!owned.contains(e.getKey()) || e.getValue().state == State.WAITING_HANDOFF) {
@@ -179,6 +181,9 @@ final class LeaseDiscovery {
      * lookup) does not hold up leases a peer waits for.
      */
     private void dealWithAskedHandoffs() {
+        if (asked.isEmpty() || stopped || fenced.getAsBoolean()) {
+            return;
+        }
         Set<String> toTell = new HashSet<>();
         for (String key : Set.copyOf(asked)) {
             Held h = held.get(key);

@@ -55,6 +55,9 @@ class LeaseDiscoveryTest {
     private final List<String> dealt = new CopyOnWriteArrayList<>();
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final Set<String> dead = ConcurrentHashMap.newKeySet();
+    private final List<String> reads = new CopyOnWriteArrayList<>();
+    private final List<Integer> writesAfterReads = new CopyOnWriteArrayList<>();
+    private volatile Runnable onRead = () -> { };
     private final HeldLeases held = new HeldLeases(ConsumerMetrics.NOOP, new LeaseCoordinator.Listener() {
         @Override
         public void leaseAcquired(Lease lease) {
@@ -83,6 +86,8 @@ class LeaseDiscoveryTest {
         });
         when(dynamo.getItem(any(GetItemRequest.class))).thenAnswer(inv -> {
             GetItemRequest r = inv.getArgument(0);
+            reads.add(r.key().get("leaseKey").s());
+            onRead.run();
             Lease l = rows.get(r.key().get("leaseKey").s());
             return CompletableFuture.completedFuture(l == null ? GetItemResponse.builder().build()
                     : GetItemResponse.builder().item(LeaseAttributes.toItem(l)).build());
@@ -104,6 +109,7 @@ class LeaseDiscoveryTest {
                     null, null, null);
             rows.put(key, after);
             writes.add("end handoff " + key + " by " + v.get(":me").s());
+            writesAfterReads.add(reads.size());
             return CompletableFuture.completedFuture(r.returnValues() == ReturnValue.ALL_NEW
                     ? UpdateItemResponse.builder().attributes(LeaseAttributes.toItem(after)).build()
                     : UpdateItemResponse.builder().build());
@@ -111,13 +117,17 @@ class LeaseDiscoveryTest {
     }
 
     private LeaseDiscovery discovery(String workerId) {
-        LeaseDiscovery d = new LeaseDiscovery(new LeaseTable(dynamo, "app", () -> true), held, workerId, time,
-                ConsumerMetrics.NOOP, HANDOFF_TIMEOUT, Duration.ofSeconds(10), () -> false, dead::contains, time,
-                new FailureReporter(LoggerFactory.getLogger(LeaseDiscoveryTest.class), ConsumerMetrics.NOOP, time),
-                dealt::add, told::add);
+        LeaseDiscovery d = unstarted(workerId);
         d.start();
         time.runUntilIdle();
         return d;
+    }
+
+    private LeaseDiscovery unstarted(String workerId) {
+        return new LeaseDiscovery(new LeaseTable(dynamo, "app", () -> true), held, workerId, time,
+                ConsumerMetrics.NOOP, HANDOFF_TIMEOUT, Duration.ofSeconds(10), () -> false, dead::contains, time,
+                new FailureReporter(LoggerFactory.getLogger(LeaseDiscoveryTest.class), ConsumerMetrics.NOOP, time),
+                dealt::add, told::add);
     }
 
     private static Lease lease(String key, String owner, String checkpointOwner) {
@@ -211,5 +221,33 @@ class LeaseDiscoveryTest {
         time.runUntilIdle();
         assertEquals(List.of("acquired " + S5, "acquired " + S6), events);
         assertEquals(List.of("end handoff " + S6 + " by B"), writes);
+    }
+
+    @Test
+    void aWorkerAdoptingManyLeasesLetsAPulledOneGoBetweenItsChunksOfReads() {
+        int n = 2 * LeaseDiscovery.READS_IN_FLIGHT;
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            keys.add(String.format("shardId-%012d", 100 + i));
+            rows.put(keys.get(i), lease(keys.get(i), "A", null));
+        }
+        LeaseDiscovery[] a = new LeaseDiscovery[1];
+        String[] pulled = new String[1];
+        onRead = () -> {
+            if (reads.size() == LeaseDiscovery.READS_IN_FLIGHT) { // the first chunk is out: B pulls an unread one
+                pulled[0] = keys.stream().filter(k -> !reads.contains(k)).findFirst().orElseThrow();
+                rows.put(pulled[0], lease(pulled[0], "B", "A"));
+                a[0].handoffsAsked(Set.of(pulled[0]));
+            }
+        };
+        a[0] = unstarted("A");
+        a[0].start(); // its first lookup adopts the 64 leases, 32 reads at a time
+        time.runUntilIdle();
+
+        assertEquals(List.of("end handoff " + pulled[0] + " by A"), writes);
+        assertEquals(List.of(LeaseDiscovery.READS_IN_FLIGHT), writesAfterReads, "let go before the second chunk");
+        assertEquals(List.of("B"), told);
+        assertEquals(n - 1, held.keys().size());
+        assertTrue(!held.contains(pulled[0]));
     }
 }
