@@ -126,7 +126,25 @@ final class LeaseDiscovery {
     /** Peers started handoffs of these leases from this worker (its heartbeat lists them): deal with them soon. */
     void handoffsAsked(Set<String> leaseKeys) {
         asked.addAll(leaseKeys);
-        request();
+        if (started) {
+            request();
+            return;
+        }
+        // not started (still creating leases as the leader, registering a stream consumer...): it holds nothing,
+        // so every handoff asked of it ends at once, or its peers would wait out their handoff timeouts
+        try {
+            executor.execute(() -> {
+                synchronized (lock) {
+                    try {
+                        dealWithAskedHandoffs();
+                    } catch (RuntimeException e) {
+                        failures.report("Handoffs of worker " + workerId, "retrying at its first lookup", e);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
     }
 
     /** Workers this worker owes a finished handoff to (it was the checkpoint owner), by lease. */

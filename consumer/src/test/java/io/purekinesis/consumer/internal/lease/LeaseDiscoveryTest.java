@@ -250,4 +250,18 @@ class LeaseDiscoveryTest {
         assertEquals(n - 1, held.keys().size());
         assertTrue(!held.contains(pulled[0]));
     }
+
+    @Test
+    void aWorkerNotStartedYetLetsItsPulledLeasesGoAtOnce() {
+        rows.put(S1, lease(S1, "B", "A")); // A joined and got leases, but is still in its start-up
+        LeaseDiscovery a = unstarted("A");
+
+        a.handoffsAsked(Set.of(S1));
+        time.runUntilIdle();
+
+        assertEquals(List.of("end handoff " + S1 + " by A"), writes);
+        assertEquals(List.of("B"), told);
+        assertEquals(List.of(S1), dealt);
+        assertTrue(held.keys().isEmpty());
+    }
 }
