@@ -203,20 +203,37 @@ final class LeaseDiscovery {
             return;
         }
         Set<String> toTell = new HashSet<>();
-        for (String key : Set.copyOf(asked)) {
-            Held h = held.get(key);
-            if (h != null) {
-                recheck(key, h); // the owner index may still show it here: the row says whether it moved
-            } else if (!handingOffTo.containsKey(key)) { // else its processor is finishing: it ends the handoff
-                String next = table.finishHandoffNotHeld(key, workerId).join();
+        List<String> keys = List.copyOf(asked);
+        for (int from = 0; from < keys.size(); from += READS_IN_FLIGHT) {
+            // a chunk's reads and writes at once: one by one, a worker asked for hundreds took longer than its
+            // peers' handoff timeout
+            Map<String, CompletableFuture<Optional<Lease>>> reads = new LinkedHashMap<>();
+            Map<String, CompletableFuture<String>> ends = new LinkedHashMap<>();
+            for (String key : keys.subList(from, Math.min(keys.size(), from + READS_IN_FLIGHT))) {
+                if (held.get(key) != null) {
+                    reads.put(key, table.get(key)); // the owner index may still show it: the row says if it moved
+                } else if (!handingOffTo.containsKey(key)) { // else its processor is finishing: it ends the handoff
+                    ends.put(key, table.finishHandoffNotHeld(key, workerId));
+                }
+            }
+            reads.forEach((key, read) -> {
+                Held h = held.get(key);
+                if (h != null) {
+                    recheck(key, h, read.join());
+                }
+            });
+            ends.forEach((key, end) -> {
+                String next = end.join();
                 if (next != null) {
                     log.info("Worker {} let lease {} go to {} at once (a handoff of a lease it had not started)",
                             workerId, key, next);
                     toTell.add(next);
                 }
+            });
+            for (String key : keys.subList(from, Math.min(keys.size(), from + READS_IN_FLIGHT))) {
+                asked.remove(key);
+                handoffDealt.accept(key);
             }
-            asked.remove(key);
-            handoffDealt.accept(key);
         }
         toTell.forEach(tellNewOwner); // once per new owner: its lookup finds every lease let go
     }
@@ -241,7 +258,10 @@ final class LeaseDiscovery {
 
     /** A held lease the index does not show, or whose handoff to this worker may be over: read it again. */
     private void recheck(String key, Held h) {
-        Optional<Lease> read = table.get(key).join();
+        recheck(key, h, table.get(key).join());
+    }
+
+    private void recheck(String key, Held h, Optional<Lease> read) {
         if (held.get(key) != h) {
             return;
         }
