@@ -360,6 +360,10 @@ public final class TrackedStreams {
             }
             throw e;
         }
+        if (s.streamStatus() == StreamStatus.DELETING) {
+            // not read: its reads fail already, and a stream found being deleted while read was let go for that
+            throw new KinesisConsumerException("stream " + spelled + " is being deleted");
+        }
         return tracked(spelled, s);
     }
 
