@@ -102,7 +102,7 @@ public final class KinesisConsumer implements AutoCloseable {
             this.registration = null;
             this.streamConsumers = new StreamConsumers(context, kinesis.client());
             streams.addListener(streamConsumers);
-            sources = new FanOutSources(context, kinesis.client(), streamConsumers);
+            sources = new FanOutSources(context, kinesis.client(), streamConsumers, name -> checkStream(context, name));
         } else if (config.retrievalMode() == RetrievalMode.FAN_OUT) {
             this.registration = new StreamConsumerRegistration(config, kinesis.client(), context.time(),
                     context.random());

@@ -373,6 +373,8 @@ class MultiStreamIntegrationTest {
     /**
      * Shard sync runs at start only here (an hour apart afterwards), so neither the leader's ListShards nor the
      * tracker notices the deletion: each worker's own reads (ResourceNotFound, then one DescribeStreamSummary) must.
+     * Polling only: the emulator's fan-out stand-in (EmulatorFanOut) keeps a deleted stream's subscriptions silent,
+     * with no error for a worker to notice (Kinesis ends them, and SubscribeToShard then answers ResourceNotFound).
      */
     @Test
     void aStreamDeletedWhileTwoWorkersReadItIsLetGoByBoth(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
