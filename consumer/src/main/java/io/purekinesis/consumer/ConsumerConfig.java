@@ -7,6 +7,11 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -47,6 +52,13 @@ public final class ConsumerConfig {
     public static final int DEFAULT_MAX_LEASES_TO_MOVE_AT_ONE_TIME = 100;
     /** The worker table is named after the lease table plus this, unless {@link Builder#workerTableName} is set. */
     public static final String WORKER_TABLE_SUFFIX = "-workers";
+    /**
+     * The default of {@link Builder#streamDiscoveryInterval}: 30 s. Asking the tracker costs nothing remote; each
+     * stream new to a worker costs one DescribeStreamSummary per worker (100 workers: 100 calls within the interval,
+     * well below its 20 calls/s per account); a removed stream is let go within this time. KCL's 5 minutes would
+     * leave a removed stream processed for that long.
+     */
+    public static final Duration DEFAULT_STREAM_DISCOVERY_INTERVAL = Duration.ofSeconds(30);
     /** The default of {@link Builder#maxRecords}. */
     public static final int DEFAULT_MAX_RECORDS = 10_000;
     /** Kinesis' limit for one GetRecords call: the largest {@link Builder#maxRecords}. */
@@ -96,6 +108,10 @@ public final class ConsumerConfig {
     private final String applicationName;
     private final String leaseTableName;
     private final String streamName;
+    private final String streamArn;
+    private final List<String> streams;
+    private final StreamTracker streamTracker;
+    private final Duration streamDiscoveryInterval;
     private final String workerId;
     private final InitialPosition initialPosition;
     private final Duration failoverTime;
@@ -133,7 +149,11 @@ public final class ConsumerConfig {
         this.source = b.copy();
         this.applicationName = b.applicationName;
         this.leaseTableName = b.leaseTableName != null ? b.leaseTableName : b.applicationName;
-        this.streamName = b.streamName;
+        this.streamName = b.streamName == null ? null : StreamNames.parse(b.streamName).name();
+        this.streamArn = b.streamName == null ? null : StreamNames.parse(b.streamName).arn();
+        this.streams = b.streams == null ? null : List.copyOf(b.streams);
+        this.streamTracker = b.streamTracker != null ? b.streamTracker : this.streams == null ? null : () -> streams;
+        this.streamDiscoveryInterval = b.streamDiscoveryInterval;
         this.workerId = b.workerId != null ? b.workerId : defaultWorkerId();
         this.initialPosition = b.initialPosition;
         this.failoverTime = b.failoverTime;
@@ -203,9 +223,40 @@ public final class ConsumerConfig {
         return leaseTableName;
     }
 
-    /** Required. */
+    /**
+     * The one stream a single-stream consumer reads (its name, also when it was set as an ARN); null in multi-stream
+     * mode ({@link #isMultiStream()}).
+     */
     public String streamName() {
         return streamName;
+    }
+
+    /** The stream's ARN when {@link Builder#streamName} was set to one. */
+    public Optional<String> streamArn() {
+        return Optional.ofNullable(streamArn);
+    }
+
+    /** True when {@link Builder#streams} or {@link Builder#streamTracker} was set: lease keys name their stream. */
+    public boolean isMultiStream() {
+        return streamTracker != null;
+    }
+
+    /** Multi-stream mode: the tracker set, or one answering the fixed {@link Builder#streams}. */
+    public Optional<StreamTracker> streamTracker() {
+        return Optional.ofNullable(streamTracker);
+    }
+
+    /** Multi-stream mode: how often every worker asks the {@link StreamTracker}. Default 30 s. */
+    public Duration streamDiscoveryInterval() {
+        return streamDiscoveryInterval;
+    }
+
+    /** The stream, or the streams (multi-stream mode), for messages. */
+    public String describeStreams() {
+        if (streamName != null) {
+            return "stream " + streamName;
+        }
+        return streams != null ? "streams " + streams : "the streams of the stream tracker";
     }
 
     /** Default: host name, '-', a random UUID. Must be unique among the application's workers. */
@@ -386,7 +437,9 @@ public final class ConsumerConfig {
     @Override
     public String toString() {
         return "ConsumerConfig{applicationName=" + applicationName + ", leaseTableName=" + leaseTableName
-                + ", streamName=" + streamName + ", workerId=" + workerId + ", initialPosition=" + initialPosition
+                + (streamName != null ? ", streamName=" + (streamArn != null ? streamArn : streamName)
+                        : streams != null ? ", streams=" + streams : ", streamTracker=" + streamTracker)
+                + ", workerId=" + workerId + ", initialPosition=" + initialPosition
                 + ", failoverTime=" + failoverTime + ", heartbeatInterval=" + heartbeatInterval
                 + ", monitorInterval=" + monitorInterval + ", fullScanInterval=" + fullScanInterval
                 + ", maxLeasesToMoveAtOneTime=" + maxLeasesToMoveAtOneTime + ", gracefulHandoffTimeout="
@@ -405,6 +458,9 @@ public final class ConsumerConfig {
         private String applicationName;
         private String leaseTableName;
         private String streamName;
+        private List<String> streams;
+        private StreamTracker streamTracker;
+        private Duration streamDiscoveryInterval = DEFAULT_STREAM_DISCOVERY_INTERVAL;
         private String workerId;
         private InitialPosition initialPosition = DEFAULT_INITIAL_POSITION;
         private Duration failoverTime = DEFAULT_FAILOVER_TIME;
@@ -445,6 +501,9 @@ public final class ConsumerConfig {
             c.applicationName = applicationName;
             c.leaseTableName = leaseTableName;
             c.streamName = streamName;
+            c.streams = streams;
+            c.streamTracker = streamTracker;
+            c.streamDiscoveryInterval = streamDiscoveryInterval;
             c.workerId = workerId;
             c.initialPosition = initialPosition;
             c.failoverTime = failoverTime;
@@ -497,9 +556,42 @@ public final class ConsumerConfig {
             return this;
         }
 
-        /** Required. */
+        /**
+         * The stream to read, by name or ARN (of the client's account and region); required unless
+         * {@link #streams} or {@link #streamTracker} is set (multi-stream mode).
+         */
         public Builder streamName(String streamName) {
             this.streamName = streamName;
+            return this;
+        }
+
+        /**
+         * Multi-stream mode with a fixed set of streams, each by name or ARN: one lease table and one fleet for all
+         * of them, lease keys as KCL's multi-stream ones ({@code account:stream:creationEpoch:shardId}). Not with
+         * {@link #streamName} nor {@link #streamTracker}.
+         */
+        public Builder streams(Collection<String> streams) {
+            this.streams = streams == null ? null : new ArrayList<>(streams);
+            return this;
+        }
+
+        /** {@link #streams(Collection)}. */
+        public Builder streams(String... streams) {
+            return streams(streams == null ? null : List.of(streams));
+        }
+
+        /**
+         * Multi-stream mode with streams added and removed while running: the consumer asks {@code tracker} every
+         * {@link #streamDiscoveryInterval}. Not with {@link #streamName} nor {@link #streams}.
+         */
+        public Builder streamTracker(StreamTracker streamTracker) {
+            this.streamTracker = streamTracker;
+            return this;
+        }
+
+        /** How often every worker asks the {@link StreamTracker}; default 30 s; allowed 100 ms to 1 h. */
+        public Builder streamDiscoveryInterval(Duration streamDiscoveryInterval) {
+            this.streamDiscoveryInterval = streamDiscoveryInterval;
             return this;
         }
 
@@ -740,8 +832,7 @@ public final class ConsumerConfig {
         /** @throws IllegalArgumentException naming the field, value and allowed range of the first bad setting */
         public ConsumerConfig build() {
             requireText("applicationName", applicationName);
-            requireText("streamName", streamName);
-            requireMatch("streamName", streamName, StreamNames.NAME, StreamNames.NAME_RULE);
+            checkStreams();
             if (leaseTableName != null) {
                 requireText("leaseTableName", leaseTableName);
                 requireMatch("leaseTableName", leaseTableName, TABLE_NAME,
@@ -810,6 +901,63 @@ public final class ConsumerConfig {
             return new ConsumerConfig(this);
         }
 
+        private void checkStreams() {
+            int set = (streamName != null ? 1 : 0) + (streams != null ? 1 : 0) + (streamTracker != null ? 1 : 0);
+            if (set == 0) {
+                throw new IllegalArgumentException("streamName is required (or streams, or streamTracker, for "
+                        + "multi-stream mode), was null");
+            }
+            if (set > 1) {
+                throw new IllegalArgumentException("set one of streamName (one stream), streams (a fixed set) or "
+                        + "streamTracker (streams added and removed while running), not "
+                        + (streamName != null ? "streamName" : "streams") + " and "
+                        + (streamTracker != null ? "streamTracker" : "streams"));
+            }
+            if (streamName != null) {
+                requireText("streamName", streamName);
+                parseStream("streamName", streamName);
+            }
+            if (streams != null) {
+                checkStreamList("streams", streams);
+            }
+            checkRange("streamDiscoveryInterval", streamDiscoveryInterval, Duration.ofMillis(100),
+                    Duration.ofHours(1));
+            if (streamName == null && fanOutConsumerArn != null) {
+                throw new IllegalArgumentException("fanOutConsumerArn names a consumer of one stream; in multi-stream"
+                        + " mode (streams or streamTracker) the consumer named fanOutConsumerName is found or "
+                        + "registered on each stream: set that instead");
+            }
+        }
+
+        private static StreamNames.StreamRef parseStream(String field, String stream) {
+            try {
+                return StreamNames.parse(stream);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(field + ": " + e.getMessage(), e);
+            }
+        }
+
+        /**
+         * Non-empty, every entry a name or ARN, no stream twice (by name: a name and an ARN of the same stream are
+         * the same stream).
+         *
+         * @throws IllegalArgumentException naming {@code field}
+         */
+        static void checkStreamList(String field, List<String> streams) {
+            if (streams.isEmpty()) {
+                throw new IllegalArgumentException(field + " must name at least one stream, was empty");
+            }
+            Map<String, String> byName = new HashMap<>();
+            for (String stream : streams) {
+                StreamNames.StreamRef ref = parseStream(field, stream);
+                String before = byName.put(ref.name(), stream);
+                if (before != null) {
+                    throw new IllegalArgumentException(field + " names stream " + ref.name() + " twice ('" + before
+                            + "' and '" + stream + "')");
+                }
+            }
+        }
+
         private void checkFanOut() {
             requireNonNull("retrievalMode", retrievalMode);
             if (retrievalMode != RetrievalMode.FAN_OUT && (fanOutConsumerName != null || fanOutConsumerArn != null)) {
@@ -837,7 +985,7 @@ public final class ConsumerConfig {
                             + "arn:aws:kinesis:REGION:ACCOUNT:stream/STREAM/consumer/NAME:TIMESTAMP, was '"
                             + fanOutConsumerArn + "'");
                 }
-                if (!m.group(1).equals(streamName)) {
+                if (streamName != null && !m.group(1).equals(StreamNames.parse(streamName).name())) {
                     throw new IllegalArgumentException("fanOutConsumerArn (" + fanOutConsumerArn + ") is a consumer of "
                             + "stream " + m.group(1) + ", but streamName is " + streamName);
                 }

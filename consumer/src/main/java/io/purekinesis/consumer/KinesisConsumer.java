@@ -4,10 +4,12 @@ import io.purekinesis.consumer.internal.ConsumerContext;
 import io.purekinesis.consumer.internal.dispatch.Dispatcher;
 import io.purekinesis.consumer.internal.fanout.FanOutSources;
 import io.purekinesis.consumer.internal.fanout.StreamConsumerRegistration;
+import io.purekinesis.consumer.internal.fanout.StreamConsumers;
 import io.purekinesis.consumer.internal.fetch.RecordSource;
 import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
+import io.purekinesis.consumer.internal.lease.TrackedStreams;
 import io.purekinesis.consumer.internal.lease.WorkerTable;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import io.purekinesis.consumer.internal.startup.StartupCheck;
@@ -63,6 +65,10 @@ public final class KinesisConsumer implements AutoCloseable {
     private final Dispatcher dispatcher;
     /** FAN_OUT mode: registers the stream consumer at start; null when polling. */
     private final StreamConsumerRegistration registration;
+    /** FAN_OUT in multi-stream mode: the stream consumer on each stream; else null. */
+    private final StreamConsumers streamConsumers;
+    /** Multi-stream mode: the streams read now, asked of the tracker every streamDiscoveryInterval; else null. */
+    private final TrackedStreams streams;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     /** Orders state changes against the dispatcher starting shard consumers, so none starts after shutdown began. */
     private final Object lifecycleLock = new Object();
@@ -85,20 +91,31 @@ public final class KinesisConsumer implements AutoCloseable {
                 .orElseGet(() -> ClientHolder.owned(buildDynamo(config)));
         LeaseTable table = new LeaseTable(dynamo.client(), config.leaseTableName());
         WorkerTable workers = new WorkerTable(dynamo.client(), config.workerTableName(), config.applicationName());
-        ShardSyncer shardSyncer = new ShardSyncer(kinesis.client(), config.streamName(), table,
-                config.initialPosition(), config.completedLeaseCleanupDelay(), context.time());
+        this.streams = config.streamTracker().map(t -> TrackedStreams.multi(kinesis.client(), t)).orElse(null);
+        ShardSyncer shardSyncer = streams == null
+                ? new ShardSyncer(kinesis.client(), config.streamName(), table, config.initialPosition(),
+                        config.completedLeaseCleanupDelay(), context.time())
+                : new ShardSyncer(kinesis.client(), streams, table, config.initialPosition(),
+                        config.completedLeaseCleanupDelay(), context.time());
         RecordSource.Factory sources;
-        if (config.retrievalMode() == RetrievalMode.FAN_OUT) {
+        if (config.retrievalMode() == RetrievalMode.FAN_OUT && streams != null) {
+            this.registration = null;
+            this.streamConsumers = new StreamConsumers(context, kinesis.client());
+            streams.addListener(streamConsumers);
+            sources = new FanOutSources(context, kinesis.client(), streamConsumers);
+        } else if (config.retrievalMode() == RetrievalMode.FAN_OUT) {
             this.registration = new StreamConsumerRegistration(config, kinesis.client(), context.time(),
                     context.random());
+            this.streamConsumers = null;
             sources = new FanOutSources(context, kinesis.client(), registration);
         } else {
             this.registration = null;
+            this.streamConsumers = null;
             sources = ShardFetcher.factory(context, kinesis.client());
         }
-        this.dispatcher = new Dispatcher(context, factory, sources, table, workers, shardSyncer);
+        this.dispatcher = new Dispatcher(context, factory, sources, table, workers, shardSyncer, streams);
         this.startupCheck = new StartupCheck(context, kinesis.client(), new LeaseTableSetup(dynamo.client(),
-                config.leaseTableName(), config.workerTableName(), context.time()), table, shardSyncer,
+                config.leaseTableName(), config.workerTableName(), context.time()), table, shardSyncer, streams,
                 scan -> dispatcher.coordinator().joinAndSync(scan));
     }
 
@@ -131,7 +148,8 @@ public final class KinesisConsumer implements AutoCloseable {
 
     /**
      * Deregisters the enhanced fan-out stream consumer {@code config} names ({@link ConsumerConfig#fanOutConsumerArn},
-     * else {@link ConsumerConfig#fanOutConsumerName} on its stream), with its Kinesis client or one built from its
+     * else {@link ConsumerConfig#fanOutConsumerName} on its stream; in multi-stream mode on each stream the tracker
+     * lists now), with its Kinesis client or one built from its
      * region, endpoint and credentials. The consumer never deregisters by itself: do it when no worker of the
      * application reads the stream any more (a registered consumer is charged per shard-hour). Workers still
      * subscribed lose their subscriptions. Needs {@code kinesis:DeregisterStreamConsumer}.
@@ -143,9 +161,17 @@ public final class KinesisConsumer implements AutoCloseable {
         ClientHolder<KinesisAsyncClient> client = config.kinesisClient().map(ClientHolder::shared)
                 .orElseGet(() -> ClientHolder.owned(buildKinesis(config)));
         try {
+            if (config.isMultiStream()) {
+                boolean any = false;
+                for (String stream : config.streamTracker().orElseThrow().streams()) {
+                    any |= StreamConsumerRegistration.deregister(config,
+                            io.purekinesis.internal.kinesis.StreamNames.parse(stream).name(), client.client());
+                }
+                return any;
+            }
             return StreamConsumerRegistration.deregister(config, client.client());
         } catch (RuntimeException e) {
-            throw new KinesisConsumerException("could not deregister the stream consumer of " + config.streamName()
+            throw new KinesisConsumerException("could not deregister the stream consumer of " + config.describeStreams()
                     + ": " + io.purekinesis.consumer.internal.Failures.describe(e), e);
         } finally {
             client.close();
@@ -189,10 +215,50 @@ public final class KinesisConsumer implements AutoCloseable {
             if (registration != null) {
                 startupCheck.retrying(registration::ensure);
             }
+            if (streamConsumers != null) {
+                for (var stream : streams.current()) {
+                    startupCheck.retrying(streamConsumers.registration(stream.name())::ensure);
+                }
+            }
         } catch (KinesisConsumerException e) {
             throw failedStart(e);
         }
         dispatcher.start();
+        if (streams != null) {
+            long every = config.streamDiscoveryInterval().toMillis();
+            context.leaseScheduler().scheduleWithFixedDelay(this::discoverStreams, every, every,
+                    TimeUnit.MILLISECONDS);
+            // spread over the interval: DescribeStreamSummary allows 20 calls/s per account
+            long check = config.fullScanInterval().toMillis();
+            context.leaseScheduler().scheduleWithFixedDelay(this::checkRecreatedStreams,
+                    check / 2 + context.random().nextInt((int) Math.min(Integer.MAX_VALUE, check / 2 + 1)), check,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Every fullScanInterval: the leader checks every stream it reads, the others those they hold leases of, for
+     * one deleted and created again under its name; never lets the periodic task end.
+     */
+    private void checkRecreatedStreams() {
+        try {
+            boolean leads = dispatcher.coordinator().isLeader();
+            Set<String> held = dispatcher.heldLeaseKeys();
+            streams.checkRecreated(t -> leads || held.stream().anyMatch(t::owns));
+        } catch (RuntimeException e) {
+            log.warn("Consumer {}: checking the streams failed: {}", config.workerId(),
+                    io.purekinesis.consumer.internal.Failures.describe(e));
+        }
+    }
+
+    /** Asks the stream tracker; never lets the periodic task end. */
+    private void discoverStreams() {
+        try {
+            streams.refresh();
+        } catch (RuntimeException e) {
+            log.warn("Consumer {}: stream discovery failed; trying again in {}: {}", config.workerId(),
+                    config.streamDiscoveryInterval(), io.purekinesis.consumer.internal.Failures.describe(e));
+        }
     }
 
     /** What start() says when the consumer is not NEW. */
@@ -219,7 +285,10 @@ public final class KinesisConsumer implements AutoCloseable {
         return e;
     }
 
-    /** Shards whose records this worker is delivering now. */
+    /**
+     * Shards whose records this worker is delivering now, by lease key (the shard id; in multi-stream mode
+     * {@code account:stream:creationEpoch:shardId}).
+     */
     public Set<String> activeShards() {
         return dispatcher.activeShards();
     }
@@ -229,7 +298,10 @@ public final class KinesisConsumer implements AutoCloseable {
         return dispatcher.coordinator().isLeader();
     }
 
-    /** Leases this worker holds (including failed shards, finished ones and leases waiting for a handoff). */
+    /**
+     * Leases this worker holds (including failed shards, finished ones and leases waiting for a handoff), by lease
+     * key.
+     */
     public Set<String> heldLeases() {
         return dispatcher.heldLeaseKeys();
     }

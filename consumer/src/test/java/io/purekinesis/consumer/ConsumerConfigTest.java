@@ -142,4 +142,45 @@ class ConsumerConfigTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::build);
         assertTrue(e.getMessage().contains(expected), e.getMessage());
     }
+
+    @Test
+    void multiStreamSettingsAreCheckedAtBuild() {
+        ConsumerConfig.Builder app = ConsumerConfig.builder().applicationName("app");
+        ConsumerConfig fixed = app.streams("a", "arn:aws:kinesis:eu-west-1:123456789012:stream/b").build();
+        assertTrue(fixed.isMultiStream());
+        assertEquals(java.util.List.of("a", "arn:aws:kinesis:eu-west-1:123456789012:stream/b"),
+                fixed.streamTracker().orElseThrow().streams());
+        assertEquals(null, fixed.streamName());
+        assertEquals(ConsumerConfig.DEFAULT_STREAM_DISCOVERY_INTERVAL, fixed.streamDiscoveryInterval());
+        assertRejected(ConsumerConfig.builder().applicationName("app"), "streamName is required", "streamTracker");
+        assertRejected(ConsumerConfig.builder().applicationName("app").streamName("s").streams("a"), "streamName",
+                "streams");
+        assertRejected(ConsumerConfig.builder().applicationName("app").streams("a").streamTracker(() -> null),
+                "streams", "streamTracker");
+        assertRejected(ConsumerConfig.builder().applicationName("app").streams(java.util.List.of()), "streams",
+                "at least one");
+        assertRejected(ConsumerConfig.builder().applicationName("app").streams("a",
+                "arn:aws:kinesis:eu-west-1:123456789012:stream/a"), "streams", "twice");
+        assertRejected(ConsumerConfig.builder().applicationName("app").streams("a", "bad name"), "streams",
+                "'bad name'");
+        assertRejected(ConsumerConfig.builder().applicationName("app").streamTracker(() -> null)
+                .streamDiscoveryInterval(Duration.ofMillis(1)), "streamDiscoveryInterval");
+        assertRejected(ConsumerConfig.builder().applicationName("app").streams("a")
+                .retrievalMode(RetrievalMode.FAN_OUT)
+                .fanOutConsumerArn("arn:aws:kinesis:eu-west-1:123456789012:stream/a/consumer/c:1"),
+                "fanOutConsumerArn", "multi-stream", "fanOutConsumerName");
+        assertEquals(RetrievalMode.FAN_OUT, ConsumerConfig.builder().applicationName("app").streams("a")
+                .retrievalMode(RetrievalMode.FAN_OUT).build().retrievalMode());
+    }
+
+    @Test
+    void aSingleStreamMayBeGivenByArn() {
+        ConsumerConfig c = ConsumerConfig.builder().applicationName("app")
+                .streamName("arn:aws:kinesis:eu-west-1:123456789012:stream/orders").build();
+        assertEquals("orders", c.streamName());
+        assertEquals("arn:aws:kinesis:eu-west-1:123456789012:stream/orders", c.streamArn().orElseThrow());
+        assertTrue(!c.isMultiStream());
+        assertRejected(ConsumerConfig.builder().applicationName("app").streamName("arn:aws:kinesis:x"),
+                "streamName", "ARN");
+    }
 }

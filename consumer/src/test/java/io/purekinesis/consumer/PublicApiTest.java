@@ -21,7 +21,7 @@ class PublicApiTest {
             "ExtendedSequenceNumber", "InitialPosition", "InitializationInput", "InvalidCheckpointException",
             "KinesisConsumer", "KinesisConsumerException", "KinesisUserRecord", "LeaseLostException",
             "LeaseTableException", "ProcessRecordsInput", "RecordProcessor", "RecordProcessorFactory",
-            "RetrievalMode");
+            "RetrievalMode", "StreamTracker");
 
     @Test
     void publicTypesOfTheApiPackage() throws IOException, ClassNotFoundException {

@@ -11,6 +11,9 @@ import io.purekinesis.consumer.internal.fetch.ShardFetcher;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseCoordinator;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.lease.StreamKey;
+import io.purekinesis.consumer.internal.lease.TrackedStream;
+import io.purekinesis.consumer.internal.lease.TrackedStreams;
 import io.purekinesis.consumer.internal.lease.Workers;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import java.time.Duration;
@@ -54,6 +57,8 @@ public final class Dispatcher {
     private final RecordSource.Factory sources;
     private final LeaseTable table;
     private final ShardSyncer shardSyncer;
+    /** Multi-stream mode: the streams read now; null in single-stream mode. */
+    private final TrackedStreams streams;
     private final LeaseCoordinator coordinator;
     private final SlowCallWatch slowCalls;
     private final String workerId;
@@ -72,6 +77,16 @@ public final class Dispatcher {
     /** Reading each shard from what {@code sources} makes (polling or fan-out). */
     public Dispatcher(ConsumerContext context, RecordProcessorFactory factory, RecordSource.Factory sources,
             LeaseTable table, Workers workers, ShardSyncer shardSyncer) {
+        this(context, factory, sources, table, workers, shardSyncer, null);
+    }
+
+    /**
+     * Reading the shards of {@code streams} (multi-stream mode; null: single-stream): a stream removed from it has
+     * its shard consumers shut down gracefully and its leases released; a lease of a stream not read is released.
+     */
+    public Dispatcher(ConsumerContext context, RecordProcessorFactory factory, RecordSource.Factory sources,
+            LeaseTable table, Workers workers, ShardSyncer shardSyncer, TrackedStreams streams) {
+        this.streams = streams;
         this.context = context;
         this.factory = factory;
         this.sources = sources;
@@ -80,6 +95,18 @@ public final class Dispatcher {
         this.workerId = context.workerId();
         this.slowCalls = new SlowCallWatch(workerId, SlowCallWatch.FIRST_REPORT_AFTER, context.metrics());
         this.coordinator = new LeaseCoordinator(table, workers, shardSyncer, context, new LeaseEvents());
+        if (streams != null) {
+            streams.addListener(new StreamEvents());
+        }
+    }
+
+    /** The stream of a lease: the configured one, or (multi-stream) the tracked one its key names; null if none. */
+    private String streamOf(String leaseKey) {
+        if (streams == null) {
+            return context.config().streamName();
+        }
+        TrackedStream t = streams.ofLeaseKey(leaseKey);
+        return t == null ? null : t.name();
     }
 
     /** This worker's lease coordinator (start-up joins the fleet through it). */
@@ -145,13 +172,19 @@ public final class Dispatcher {
         }
     }
 
-    private ShardConsumer newShardConsumer(Lease lease) {
-        String shardId = lease.leaseKey();
-        RecordSource source = sources.create(shardId, hashRange(lease), lease.checkpoint());
-        ShardCheckpointer checkpointer = new ShardCheckpointer(shardId, workerId, table, lease.checkpoint(),
+    private ShardConsumer newShardConsumer(Lease lease, String streamName) {
+        String key = lease.leaseKey();
+        RecordSource source = sources.create(streamName, StreamKey.shardIdOf(key), hashRange(lease),
+                lease.checkpoint());
+        ShardCheckpointer checkpointer = new ShardCheckpointer(key, workerId, table, lease.checkpoint(),
                 context.metrics(), context.time(), context.random());
-        return new ShardConsumer(shardId, factory, source, checkpointer, ShardConsumer.FailurePolicy.of(context),
-                context.metrics(), context.time(), consumerEvents);
+        return new ShardConsumer(key, streamName, factory, source, checkpointer,
+                ShardConsumer.FailurePolicy.of(context), context.metrics(), context.time(), consumerEvents);
+    }
+
+    /** Releases a held lease of a stream no longer read (its processor, if any, has ended). */
+    private void releaseRemoved(String leaseKey) {
+        track(coordinator.releaseRemoved(leaseKey));
     }
 
     /** The lease's hash range, which child shards' consumers filter aggregates by; null when it has none. */
@@ -179,9 +212,23 @@ public final class Dispatcher {
     private final class LeaseEvents implements LeaseCoordinator.Listener {
         @Override
         public void leaseAcquired(Lease lease) {
+            String streamName = streamOf(lease.leaseKey());
+            if (streamName == null && streams != null) {
+                // the leader may have seen the tracker list the stream, or the stream created again, before this
+                // worker did: check now rather than release a lease the fleet just gave us (outside our lock:
+                // listeners take it)
+                streams.refresh();
+                streams.learn(lease.leaseKey());
+                streamName = streamOf(lease.leaseKey());
+            }
             synchronized (Dispatcher.this) {
                 if (mode == Mode.DISPATCH) {
-                    ShardConsumer c = newShardConsumer(lease);
+                    if (streamName == null) {
+                        // a lease of a stream no longer read (assigned while it was being removed): not processed
+                        releaseRemoved(lease.leaseKey());
+                        return;
+                    }
+                    ShardConsumer c = newShardConsumer(lease, streamName);
                     ShardConsumer previous = consumers.put(lease.leaseKey(), c);
                     if (previous != null && !previous.done().isDone()) {
                         // a processor of an earlier lease of this shard is still running (stuck after a forced
@@ -220,12 +267,44 @@ public final class Dispatcher {
         }
     }
 
+    private synchronized boolean isRunning() {
+        return mode == Mode.DISPATCH;
+    }
+
+    /** Multi-stream mode: reacts to streams added and removed, on a lease thread. */
+    private final class StreamEvents implements TrackedStreams.Listener {
+        @Override
+        public void added(TrackedStream stream) {
+            coordinator.streamAdded();
+        }
+
+        @Override
+        public void removed(TrackedStream stream) {
+            // running consumers first, held or not: one handing its lease off is no longer held, and finishes
+            // the handoff as it is (shutdownRequested, checkpoint, then the new owner releases the lease)
+            for (ShardConsumer c : consumers.values()) {
+                if (stream.owns(c.shardId()) && !c.done().isDone() && !c.isShuttingDown()) {
+                    log.info("Worker {} ending shard {}: its stream is no longer read (shutdownRequested, then the"
+                            + " lease is released)", workerId, c.shardId());
+                    c.requestShutdown(Outcome.SHUTDOWN);
+                }
+            }
+            for (String key : coordinator.heldLeaseKeys()) {
+                ShardConsumer c = consumers.get(key);
+                if (stream.owns(key) && (c == null || c.done().isDone()) && !coordinator.isWaitingForHandoff(key)
+                        && isRunning()) {
+                    releaseRemoved(key); // nothing processing it (waiting for parents, finished, failed)
+                }
+            }
+        }
+    }
+
     /** Reacts to shard consumers, on their processor threads. */
     private final class ConsumerEvents implements ShardConsumer.Callbacks {
         @Override
         public void shardEnded(String shardId, List<ChildShard> children) {
             try {
-                shardSyncer.createChildLeases(children, workerId);
+                shardSyncer.createChildLeases(streams == null ? null : shardId, children, workerId);
                 coordinator.leasesCreated();
             } catch (RuntimeException e) {
                 log.warn("Creating the child leases of {} failed; the next shard sync creates them: {}", shardId,
@@ -250,6 +329,11 @@ public final class Dispatcher {
                 case FAILED -> log.error("Worker {} stopped shard {}; it keeps the lease until shutdown", workerId,
                         key);
                 case LEASE_LOST -> coordinator.processingStopped(key); // a refused checkpoint: still ours?
+                case SHUTDOWN -> {
+                    if (streams != null && streamOf(key) == null && isRunning()) {
+                        releaseRemoved(key); // its stream was removed; it checkpointed in shutdownRequested
+                    } // else the lease is handed over when the worker leaves
+                }
                 default -> {
                     // SHUTDOWN: the lease is handed over when the worker leaves; HALTED: nothing more
                 }

@@ -15,6 +15,7 @@ import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.checkpoint.ShardCheckpointer;
 import io.purekinesis.consumer.internal.fetch.RecordBatch;
 import io.purekinesis.consumer.internal.fetch.RecordSource;
+import io.purekinesis.consumer.internal.lease.StreamKey;
 import io.purekinesis.internal.retry.Backoff;
 import java.time.Duration;
 import java.util.List;
@@ -76,7 +77,9 @@ public final class ShardConsumer implements Runnable {
         }
     }
 
+    /** The lease key: names the stream too in multi-stream mode, so logs and metrics do. */
     private final String shardId;
+    private final String streamName;
     private final ExtendedSequenceNumber startingPosition;
     private final RecordProcessorFactory factory;
     private final RecordSource fetcher;
@@ -100,7 +103,19 @@ public final class ShardConsumer implements Runnable {
     public ShardConsumer(String shardId, RecordProcessorFactory factory, RecordSource fetcher,
             ShardCheckpointer checkpointer, FailurePolicy failurePolicy, ConsumerMetrics metrics, Time time,
             Callbacks callbacks) {
-        this.shardId = shardId;
+        this(shardId, null, factory, fetcher, checkpointer, failurePolicy, metrics, time, callbacks);
+    }
+
+    /**
+     * @param leaseKey   the lease's key (the shard id, or {@code account:stream:creationEpoch:shardId}): in logs and
+     *                   metrics; processors get the shard id and {@code streamName}
+     * @param streamName the shard's stream, for {@link InitializationInput#streamName()}
+     */
+    public ShardConsumer(String leaseKey, String streamName, RecordProcessorFactory factory, RecordSource fetcher,
+            ShardCheckpointer checkpointer, FailurePolicy failurePolicy, ConsumerMetrics metrics, Time time,
+            Callbacks callbacks) {
+        this.shardId = leaseKey;
+        this.streamName = streamName;
         this.startingPosition = checkpointer.lastCheckpoint();
         this.factory = factory;
         this.fetcher = fetcher;
@@ -160,6 +175,11 @@ public final class ShardConsumer implements Runnable {
         fetcher.stop();
     }
 
+    /** Whether a graceful shutdown or handoff was asked for. */
+    public boolean isShuttingDown() {
+        return shutdownReason != null;
+    }
+
     /** Ends without any processor callback, as if the process died. Any thread. */
     public void halt() {
         halted = true;
@@ -201,7 +221,8 @@ public final class ShardConsumer implements Runnable {
     private Outcome runLoop() throws InterruptedException {
         RecordProcessor processor = factory.create();
         fetcher.start();
-        if (!calls.initialize(() -> processor.initialize(new InitializationInput(shardId, startingPosition)))) {
+        if (!calls.initialize(() -> processor.initialize(new InitializationInput(StreamKey.shardIdOf(shardId),
+                startingPosition, streamName)))) {
             return interruptedOutcome(processor);
         }
         while (true) {
@@ -273,7 +294,7 @@ public final class ShardConsumer implements Runnable {
         checkpointer.delivered(records.get(records.size() - 1).extendedSequenceNumber());
         boolean handled = false;
         try {
-            handled = calls.processRecords(processor, new ProcessRecordsInput(shardId, records,
+            handled = calls.processRecords(processor, new ProcessRecordsInput(StreamKey.shardIdOf(shardId), records,
                     batch.millisBehindLatest(), checkpointer), batch);
             return handled;
         } finally {

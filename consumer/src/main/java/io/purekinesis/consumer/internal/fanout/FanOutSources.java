@@ -22,22 +22,36 @@ public final class FanOutSources implements RecordSource.Factory {
 
     private final ConsumerContext context;
     private final KinesisAsyncClient kinesis;
-    private final StreamConsumerRegistration registration;
+    /** Stream name -> its stream consumer's ARN (throws while it is not registered yet). */
+    private final java.util.function.Function<String, String> consumerArns;
     private final Set<ShardSubscription> live = ConcurrentHashMap.newKeySet();
     private boolean watching; // guarded by this
 
+    /** One stream, one registered consumer. */
     public FanOutSources(ConsumerContext context, KinesisAsyncClient kinesis,
             StreamConsumerRegistration registration) {
-        this.context = context;
-        this.kinesis = kinesis;
-        this.registration = registration;
+        this(context, kinesis, stream -> registration.consumerArn());
     }
 
-    /** @throws IllegalStateException before the registration completed */
+    /** Multi-stream mode: each stream's consumer. */
+    public FanOutSources(ConsumerContext context, KinesisAsyncClient kinesis, StreamConsumers consumers) {
+        this(context, kinesis, consumers::consumerArn);
+    }
+
+    private FanOutSources(ConsumerContext context, KinesisAsyncClient kinesis,
+            java.util.function.Function<String, String> consumerArns) {
+        this.context = context;
+        this.kinesis = kinesis;
+        this.consumerArns = consumerArns;
+    }
+
+    /** @throws IllegalStateException before the registration (of the stream's consumer) completed */
     @Override
-    public RecordSource create(String shardId, HashKeyRange range, ExtendedSequenceNumber checkpoint) {
+    public RecordSource create(String streamName, String shardId, HashKeyRange range,
+            ExtendedSequenceNumber checkpoint) {
         ConsumerConfig c = context.config();
-        ShardSubscription s = ShardSubscription.builder().kinesis(kinesis).consumer(registration.consumerArn(), c.streamName())
+        ShardSubscription s = ShardSubscription.builder().kinesis(kinesis)
+                .consumer(consumerArns.apply(streamName), streamName)
                 .shard(shardId, range).checkpoint(checkpoint, c.initialPosition())
                 .bounds(c.maxPrefetchBatches(), ShardFetcher.MAX_PREFETCH_BYTES)
                 .scheduler(context.fetchScheduler(), context.time()).metrics(context.metrics())

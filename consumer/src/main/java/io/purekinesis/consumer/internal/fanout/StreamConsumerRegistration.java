@@ -42,12 +42,21 @@ public final class StreamConsumerRegistration {
     static final int LIMIT_ATTEMPTS = 3;
 
     private final ConsumerConfig config;
+    private final String streamName;
     private final KinesisAsyncClient kinesis;
     private final Time time;
     private final Backoff poll;
     private volatile String consumerArn;
 
+    /** The registration on the configured stream. */
     public StreamConsumerRegistration(ConsumerConfig config, KinesisAsyncClient kinesis, Time time, Random random) {
+        this(config, config.streamName(), kinesis, time, random);
+    }
+
+    /** The registration on {@code streamName} (multi-stream mode: one per stream, each named fanOutConsumerName). */
+    public StreamConsumerRegistration(ConsumerConfig config, String streamName, KinesisAsyncClient kinesis, Time time,
+            Random random) {
+        this.streamName = streamName;
         this.config = config;
         this.kinesis = kinesis;
         this.time = time;
@@ -79,8 +88,8 @@ public final class StreamConsumerRegistration {
             log.info("Worker {}: using stream consumer {} ({})", config.workerId(), consumerArn, d.consumerStatus());
             return;
         }
-        String streamArn = join(AwsCalls.call("kinesis:DescribeStreamSummary", "stream " + config.streamName(),
-                DescribeStreamSummaryRequest.builder().streamName(config.streamName()).build(),
+        String streamArn = join(AwsCalls.call("kinesis:DescribeStreamSummary", "stream " + streamName,
+                DescribeStreamSummaryRequest.builder().streamName(streamName).build(),
                 kinesis::describeStreamSummary)).streamDescriptionSummary().streamARN();
         String name = config.fanOutConsumerName();
         long deadline = time.nanoTime() + ACTIVE_TIMEOUT.toNanos();
@@ -95,11 +104,11 @@ public final class StreamConsumerRegistration {
             }
             if (found == null) {
                 try {
-                    join(AwsCalls.call("kinesis:RegisterStreamConsumer", "stream " + config.streamName(),
+                    join(AwsCalls.call("kinesis:RegisterStreamConsumer", "stream " + streamName,
                             RegisterStreamConsumerRequest.builder().streamARN(streamArn).consumerName(name).build(),
                             kinesis::registerStreamConsumer));
                     log.info("Worker {}: registered stream consumer {} on stream {}", config.workerId(), name,
-                            config.streamName());
+                            streamName);
                     continue; // described again: the answer of the registration may be all a peer's
                 } catch (RuntimeException e) {
                     Throwable cause = Failures.sdkCause(e);
@@ -112,7 +121,7 @@ public final class StreamConsumerRegistration {
                     }
                     if (++limitExceeded >= LIMIT_ATTEMPTS) {
                         throw new KinesisConsumerException("could not register stream consumer " + name + " on stream "
-                                + config.streamName() + ": RegisterStreamConsumer answered LimitExceededException "
+                                + streamName + ": RegisterStreamConsumer answered LimitExceededException "
                                 + limitExceeded + " times. A stream has at most 20 registered consumers: deregister "
                                 + "those no application uses (aws kinesis list-stream-consumers / "
                                 + "deregister-stream-consumer), set ConsumerConfig fanOutConsumerArn to an existing "
@@ -122,7 +131,7 @@ public final class StreamConsumerRegistration {
             }
             // being deleted, or registrations throttled: wait and look again
             if (time.nanoTime() - deadline >= 0) {
-                throw new KinesisConsumerException("stream consumer " + name + " of stream " + config.streamName()
+                throw new KinesisConsumerException("stream consumer " + name + " of stream " + streamName
                         + " is still being deleted after " + ACTIVE_TIMEOUT.toSeconds() + " s; register it again "
                         + "later, or set ConsumerConfig fanOutConsumerName to another name");
             }
@@ -142,7 +151,7 @@ public final class StreamConsumerRegistration {
     }
 
     private ConsumerDescription describe(DescribeStreamConsumerRequest request) {
-        return join(AwsCalls.call("kinesis:DescribeStreamConsumer", "stream " + config.streamName(), request,
+        return join(AwsCalls.call("kinesis:DescribeStreamConsumer", "stream " + streamName, request,
                 kinesis::describeStreamConsumer)).consumerDescription();
     }
 
@@ -172,11 +181,16 @@ public final class StreamConsumerRegistration {
      * @return false if there was no such consumer
      */
     public static boolean deregister(ConsumerConfig config, KinesisAsyncClient kinesis) {
+        return deregister(config, config.streamName(), kinesis);
+    }
+
+    /** {@link #deregister(ConsumerConfig, KinesisAsyncClient)} on {@code streamName} (multi-stream mode). */
+    public static boolean deregister(ConsumerConfig config, String streamName, KinesisAsyncClient kinesis) {
         String arn = config.fanOutConsumerArn().orElse(null);
-        String resource = "stream " + config.streamName();
+        String resource = "stream " + streamName;
         if (arn == null) {
             String streamArn = join(AwsCalls.call("kinesis:DescribeStreamSummary", resource,
-                    DescribeStreamSummaryRequest.builder().streamName(config.streamName()).build(),
+                    DescribeStreamSummaryRequest.builder().streamName(streamName).build(),
                     kinesis::describeStreamSummary)).streamDescriptionSummary().streamARN();
             try {
                 arn = join(AwsCalls.call("kinesis:DescribeStreamConsumer", resource, DescribeStreamConsumerRequest

@@ -27,9 +27,10 @@ public interface RecordSource {
         /**
          * A source for one lease of a shard.
          *
+         * @param streamName the stream of the shard (multi-stream mode: the lease's stream)
          * @param range      user records of aggregates outside it are dropped; null for no filter
          * @param checkpoint the lease's checkpoint: a position to resume after, or a start sentinel
          */
-        RecordSource create(String shardId, HashKeyRange range, ExtendedSequenceNumber checkpoint);
+        RecordSource create(String streamName, String shardId, HashKeyRange range, ExtendedSequenceNumber checkpoint);
     }
 }

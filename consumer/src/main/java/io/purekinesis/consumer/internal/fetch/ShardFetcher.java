@@ -113,8 +113,8 @@ public final class ShardFetcher implements RecordSource {
 
     /** Polling: a fetcher per lease, with every setting of {@code context}'s config. */
     public static RecordSource.Factory factory(ConsumerContext context, KinesisAsyncClient kinesis) {
-        return (shardId, range, checkpoint) -> builder(context, kinesis).shard(shardId, range).checkpoint(checkpoint)
-                .build();
+        return (streamName, shardId, range, checkpoint) -> builder(context, kinesis).streamName(streamName)
+                .shard(shardId, range).checkpoint(checkpoint).build();
     }
 
     /** A fetcher built field by field (tests); every field but the hash range and the prefetch bytes is needed. */

@@ -48,6 +48,9 @@ final class LeaderDuties {
     private final AtomicBoolean running = new AtomicBoolean();
     /** Lease keys of the last full read of the table, and those written since; one duty at a time touches it. */
     private final Set<String> knownKeys = new HashSet<>();
+    /** Streams whose rows were reported as not read now / as a former stream's; the full scan's thread only. */
+    private final Set<StreamKey> reportedUntracked = new HashSet<>();
+    private final Set<StreamKey> reportedFormer = new HashSet<>();
     private volatile boolean leader;
     private volatile long nextFullScanMillis;
     private volatile long nextSyncMillis;
@@ -159,6 +162,7 @@ final class LeaderDuties {
      */
     int fullScan(LeaseScan scan) {
         unusableRows.report(scan.problems());
+        reportOtherStreams(scan);
         scan.unusableKeys().forEach(dropUnusable);
         Map<String, Integer> counts = monitor.counts();
         Map<String, Optional<WorkerRow>> owners = new HashMap<>();
@@ -196,6 +200,52 @@ final class LeaderDuties {
         nextFullScanMillis = now + fullScanMillis;
         nextSyncMillis = now + syncMillis;
         return created.size();
+    }
+
+    /**
+     * A stream was added (multi-stream mode): the next monitor slot reads the whole table, so the new stream's rows
+     * left unowned when it was removed before are given out, and its missing leases created.
+     */
+    void streamAdded() {
+        nextFullScanMillis = 0;
+    }
+
+    /**
+     * Multi-stream mode: says once per stream, not at every full read, that rows of streams not read now are left
+     * alone (INFO), and that rows of a former stream are never resumed (WARN).
+     */
+    private void reportOtherStreams(LeaseScan scan) {
+        Map<StreamKey, Integer> untracked = countByStream(scan.untrackedKeys());
+        Map<StreamKey, Integer> former = countByStream(scan.formerKeys());
+        untracked.forEach((k, n) -> {
+            if (reportedUntracked.add(k)) {
+                log.info("Lease table {}: {} rows of stream {} (keys {}:...), which this application does not read "
+                        + "now: left alone, not assigned; they resume from their checkpoints if the stream is read "
+                        + "again", table.tableName(), n, k.streamName(), k);
+            }
+        });
+        former.forEach((k, n) -> {
+            if (reportedFormer.add(k)) {
+                log.warn("Lease table {}: {} rows of a former stream {} created at epoch second {} (keys {}:...): a "
+                        + "stream of that name read now was created at another time (deleted and created again), "
+                        + "so these checkpoints are about records that are gone and are never resumed; the new "
+                        + "stream starts at the initialPosition. Delete the rows with key prefix {}: when you no "
+                        + "longer need them", table.tableName(), n, k.streamName(), k.creationEpoch(), k, k);
+            }
+        });
+        reportedUntracked.retainAll(untracked.keySet());
+        reportedFormer.retainAll(former.keySet());
+    }
+
+    private static Map<StreamKey, Integer> countByStream(List<String> keys) {
+        Map<StreamKey, Integer> out = new HashMap<>();
+        for (String key : keys) {
+            StreamKey k = StreamKey.ofLeaseKey(key);
+            if (k != null) {
+                out.merge(k, 1, Integer::sum);
+            }
+        }
+        return out;
     }
 
     /** Marks the start-up scan as this leader's first full read. */

@@ -41,6 +41,13 @@ public final class LeaseAttributes {
     /** KCL 3.5 marks each row's kind; shard leases have none or {@link #ENTITY_TYPE_LEASE}. */
     public static final String ENTITY_TYPE = "entityType";
     public static final String ENTITY_TYPE_LEASE = "LEASE";
+    /**
+     * KCL's multi-stream rows: the stream as {@code account:stream:creationEpoch} ({@link StreamKey}; named
+     * "streamName" in KCL for legacy reasons), written on every row of a multi-stream table, as KCL writes it.
+     */
+    public static final String MULTI_STREAM_NAME = "streamName";
+    /** KCL's multi-stream rows: the shard id (the key's last part). */
+    public static final String MULTI_STREAM_SHARD_ID = "shardId";
     /** Ours: the ARN of the stream whose shard the row leases. */
     public static final String STREAM_ARN = "purekinesisStreamArn";
     /** Ours: when that stream was created (ISO-8601, as Kinesis reports it). */
@@ -62,8 +69,26 @@ public final class LeaseAttributes {
         return key != null && SHARD_ID.matcher(key).matches();
     }
 
-    /** What the row is: a lease (with the stream it names, if any), an unreadable lease, or another entity. */
+    /** True for keys of multi-stream shard leases ({@code account:stream:creationEpoch:shardId}). */
+    public static boolean isMultiStreamLeaseKey(String key) {
+        return StreamKey.ofLeaseKey(key) != null;
+    }
+
+    /** True for keys of shard leases of the mode: multi-stream keys, or shard ids. */
+    public static boolean isLeaseKey(String key, boolean multiStream) {
+        return multiStream ? isMultiStreamLeaseKey(key) : isShardLeaseKey(key);
+    }
+
+    /** What the row is, read by a single-stream consumer. */
     public static LeaseRow read(Map<String, AttributeValue> item) {
+        return read(item, false);
+    }
+
+    /**
+     * What the row is: a lease (with the stream it names, if any), an unreadable lease, or another entity. A
+     * multi-stream consumer reads multi-stream keys only; a single-stream consumer shard ids only.
+     */
+    public static LeaseRow read(Map<String, AttributeValue> item, boolean multiStream) {
         AttributeValue keyValue = item.get(LEASE_KEY);
         String key = keyValue == null ? null : keyValue.s();
         String shownKey = key != null ? key : String.valueOf(keyValue);
@@ -75,9 +100,18 @@ public final class LeaseAttributes {
         if (type != null && !ENTITY_TYPE_LEASE.equals(type.s())) {
             return new LeaseRow.OtherEntity(shownKey, type.s());
         }
-        if (!isShardLeaseKey(key)) {
-            boolean multiStream = key != null && MULTI_STREAM_KEY.matcher(key).matches();
-            return unreadable(shownKey, LEASE_KEY, keyValue, multiStream
+        if (multiStream && !isMultiStreamLeaseKey(key)) {
+            return unreadable(shownKey, LEASE_KEY, keyValue, isShardLeaseKey(key)
+                    ? "a single-stream lease key (a shard id): the table belongs to a single-stream application, and "
+                            + "this consumer reads several streams (multi-stream keys account:stream:creationEpoch:"
+                            + "shardId)"
+                    : "not a multi-stream lease key (account:stream:creationEpoch:shardId)",
+                    "give this consumer a lease table of its own (set leaseTableName, or applicationName, which names"
+                            + " the table by default); delete the row only if no application uses it");
+        }
+        if (!multiStream && !isShardLeaseKey(key)) {
+            boolean multiStreamKey = key != null && MULTI_STREAM_KEY.matcher(key).matches();
+            return unreadable(shownKey, LEASE_KEY, keyValue, multiStreamKey
                     ? "a KCL multi-stream lease key (account:stream:creationEpoch:shardId): the table belongs to a "
                             + "multi-stream application, and this consumer reads one stream"
                     : "not a shard id (shardId-<digits>) of a single-stream application",
@@ -179,7 +213,12 @@ public final class LeaseAttributes {
         if (lease.checkpointOwner() != null) {
             item.put(CHECKPOINT_OWNER, s(lease.checkpointOwner()));
         }
-        if (stream != null) {
+        StreamKey multi = StreamKey.ofLeaseKey(lease.leaseKey());
+        if (multi != null) {
+            // as KCL's multi-stream serializer writes them; the key alone names the stream and its creation
+            item.put(MULTI_STREAM_NAME, s(multi.serialize()));
+            item.put(MULTI_STREAM_SHARD_ID, s(StreamKey.shardIdOf(lease.leaseKey())));
+        } else if (stream != null) {
             item.put(STREAM_ARN, s(stream.streamArn()));
             item.put(STREAM_CREATED, s(stream.created().toString()));
         }

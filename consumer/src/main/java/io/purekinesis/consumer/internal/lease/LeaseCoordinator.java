@@ -293,6 +293,40 @@ public final class LeaseCoordinator {
         discovery.processingStopped(leaseKey);
     }
 
+    /** A stream was added (multi-stream mode): if this worker leads, it reads the table at its next slot. */
+    public void streamAdded() {
+        leader.streamAdded();
+    }
+
+    /**
+     * Gives up a held lease of a stream no longer read (after its processor checkpointed): released unowned, so no
+     * worker processes it until the stream is read again (then the leader gives it out).
+     */
+    public CompletableFuture<Boolean> releaseRemoved(String leaseKey) {
+        held.remove(leaseKey);
+        // no longer ours: a peer took it with a handoff this worker had not noticed yet; its processor has
+        // checkpointed, so the handoff ends now (the new owner, which reads the stream no more either, releases it)
+        return table.release(leaseKey, workerId).thenCompose(ok -> ok ? CompletableFuture.completedFuture(true)
+                : endHandoffFrom(leaseKey).thenApply(next -> false)).whenComplete((ok, e) -> {
+                    if (e != null) {
+                        log.warn("Worker {} could not release lease {} of a stream no longer read; it moves when "
+                                + "this worker leaves or is declared dead: {}", workerId, leaseKey,
+                                Failures.describe(e));
+                    } else if (ok) {
+                        log.info("Worker {} released lease {}: its stream is no longer read", workerId, leaseKey);
+                    }
+                });
+    }
+
+    /**
+     * Whether a held lease waits for its previous owner to finish a handoff: on a stream's removal it is left to
+     * that owner (whose processor checkpoints), and released once it starts.
+     */
+    public boolean isWaitingForHandoff(String leaseKey) {
+        Held h = held.get(leaseKey);
+        return h != null && h.state == HeldLeases.State.WAITING_HANDOFF;
+    }
+
     /** Leases were just created for this worker (child shards): look them up. */
     public void leasesCreated() {
         discovery.request();

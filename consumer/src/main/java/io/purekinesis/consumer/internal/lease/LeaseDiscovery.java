@@ -304,7 +304,8 @@ final class LeaseDiscovery {
     private void startIfParentsDone(String key, Held h) {
         long now = time.millis();
         for (String parent : h.lease.parentShardIds()) {
-            if (!table.isCompletedOrGone(parent).join()) {
+            // rows name parents by shard id (as KCL's); a multi-stream parent's key has the child's stream prefix
+            if (!table.isCompletedOrGone(StreamKey.siblingKey(key, parent)).join()) {
                 if (h.state != State.WAITING_PARENTS) {
                     log.info("Lease {} waits for its parent {} to reach SHARD_END", key, parent);
                 }

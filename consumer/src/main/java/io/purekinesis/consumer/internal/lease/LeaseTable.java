@@ -62,6 +62,8 @@ public final class LeaseTable {
     private final String resource;
     private final BooleanSupplier indexStatus;
     private volatile StreamIdentity stream;
+    /** Multi-stream mode: the streams read now; rows of others are neither leases nor problems. */
+    private volatile TrackedStreams streams;
     private volatile boolean ownerIndexActive;
     private volatile boolean toldIndexMissing;
 
@@ -92,6 +94,19 @@ public final class LeaseTable {
         this.stream = stream;
     }
 
+    /**
+     * Multi-stream mode: keys are {@code account:stream:creationEpoch:shardId}; scans hand out the leases of the
+     * streams read now, and list the rows of the others apart ({@link LeaseScan#untrackedKeys()},
+     * {@link LeaseScan#formerKeys()}); lookups refuse rows of a former stream (deleted and created again).
+     */
+    public void bindStreams(TrackedStreams streams) {
+        this.streams = streams;
+    }
+
+    private boolean multiStream() {
+        return streams != null;
+    }
+
     /** The stream this table is bound to, or null before {@link #bindStream}. */
     public StreamIdentity stream() {
         return stream;
@@ -109,7 +124,10 @@ public final class LeaseTable {
     public CompletableFuture<LeaseScan> scan(boolean consistent) {
         List<Lease> leases = new ArrayList<>();
         List<RowProblem> problems = new ArrayList<>();
-        return scanPage(null, leases, problems, consistent).thenApply(v -> new LeaseScan(leases, problems));
+        List<String> untracked = new ArrayList<>();
+        List<String> former = new ArrayList<>();
+        return scanPage(null, leases, problems, untracked, former, consistent)
+                .thenApply(v -> new LeaseScan(leases, problems, untracked, former));
     }
 
     /** The usable shard leases of {@link #scan()}. */
@@ -118,16 +136,24 @@ public final class LeaseTable {
     }
 
     private CompletableFuture<Void> scanPage(Map<String, AttributeValue> startKey, List<Lease> leases,
-            List<RowProblem> problems, boolean consistent) {
+            List<RowProblem> problems, List<String> untracked, List<String> former, boolean consistent) {
+        TrackedStreams tracked = streams;
         ScanRequest.Builder req = ScanRequest.builder().tableName(tableName).consistentRead(consistent);
         if (startKey != null) {
             req.exclusiveStartKey(startKey);
         }
         return AwsCalls.call("dynamodb:Scan", resource, req.build(), dynamo::scan).thenCompose((ScanResponse r) -> {
             for (Map<String, AttributeValue> item : r.items()) {
-                LeaseRow row = LeaseAttributes.read(item);
+                LeaseRow row = LeaseAttributes.read(item, tracked != null);
                 if (row instanceof LeaseRow.Unreadable u) {
                     problems.add(u.problem());
+                } else if (tracked != null && row instanceof LeaseRow.Readable readable) {
+                    String key = readable.lease().leaseKey();
+                    switch (tracked.relationOf(StreamKey.ofLeaseKey(key))) {
+                        case TRACKED -> leases.add(readable.lease());
+                        case FORMER -> former.add(key);
+                        case UNTRACKED -> untracked.add(key);
+                    }
                 } else if (row instanceof LeaseRow.Readable readable) {
                     RowProblem other = StreamCheck.otherStream(readable, stream);
                     if (other != null) {
@@ -138,7 +164,7 @@ public final class LeaseTable {
                 }
             }
             if (r.hasLastEvaluatedKey() && !r.lastEvaluatedKey().isEmpty()) {
-                return scanPage(r.lastEvaluatedKey(), leases, problems, consistent);
+                return scanPage(r.lastEvaluatedKey(), leases, problems, untracked, former, consistent);
             }
             return CompletableFuture.completedFuture(null);
         });
@@ -150,8 +176,8 @@ public final class LeaseTable {
                 .key(LeaseAttributes.key(leaseKey)).consistentRead(true).build(), dynamo::getItem)
                 .thenApply(r -> {
                     if (!r.hasItem() || r.item().isEmpty()
-                            || !(LeaseAttributes.read(r.item()) instanceof LeaseRow.Readable readable)
-                            || StreamCheck.otherStream(readable, stream) != null) {
+                            || !(LeaseAttributes.read(r.item(), multiStream()) instanceof LeaseRow.Readable readable)
+                            || !isOurs(readable)) {
                         return Optional.<Lease>empty();
                     }
                     return Optional.of(readable.lease());
@@ -169,9 +195,22 @@ public final class LeaseTable {
                     if (!r.hasItem() || r.item().isEmpty()) {
                         return true;
                     }
-                    return LeaseAttributes.read(r.item()) instanceof LeaseRow.Readable readable
-                            && StreamCheck.otherStream(readable, stream) == null && readable.lease().isCompleted();
+                    return LeaseAttributes.read(r.item(), multiStream()) instanceof LeaseRow.Readable readable
+                            && isOurs(readable) && readable.lease().isCompleted();
                 });
+    }
+
+    /**
+     * Single-stream: the row names no other stream. Multi-stream: the row is not a former stream's (a stream no
+     * longer read is still ours to hand back: its processor ends gracefully).
+     */
+    private boolean isOurs(LeaseRow.Readable readable) {
+        TrackedStreams tracked = streams;
+        if (tracked == null) {
+            return StreamCheck.otherStream(readable, stream) == null;
+        }
+        return tracked.relationOf(StreamKey.ofLeaseKey(readable.lease().leaseKey()))
+                != TrackedStreams.Relation.FORMER;
     }
 
     /** Writes a new lease (naming the bound stream) unless one exists; false when it already did. */
@@ -309,7 +348,7 @@ public final class LeaseTable {
             }
             for (Map<String, AttributeValue> item : items) {
                 AttributeValue k = item.get(LEASE_KEY);
-                if (k != null && LeaseAttributes.isShardLeaseKey(k.s())) {
+                if (k != null && LeaseAttributes.isLeaseKey(k.s(), multiStream())) {
                     keys.add(k.s());
                 }
             }

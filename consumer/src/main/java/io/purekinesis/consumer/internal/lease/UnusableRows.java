@@ -30,14 +30,15 @@ public final class UnusableRows {
     }
 
     /** @throws LeaseTableException naming the table, every row, and the repairs, when the scan found any */
-    public static void refuseIfAny(String tableName, String streamName, LeaseScan scan) {
+    /** @param streams "stream NAME", or the streams of a multi-stream consumer, for the message */
+    public static void refuseIfAny(String tableName, String streams, LeaseScan scan) {
         List<RowProblem> problems = scan.problems();
         if (problems.isEmpty()) {
             return;
         }
         StringBuilder m = new StringBuilder("lease table ").append(tableName).append(" has ").append(problems.size())
-                .append(problems.size() == 1 ? " row" : " rows").append(" that the consumer of stream ")
-                .append(streamName).append(" cannot use, so it does not start (nothing was written):");
+                .append(problems.size() == 1 ? " row" : " rows").append(" that the consumer of ")
+                .append(streams).append(" cannot use, so it does not start (nothing was written):");
         for (RowProblem p : problems.subList(0, Math.min(LISTED_IN_MESSAGE, problems.size()))) {
             m.append("\n  - ").append(p.describe());
         }

@@ -7,7 +7,12 @@ import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.consumer.internal.lease.Lease;
 import io.purekinesis.consumer.internal.lease.LeaseScan;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
+import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.lease.StreamIdentity;
+import io.purekinesis.consumer.internal.lease.StreamKey;
+import io.purekinesis.consumer.internal.lease.TrackedStream;
+import io.purekinesis.consumer.internal.lease.TrackedStreams;
+import java.util.Collection;
 import io.purekinesis.internal.kinesis.ShardLister;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +31,7 @@ import software.amazon.awssdk.services.kinesis.model.ChildShard;
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
 import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 
 /**
@@ -39,7 +45,8 @@ public final class ShardSyncer {
 
     private final KinesisAsyncClient kinesis;
     private final String streamName;
-    private final String resource;
+    /** Multi-stream mode: the streams to sync; null in single-stream mode. */
+    private final TrackedStreams streams;
     private final LeaseTable table;
     private final InitialPosition initialPosition;
     private final long cleanupDelayNanos;
@@ -47,12 +54,23 @@ public final class ShardSyncer {
     /** Finished leases found deletable, with when that was first seen; touched by one sync at a time. */
     private final Map<String, Long> deletableSince = new HashMap<>();
 
-    /** @param time measures how long a finished lease has been deletable */
+    /** Single-stream mode. @param time measures how long a finished lease has been deletable */
     public ShardSyncer(KinesisAsyncClient kinesis, String streamName, LeaseTable table,
+            InitialPosition initialPosition, Duration cleanupDelay, Time time) {
+        this(kinesis, streamName, null, table, initialPosition, cleanupDelay, time);
+    }
+
+    /** Multi-stream mode: syncs each of the streams read now, one after the other. */
+    public ShardSyncer(KinesisAsyncClient kinesis, TrackedStreams streams, LeaseTable table,
+            InitialPosition initialPosition, Duration cleanupDelay, Time time) {
+        this(kinesis, null, streams, table, initialPosition, cleanupDelay, time);
+    }
+
+    private ShardSyncer(KinesisAsyncClient kinesis, String streamName, TrackedStreams streams, LeaseTable table,
             InitialPosition initialPosition, Duration cleanupDelay, Time time) {
         this.kinesis = kinesis;
         this.streamName = streamName;
-        this.resource = "stream " + streamName;
+        this.streams = streams;
         this.table = table;
         this.initialPosition = initialPosition;
         this.cleanupDelayNanos = cleanupDelay.toNanos();
@@ -60,8 +78,47 @@ public final class ShardSyncer {
     }
 
     /**
+     * One stream to sync: its name and the mapping between its shard ids and lease keys ({@link Lineage} works on
+     * shard ids: rows name parents and children by shard id, as KCL's do).
+     */
+    private record Scope(String streamName, TrackedStream stream) {
+        String key(String shardId) {
+            return stream == null ? shardId : stream.leaseKey(shardId);
+        }
+
+        boolean owns(String key) {
+            return stream == null || stream.owns(key);
+        }
+
+        /** The shard ids of {@code keys} of this stream. */
+        Set<String> shardIds(Collection<String> keys) {
+            Set<String> out = new HashSet<>();
+            for (String k : keys) {
+                if (owns(k)) {
+                    out.add(StreamKey.shardIdOf(k));
+                }
+            }
+            return out;
+        }
+
+        Lease rekeyed(Lease l, String key) {
+            return new Lease(key, l.leaseOwner(), l.leaseCounter(), l.checkpoint(), l.ownerSwitchesSinceCheckpoint(),
+                    l.parentShardIds(), l.childShardIds(), l.startingHashKey(), l.endingHashKey(),
+                    l.checkpointOwner());
+        }
+    }
+
+    private List<Scope> scopes() {
+        if (streams == null) {
+            return List.of(new Scope(streamName, null));
+        }
+        return streams.current().stream().map(t -> new Scope(t.name(), t)).toList();
+    }
+
+    /**
      * Lists the stream's shards (paginated), creates missing leases (parents first), each owned by the worker
      * {@code owners} names, then deletes finished leases that have been deletable for the clean-up delay.
+     * Multi-stream mode: each stream read now in turn.
      *
      * @param scan   the lease table as just read; rows the consumer cannot use are never written over, nor deleted
      * @param owners the owner of each new lease (the least loaded live worker), so no row waits unowned
@@ -73,30 +130,39 @@ public final class ShardSyncer {
 
     /**
      * {@link #sync(LeaseScan, Supplier)}, adding to {@code known} the keys of every lease that exists after it (the
-     * scan's, unusable rows', and those it created or found created by someone else): what the next
-     * {@link #syncKnown} judges "missing" by.
+     * scan's, unusable rows', rows of streams not read now, and those it created or found created by someone else):
+     * what the next {@link #syncKnown} judges "missing" by.
      */
     public synchronized List<Lease> sync(LeaseScan scan, Supplier<String> owners, Set<String> known) {
-        List<Shard> shards = listShards();
-        Map<String, Lease> existing = new HashMap<>();
-        for (Lease lease : scan.leases()) {
-            existing.put(lease.leaseKey(), lease);
-        }
-        Set<String> existingKeys = new HashSet<>(existing.keySet());
+        Set<String> existingKeys = new HashSet<>();
+        scan.leases().forEach(l -> existingKeys.add(l.leaseKey()));
         existingKeys.addAll(scan.unusableKeys());
-        List<Lease> toCreate = Lineage.leasesToCreate(shards, existingKeys, initialPosition);
-        List<Lease> created = create(toCreate, owners);
+        existingKeys.addAll(scan.untrackedKeys());
         known.addAll(existingKeys);
-        toCreate.forEach(l -> known.add(l.leaseKey())); // created now, or by someone else before
-        if (created.size() < toCreate.size()) {
-            existing.clear(); // someone else wrote some of them: read what is really there before deleting
-            for (Lease lease : table.scanAll().join()) {
-                existing.put(lease.leaseKey(), lease);
+        List<Lease> created = new ArrayList<>();
+        boolean rescan = false;
+        Map<Scope, List<Shard>> listed = new HashMap<>();
+        for (Scope scope : scopes()) {
+            List<Shard> shards = listShards(scope);
+            if (shards == null) {
+                continue;
             }
+            listed.put(scope, shards);
+            List<Lease> toCreate = rekey(scope, Lineage.leasesToCreate(shards, scope.shardIds(existingKeys),
+                    initialPosition));
+            List<Lease> done = create(toCreate, owners);
+            toCreate.forEach(l -> known.add(l.leaseKey())); // created now, or by someone else before
+            created.addAll(done);
+            rescan |= done.size() < toCreate.size();
+        }
+        Map<String, Lease> existing = new HashMap<>();
+        if (rescan) { // someone else wrote some of them: read what is really there before deleting
+            table.scanAll().join().forEach(l -> existing.put(l.leaseKey(), l));
         } else {
+            scan.leases().forEach(l -> existing.put(l.leaseKey(), l));
             created.forEach(l -> existing.put(l.leaseKey(), l));
         }
-        deleteFinished(shards, existing);
+        listed.forEach((scope, shards) -> deleteFinished(scope, shards, existing));
         return created;
     }
 
@@ -111,13 +177,29 @@ public final class ShardSyncer {
      * shards have leases (finished leases to delete, once read: {@link #sync(LeaseScan, Supplier)}).
      */
     public synchronized KnownSync syncKnown(Set<String> knownKeys, Supplier<String> owners) {
-        List<Shard> shards = listShards();
-        List<Lease> toCreate = Lineage.leasesToCreate(shards, knownKeys, initialPosition);
-        List<Lease> created = create(toCreate, owners);
-        toCreate.forEach(l -> knownKeys.add(l.leaseKey()));
-        boolean closed = shards.stream().anyMatch(s -> s.sequenceNumberRange() != null
-                && s.sequenceNumberRange().endingSequenceNumber() != null && knownKeys.contains(s.shardId()));
+        List<Lease> created = new ArrayList<>();
+        boolean closed = false;
+        for (Scope scope : scopes()) {
+            List<Shard> shards = listShards(scope);
+            if (shards == null) {
+                continue;
+            }
+            List<Lease> toCreate = rekey(scope, Lineage.leasesToCreate(shards, scope.shardIds(knownKeys),
+                    initialPosition));
+            created.addAll(create(toCreate, owners));
+            toCreate.forEach(l -> knownKeys.add(l.leaseKey()));
+            closed |= shards.stream().anyMatch(s -> s.sequenceNumberRange() != null
+                    && s.sequenceNumberRange().endingSequenceNumber() != null
+                    && knownKeys.contains(scope.key(s.shardId())));
+        }
         return new KnownSync(created, closed);
+    }
+
+    private static List<Lease> rekey(Scope scope, List<Lease> byShardId) {
+        if (scope.stream() == null) {
+            return byShardId;
+        }
+        return byShardId.stream().map(l -> scope.rekeyed(l, scope.key(l.leaseKey()))).toList();
     }
 
     /**
@@ -130,7 +212,8 @@ public final class ShardSyncer {
         for (Lease unowned : parentsFirst) {
             Lease lease = withOwner(unowned, owners.get());
             owned.put(lease.leaseKey(), lease);
-            CompletableFuture<?>[] parents = lease.parentShardIds().stream().map(writes::get)
+            CompletableFuture<?>[] parents = lease.parentShardIds().stream()
+                    .map(p -> writes.get(StreamKey.siblingKey(lease.leaseKey(), p)))
                     .filter(Objects::nonNull).toArray(CompletableFuture<?>[]::new);
             writes.put(lease.leaseKey(), CompletableFuture.allOf(parents).thenCompose(v -> table.createIfAbsent(lease))
                     .whenComplete((ok, e) -> {
@@ -155,9 +238,16 @@ public final class ShardSyncer {
                 l.parentShardIds(), l.childShardIds(), l.startingHashKey(), l.endingHashKey(), l.checkpointOwner());
     }
 
-    private void deleteFinished(List<Shard> shards, Map<String, Lease> leases) {
-        List<String> deletable = Lineage.finishedLeasesToDelete(shards, leases);
-        deletableSince.keySet().retainAll(deletable);
+    private void deleteFinished(Scope scope, List<Shard> shards, Map<String, Lease> leases) {
+        Map<String, Lease> byShardId = new HashMap<>();
+        leases.forEach((key, l) -> {
+            if (scope.owns(key)) {
+                String id = StreamKey.shardIdOf(key);
+                byShardId.put(id, scope.rekeyed(l, id));
+            }
+        });
+        List<String> deletable = Lineage.finishedLeasesToDelete(shards, byShardId).stream().map(scope::key).toList();
+        deletableSince.keySet().removeIf(k -> scope.owns(k) && !deletable.contains(k));
         long now = time.nanoTime();
         for (String key : deletable) {
             long since = deletableSince.computeIfAbsent(key, k -> now);
@@ -176,14 +266,23 @@ public final class ShardSyncer {
      * parent; balancing spreads them); they start at TRIM_HORIZON.
      */
     public void createChildLeases(List<ChildShard> children, String owner) {
+        createChildLeases(null, children, owner);
+    }
+
+    /**
+     * {@link #createChildLeases(List, String)} for the children of the shard of lease {@code parentKey} (its stream's
+     * key prefix in multi-stream mode; null: single-stream).
+     */
+    public void createChildLeases(String parentKey, List<ChildShard> children, String owner) {
         List<CompletableFuture<Boolean>> writes = new ArrayList<>();
         for (ChildShard child : children) {
-            Lease lease = new Lease(child.shardId(), owner, 0, ExtendedSequenceNumber.TRIM_HORIZON, 0,
+            String key = parentKey == null ? child.shardId() : StreamKey.siblingKey(parentKey, child.shardId());
+            Lease lease = new Lease(key, owner, 0, ExtendedSequenceNumber.TRIM_HORIZON, 0,
                     new HashSet<>(child.parentShards()), Set.of(), child.hashKeyRange().startingHashKey(),
                     child.hashKeyRange().endingHashKey(), null);
             writes.add(table.createIfAbsent(lease).whenComplete((ok, e) -> {
                 if (e == null && ok) {
-                    log.info("Created lease for child shard {} (parents {})", child.shardId(), child.parentShards());
+                    log.info("Created lease for child shard {} (parents {})", key, child.parentShards());
                 }
             }));
         }
@@ -191,19 +290,31 @@ public final class ShardSyncer {
     }
 
     /**
-     * The stream's identity (ARN and creation time), from DescribeStreamSummary. Fails (ResourceNotFoundException,
-     * access denied, ...) when the stream cannot be read.
+     * The stream's identity (ARN and creation time), from DescribeStreamSummary (single-stream mode). Fails
+     * (ResourceNotFoundException, access denied, ...) when the stream cannot be read.
      */
     public StreamIdentity describeStream() {
-        StreamDescriptionSummary s = AwsCalls.call("kinesis:DescribeStreamSummary", resource,
+        StreamDescriptionSummary s = AwsCalls.call("kinesis:DescribeStreamSummary", "stream " + streamName,
                 DescribeStreamSummaryRequest.builder().streamName(streamName).build(),
                 kinesis::describeStreamSummary).join().streamDescriptionSummary();
         return new StreamIdentity(s.streamARN(), s.streamCreationTimestamp());
     }
 
-    /** Every page of ListShards ({@link ShardLister}), each sent through {@link AwsCalls}. */
-    private List<Shard> listShards() {
-        return ShardLister.listAll(ListShardsRequest.builder().streamName(streamName).build(),
-                r -> AwsCalls.call("kinesis:ListShards", resource, r, kinesis::listShards)).join();
+    /**
+     * Every page of ListShards ({@link ShardLister}), each sent through {@link AwsCalls}. Multi-stream mode: null
+     * when the stream is gone (ResourceNotFoundException), which then counts as removed.
+     */
+    private List<Shard> listShards(Scope scope) {
+        try {
+            return ShardLister.listAll(ListShardsRequest.builder().streamName(scope.streamName()).build(),
+                    r -> AwsCalls.call("kinesis:ListShards", "stream " + scope.streamName(), r, kinesis::listShards))
+                    .join();
+        } catch (RuntimeException e) {
+            if (scope.stream() != null && Failures.sdkCause(e) instanceof ResourceNotFoundException) {
+                streams.disappeared(scope.stream());
+                return null;
+            }
+            throw e;
+        }
     }
 }

@@ -28,7 +28,7 @@ final class StartFailures {
             return k; // a LeaseTableException: its message is complete
         }
         StringBuilder m = new StringBuilder("could not start consumer ").append(config.workerId())
-                .append(" on stream ").append(config.streamName()).append(" with lease table ")
+                .append(" on ").append(config.describeStreams()).append(" with lease table ")
                 .append(tableName).append(": ");
         if (gaveUp != null) {
             m.append(gaveUp).append(": ");

@@ -9,6 +9,7 @@ import io.purekinesis.consumer.internal.lease.LeaseScan;
 import io.purekinesis.consumer.internal.lease.LeaseTable;
 import io.purekinesis.consumer.internal.lease.LeaseTableSetup;
 import io.purekinesis.consumer.internal.lease.StreamIdentity;
+import io.purekinesis.consumer.internal.lease.TrackedStreams;
 import io.purekinesis.consumer.internal.lease.UnusableRows;
 import io.purekinesis.consumer.internal.shardsync.ShardSyncer;
 import io.purekinesis.internal.retry.Backoff;
@@ -44,6 +45,8 @@ public final class StartupCheck {
     private final LeaseTableSetup tableSetup;
     private final LeaseTable table;
     private final ShardSyncer shardSyncer;
+    /** Multi-stream mode: the streams to resolve; null in single-stream mode. */
+    private final TrackedStreams streams;
     private final ToIntFunction<LeaseScan> joinFleet;
     private final StartFailures failures;
 
@@ -53,6 +56,13 @@ public final class StartupCheck {
      */
     public StartupCheck(ConsumerContext context, KinesisAsyncClient kinesis, LeaseTableSetup tableSetup,
             LeaseTable table, ShardSyncer shardSyncer, ToIntFunction<LeaseScan> joinFleet) {
+        this(context, kinesis, tableSetup, table, shardSyncer, null, joinFleet);
+    }
+
+    /** @param streams multi-stream mode: resolved (each must exist) before the table is read; null: one stream */
+    public StartupCheck(ConsumerContext context, KinesisAsyncClient kinesis, LeaseTableSetup tableSetup,
+            LeaseTable table, ShardSyncer shardSyncer, TrackedStreams streams, ToIntFunction<LeaseScan> joinFleet) {
+        this.streams = streams;
         this.config = context.config();
         this.time = context.time();
         this.backoff = Backoff.of(BACKOFF_BASE, BACKOFF_MAX, context.random());
@@ -120,13 +130,27 @@ public final class StartupCheck {
 
     private void once() throws InterruptedException {
         // the stream before the table: a wrong stream name leaves no empty table behind
-        StreamIdentity stream = shardSyncer.describeStream();
-        tableSetup.ensure(TABLE_READY_TIMEOUT);
-        table.bindStream(stream);
+        Object read;
+        if (streams != null) {
+            read = streams.start();
+            tableSetup.ensure(TABLE_READY_TIMEOUT);
+            table.bindStreams(streams);
+        } else {
+            StreamIdentity stream = shardSyncer.describeStream();
+            String arn = config.streamArn().orElse(null);
+            if (arn != null && !arn.equals(stream.streamArn())) {
+                throw new KinesisConsumerException("streamName " + arn + " is an ARN of another account or region"
+                        + " than the Kinesis client's, which reaches " + stream.streamArn() + ": give the stream's "
+                        + "name, or a client of that account and region");
+            }
+            tableSetup.ensure(TABLE_READY_TIMEOUT);
+            table.bindStream(stream);
+            read = stream;
+        }
         LeaseScan scan = table.scan().join();
-        UnusableRows.refuseIfAny(table.tableName(), config.streamName(), scan);
+        UnusableRows.refuseIfAny(table.tableName(), config.describeStreams(), scan);
         int created = joinFleet.applyAsInt(scan);
-        log.info("Worker {}: lease table {} ready for stream {}, {} new leases", config.workerId(), table.tableName(),
-                stream, created);
+        log.info("Worker {}: lease table {} ready for {}, {} new leases", config.workerId(), table.tableName(),
+                read, created);
     }
 }
