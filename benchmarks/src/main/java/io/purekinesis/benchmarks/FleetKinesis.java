@@ -63,7 +63,10 @@ final class FleetKinesis {
         return streams.get(stream).shards();
     }
 
-    /** Calls per operation so far (ListShards counts each page). */
+    /**
+     * Calls per operation so far (ListShards counts each page); ListShards and DescribeStreamSummary also per stream,
+     * as {@code <operation>@<stream>}.
+     */
     Map<String, Long> callCounts() {
         Map<String, Long> m = new java.util.TreeMap<>();
         calls.forEach((op, n) -> m.put(op, n.sum()));
@@ -75,8 +78,11 @@ final class FleetKinesis {
         return new WorkerClient();
     }
 
-    private <T> CompletableFuture<T> answer(String op, Supplier<CompletableFuture<T>> what) {
+    private <T> CompletableFuture<T> answer(String op, String stream, Supplier<CompletableFuture<T>> what) {
         calls.computeIfAbsent(op, k -> new LongAdder()).increment();
+        if (stream != null) {
+            calls.computeIfAbsent(op + "@" + stream, k -> new LongAdder()).increment();
+        }
         return CompletableFuture.supplyAsync(what, delayed).thenCompose(f -> f);
     }
 
@@ -100,7 +106,11 @@ final class FleetKinesis {
         }
 
         private <T> CompletableFuture<T> call(String op, Supplier<CompletableFuture<T>> what) {
-            return severed ? new CompletableFuture<>() : answer(op, what);
+            return call(op, null, what);
+        }
+
+        private <T> CompletableFuture<T> call(String op, String stream, Supplier<CompletableFuture<T>> what) {
+            return severed ? new CompletableFuture<>() : answer(op, stream, what);
         }
 
         @Override
@@ -113,7 +123,7 @@ final class FleetKinesis {
                     : request.streamARN().substring(request.streamARN().lastIndexOf('/') + 1)) : name;
             ListShardsRequest forFake = token == null ? request
                     : request.toBuilder().nextToken(token.substring(token.indexOf('|') + 1)).build();
-            return call("ListShards", () -> s.listShards(forFake).thenApply(r -> r.nextToken() == null ? r
+            return call("ListShards", stream, () -> s.listShards(forFake).thenApply(r -> r.nextToken() == null ? r
                     : r.toBuilder().nextToken(stream + "|" + r.nextToken()).build()));
         }
 
@@ -122,7 +132,9 @@ final class FleetKinesis {
                 DescribeStreamSummaryRequest request) {
             FakeKinesisClient s = stream(request.streamName(), request.streamARN());
             // the fake leaves out the creation time, which the consumer keeps as the stream's identity
-            return call("DescribeStreamSummary", () -> s.describeStreamSummary(request).thenApply(r -> r.toBuilder()
+            String name = request.streamName() != null ? request.streamName()
+                    : request.streamARN().substring(request.streamARN().lastIndexOf('/') + 1);
+            return call("DescribeStreamSummary", name, () -> s.describeStreamSummary(request).thenApply(r -> r.toBuilder()
                     .streamDescriptionSummary(r.streamDescriptionSummary().toBuilder()
                             .streamCreationTimestamp(CREATED).retentionPeriodHours(24).build()).build()));
         }

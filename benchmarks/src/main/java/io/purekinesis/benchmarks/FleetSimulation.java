@@ -119,8 +119,9 @@ public final class FleetSimulation {
             }
             return c;
         };
-        System.out.printf("== Fleet simulation: %d workers, %d shards in %d stream(s) %s, failover %d s%n",
-                workerCount, shards, streams.size(), perStream, failover);
+        System.out.printf("== Fleet simulation: %d workers, %d shards in %d stream(s) %s%s, failover %d s%n",
+                workerCount, shards, streams.size(), perStream, streams.size() > 1 ? " (multi-stream mode)" : "",
+                failover);
         machine();
         try (LocalDynamoDb ddb = LocalDynamoDb.start()) {
             // One client (and connection pool) for all workers, so 100 workers are not 100 pools against one
@@ -246,12 +247,38 @@ public final class FleetSimulation {
                         + "GetShardIterator %.1f, GetRecords %.0f%n",
                 delta(k1, k0, "ListShards") / minutes, delta(k1, k0, "DescribeStreamSummary") / minutes,
                 delta(k1, k0, "GetShardIterator") / minutes, delta(k1, k0, "GetRecords") / minutes);
+        if (streams.size() > 1) {
+            perStream(k0, k1, minutes);
+        }
         System.gc();
         MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
         System.out.printf(Locale.ROOT, "harness JVM (workers + DynamoDB Local): %.2f cores busy over the window, "
                         + "heap used after GC %d MB, %d threads%n", (cpu1 - cpu0) / 1e9 / steadySeconds,
                 mem.getHeapMemoryUsage().getUsed() >> 20, ManagementFactory.getThreadMXBean().getThreadCount());
         models(rcu / hours, wcu / hours);
+    }
+
+    /** Several streams: ListShards per minute (its limit is per stream) and how each stream's leases are spread. */
+    private void perStream(Map<String, Long> k0, Map<String, Long> k1, double minutes) {
+        Map<String, List<Integer>> perWorker = new LinkedHashMap<>();
+        for (String stream : streams) {
+            perWorker.put(stream, new ArrayList<>());
+        }
+        for (FleetWorker w : live) {
+            Map<String, Integer> n = new HashMap<>();
+            w.heldLeases().forEach(l -> n.merge(FleetWorker.streamOf(l), 1, Integer::sum));
+            perWorker.forEach((stream, counts) -> counts.add(n.getOrDefault(stream, 0)));
+        }
+        for (String stream : streams) {
+            List<Integer> counts = perWorker.get(stream);
+            int held = counts.stream().mapToInt(Integer::intValue).sum();
+            System.out.printf(Locale.ROOT, "stream %s: ListShards %.1f/min, DescribeStreamSummary %.1f/min; "
+                            + "%d leases held, per worker %d..%d%n", stream,
+                    delta(k1, k0, "ListShards@" + stream) / minutes,
+                    delta(k1, k0, "DescribeStreamSummary@" + stream) / minutes, held,
+                    counts.stream().mapToInt(Integer::intValue).min().orElse(0),
+                    counts.stream().mapToInt(Integer::intValue).max().orElse(0));
+        }
     }
 
     private void join() throws InterruptedException {

@@ -21,10 +21,10 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 
 /**
- * One simulated worker process: a {@link KinesisConsumer} per stream (today's consumer reads one stream, so a
- * worker of a multi-stream fleet runs one per stream, each with its own application and lease table), all on the
- * public API, sharing the simulation's DynamoDB client and with a Kinesis view of its own. Leases are named
- * {@code <stream>/<lease key>} so that keys of different streams never collide.
+ * One simulated worker process: one {@link KinesisConsumer} on the public API, over one stream or, with several, in
+ * multi-stream mode (one application and lease table for all of them), sharing the simulation's DynamoDB client and
+ * with a Kinesis view of its own. Leases are named {@code <stream>/<shard id>} whatever the mode, so that the
+ * processors' reports and the held leases name them alike.
  */
 final class FleetWorker {
 
@@ -49,12 +49,14 @@ final class FleetWorker {
         this.streams = streams;
         this.kinesis = kinesis.client();
         this.dynamo = new Severable(dynamo);
-        for (String stream : streams) {
-            String app = streams.size() == 1 ? applicationPrefix : applicationPrefix + "-" + stream;
-            ConsumerConfig c = config.apply(ConsumerConfig.builder()).applicationName(app).streamName(stream)
-                    .workerId(id).kinesisClient(this.kinesis).dynamoDbClient(this.dynamo.client()).build();
-            consumers.add(new KinesisConsumer(c, () -> new Processor(stream, listener)));
+        ConsumerConfig.Builder b = config.apply(ConsumerConfig.builder()).applicationName(applicationPrefix)
+                .workerId(id).kinesisClient(this.kinesis).dynamoDbClient(this.dynamo.client());
+        if (streams.size() == 1) {
+            b.streamName(streams.get(0));
+        } else {
+            b.streams(streams);
         }
+        consumers.add(new KinesisConsumer(b.build(), () -> new Processor(streams.get(0), listener)));
     }
 
     String id() {
@@ -76,11 +78,24 @@ final class FleetWorker {
     /** The leases this worker holds, as {@code <stream>/<lease key>}. */
     Set<String> heldLeases() {
         Set<String> held = new HashSet<>();
-        for (int i = 0; i < consumers.size(); i++) {
-            String stream = streams.get(i);
-            consumers.get(i).heldLeases().forEach(k -> held.add(stream + "/" + k));
+        for (KinesisConsumer c : consumers) {
+            c.heldLeases().forEach(k -> held.add(leaseName(k)));
         }
         return held;
+    }
+
+    /** The stream a lease named by {@link #heldLeases()} belongs to. */
+    static String streamOf(String lease) {
+        return lease.substring(0, lease.indexOf('/'));
+    }
+
+    /** {@code <stream>/<shard id>}: a multi-stream key is {@code account:stream:creationEpoch:shardId}. */
+    private String leaseName(String key) {
+        if (streams.size() == 1) {
+            return streams.get(0) + "/" + key;
+        }
+        String[] parts = key.split(":", 4);
+        return parts[1] + "/" + parts[3];
     }
 
     /** Graceful leave: close() of every consumer. */
@@ -124,7 +139,8 @@ final class FleetWorker {
 
         @Override
         public void initialize(InitializationInput input) {
-            listener.initialized(FleetWorker.this, stream + "/" + input.shardId());
+            String s = input.streamName() != null ? input.streamName() : stream;
+            listener.initialized(FleetWorker.this, s + "/" + input.shardId());
         }
 
         @Override

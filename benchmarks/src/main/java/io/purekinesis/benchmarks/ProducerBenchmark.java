@@ -84,6 +84,8 @@ public final class ProducerBenchmark {
         int threads = 2;
         /** Offered user records per second over all adding threads; 0 = as fast as the producer takes them. */
         long rate;
+        /** Shortest sleep of an early paced thread, in microseconds ({@link Pacer}); 0 = until its next record. */
+        long pacerMinSleepMicros;
         /** Fraction of PutRecords entries the sink fails with ProvisionedThroughputExceededException. */
         double sinkFailFraction;
         /** Whether the sink enforces 1,000 entries/s and 1 MiB/s per shard. */
@@ -130,6 +132,7 @@ public final class ProducerBenchmark {
                     case "--shards" -> o.shards = Integer.parseInt(v);
                     case "--threads" -> o.threads = Integer.parseInt(v);
                     case "--rate" -> o.rate = Long.parseLong(v.replace("_", ""));
+                    case "--pacer-min-sleep-us" -> o.pacerMinSleepMicros = Long.parseLong(v);
                     case "--sink-fail-fraction" -> o.sinkFailFraction = Double.parseDouble(v);
                     case "--sink-shard-limits" -> o.sinkShardLimits = Boolean.parseBoolean(v);
                     case "--aggregation" -> o.aggregation = Boolean.parseBoolean(v);
@@ -591,7 +594,7 @@ public final class ProducerBenchmark {
             String stream = o.stream;
             boolean fresh = o.freshData;
             boolean track = o.trackFutures;
-            Pacer pacer = new Pacer(o.rate, o.threads);
+            Pacer pacer = new Pacer(o.rate, o.threads, o.pacerMinSleepMicros * 1000L);
             for (long i = 0; i < n; i++) {
                 pacer.awaitTurn(i);
                 String key = keys[k];

@@ -41,6 +41,8 @@ public final class ProducerRace {
         int rounds = 3;
         /** Offered user records/s; 0 = full speed. */
         long rate = 5_000;
+        /** Shortest sleep of an early paced thread, in microseconds ({@link Pacer}); 0 = until its next record. */
+        long pacerMinSleepMicros;
         long warmupSeconds = 20;
         long windowSeconds = 60;
         int recordSize = 100;
@@ -81,6 +83,7 @@ public final class ProducerRace {
                 switch (arg) {
                     case "--rounds" -> o.rounds = Integer.parseInt(v);
                     case "--rate" -> o.rate = Long.parseLong(v.replace("_", ""));
+                    case "--pacer-min-sleep-us" -> o.pacerMinSleepMicros = Long.parseLong(v);
                     case "--warmup-seconds" -> o.warmupSeconds = Long.parseLong(v);
                     case "--window-seconds" -> o.windowSeconds = Long.parseLong(v);
                     case "--record-size" -> o.recordSize = Integer.parseInt(v);
@@ -143,10 +146,11 @@ public final class ProducerRace {
             }
             System.out.printf("load: %s, %d B records, %d keys, %d shards, %d adding threads, aggregation on, "
                             + "buffered time %d ms, rate limit %d %%, at most %,d in flight; warm-up %d s, window %d s, "
-                            + "%d rounds of %s; child JVM options %s%n",
+                            + "%d rounds of %s; child JVM options %s; pacer minimum sleep %d us%n",
                     o.rate > 0 ? String.format(Locale.ROOT, "%,d user records/s offered", o.rate) : "full speed",
                     o.recordSize, o.keys, o.shards, o.threads, o.maxBufferedMillis, o.rateLimit, o.maxInFlight,
-                    o.warmupSeconds, o.windowSeconds, o.rounds, o.libraries, o.childJvmOptions);
+                    o.warmupSeconds, o.windowSeconds, o.rounds, o.libraries, o.childJvmOptions,
+                    o.pacerMinSleepMicros);
             Map<String, List<Run>> runs = new LinkedHashMap<>();
             for (int round = 1; round <= o.rounds; round++) {
                 for (String library : o.libraries) {

@@ -125,7 +125,7 @@ final class RaceChild {
     private void addUntilStopped(Library library, int seed) {
         int k = seed * 7919 % keys.length;
         String stream = o.stream;
-        Pacer pacer = new Pacer(o.rate, o.threads);
+        Pacer pacer = new Pacer(o.rate, o.threads, o.pacerMinSleepMicros * 1000L);
         try {
             for (long i = 0; !stop; i++) {
                 pacer.awaitTurn(i);

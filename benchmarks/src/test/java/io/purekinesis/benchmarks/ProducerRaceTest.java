@@ -19,6 +19,13 @@ class ProducerRaceTest {
     }
 
     @Test
+    void pacingParksPerRecordUnlessAMinimumSleepIsAsked() {
+        assertEquals(0, ProducerRace.Options.parse(new String[0]).pacerMinSleepMicros);
+        assertEquals(1000, ProducerRace.Options.parse(new String[] {"--pacer-min-sleep-us", "1000"})
+                .pacerMinSleepMicros);
+    }
+
+    @Test
     void anEndpointMustBeHttpsAndLibrariesKnown() {
         assertThrows(IllegalArgumentException.class,
                 () -> ProducerRace.Options.parse(new String[] {"--endpoint", "http://127.0.0.1:4568"}));

@@ -102,7 +102,7 @@ public final class KinesisConsumer implements AutoCloseable {
             this.registration = null;
             this.streamConsumers = new StreamConsumers(context, kinesis.client());
             streams.addListener(streamConsumers);
-            sources = new FanOutSources(context, kinesis.client(), streamConsumers);
+            sources = new FanOutSources(context, kinesis.client(), streamConsumers, name -> checkStream(context, name));
         } else if (config.retrievalMode() == RetrievalMode.FAN_OUT) {
             this.registration = new StreamConsumerRegistration(config, kinesis.client(), context.time(),
                     context.random());
@@ -111,12 +111,22 @@ public final class KinesisConsumer implements AutoCloseable {
         } else {
             this.registration = null;
             this.streamConsumers = null;
-            sources = ShardFetcher.factory(context, kinesis.client());
+            sources = ShardFetcher.factory(context, kinesis.client(), streams == null ? null
+                    : name -> checkStream(context, name));
         }
         this.dispatcher = new Dispatcher(context, factory, sources, table, workers, shardSyncer, streams);
         this.startupCheck = new StartupCheck(context, kinesis.client(), new LeaseTableSetup(dynamo.client(),
                 config.leaseTableName(), config.workerTableName(), context.time()), table, shardSyncer, streams,
                 scan -> dispatcher.coordinator().joinAndSync(scan));
+    }
+
+    /** A read of stream {@code name} answered ResourceNotFound: is the stream gone (on a lease thread)? */
+    private void checkStream(ConsumerContext context, String name) {
+        try {
+            context.leaseScheduler().execute(() -> streams.checkGone(name));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the worker is stopping: its leases go anyway
+        }
     }
 
     private static KinesisAsyncClient buildKinesis(ConsumerConfig config) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.purekinesis.consumer.internal.lease.WorkerTable;
 import io.purekinesis.testkit.LocalEndpoints;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;
@@ -23,11 +24,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
+import software.amazon.awssdk.services.dynamodb.model.GetItemRequest;
+import software.amazon.awssdk.services.dynamodb.model.GetItemResponse;
+import software.amazon.awssdk.services.dynamodb.model.QueryRequest;
 import software.amazon.awssdk.services.dynamodb.model.UpdateItemRequest;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 
@@ -270,5 +275,165 @@ class FleetIntegrationTest {
                 + "leave: " + moves);
         assertEquals(List.of(), lost, "no lease was lost on the way");
         assertEquals(List.of(), recorder.duplicates(), "joins and leaves are graceful: no record twice");
+    }
+
+    /**
+     * Hides lease rows from one worker's consistent reads (GetItem answers "no such item") while switched on, except
+     * the keys in {@code visible}: that worker cannot adopt the hidden leases, as when its first lookup of many
+     * leases has not reached them yet.
+     */
+    static final class HideLeases implements ExecutionInterceptor {
+        final AtomicBoolean on = new AtomicBoolean(true);
+        final Set<String> visible = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public SdkResponse modifyResponse(Context.ModifyResponse context, ExecutionAttributes attributes) {
+            if (on.get() && context.request() instanceof GetItemRequest r
+                    && !r.tableName().endsWith(ConsumerConfig.WORKER_TABLE_SUFFIX)
+                    && !visible.contains(r.key().get("leaseKey").s())) {
+                return GetItemResponse.builder().build();
+            }
+            return context.response();
+        }
+    }
+
+    /**
+     * Issue 17: a lease pulled by graceful handoff from a worker that has not looked it up yet is not in that
+     * worker's lookups any more (the owner index names the puller); its heartbeat's answer lists it, and the worker
+     * lets it go at once instead of leaving the puller to wait out its handoff timeout (ten minutes here).
+     */
+    @Test
+    void aLeasePulledBeforeItsOwnerLookedItUpIsLetGoAtOnce(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
+            DynamoDbAsyncClient dynamo) throws Exception {
+        int shards = 20;
+        String stream = streams.create(kinesis, "pulled", shards);
+        Set<String> expected = IntegrationSupport.fill(kinesis, stream, 40);
+        String app = Streams.uniqueStreamName("app-pulled");
+        IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
+        Map<String, AtomicInteger> moves = new ConcurrentHashMap<>();
+        List<String> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
+        HideLeases hide = new HideLeases();
+        for (int i = 0; i < 6; i++) {
+            hide.visible.add(String.format("shardId-%012d", i));
+        }
+        try (DynamoDbAsyncClient w1Dynamo = endpoints.dynamoDbClientBuilder()
+                .overrideConfiguration(c -> c.addExecutionInterceptor(hide)).build()) {
+            KinesisConsumer w1 = worker(config(endpoints, kinesis, w1Dynamo, app, stream, "w1")
+                    .gracefulHandoffTimeout(Duration.ofMinutes(10)).metrics(countingMoves(moves, lost)),
+                    recorder.factory("w1"));
+            KinesisConsumer w2 = worker(config(endpoints, kinesis, dynamo, app, stream, "w2")
+                    .gracefulHandoffTimeout(Duration.ofMinutes(10)).metrics(countingMoves(moves, lost)),
+                    recorder.factory("w2"));
+            w1.start(); // alone: it creates all 20 leases for itself, and can adopt 6 of them
+            await("w1 processes the 6 leases it can read", Duration.ofSeconds(60),
+                    () -> w1.activeShards().size() == 6);
+            assertEquals(6, w1.heldLeases().size(), "the other 14 are w1's but not looked up");
+            w2.start(); // pulls 3 (half the difference of the heartbeat counts, 6 and 0) of w1's 20, at random
+            await("w2 processes the leases it pulled", Duration.ofSeconds(60),
+                    () -> w2.activeShards().size() >= 3);
+            assertTrue(moves.values().stream().mapToInt(AtomicInteger::get).sum() >= 3, "moved by handoff: " + moves);
+            hide.on.set(false); // w1 reads its leases now (told to look them up, as an assigner would)
+            WorkerTable rows = new WorkerTable(dynamo, app + ConsumerConfig.WORKER_TABLE_SUFFIX, app);
+            assertTrue(rows.assigned("w1", 0).join());
+            await("balanced", Duration.ofSeconds(90), () -> w1.activeShards().size() == 10
+                    && w2.activeShards().size() == 10);
+            await("every record", Duration.ofSeconds(90), () -> recorder.distinct() == expected.size());
+            expected.addAll(IntegrationSupport.putMarkersAndAwait(kinesis, stream, "end", recorder,
+                    Duration.ofSeconds(60)).data());
+            assertEquals(expected, recorder.deliveries.keySet(), "nothing lost");
+            assertEquals(List.of(), lost, "no lease was lost on the way");
+            assertEquals(List.of(), recorder.duplicates(), "handoffs are graceful: no record twice");
+            w1.shutdown().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Workers starting together converge without waiting out a handoff timeout (ten minutes here). */
+    @Test
+    void workersStartingTogetherConvergeWithoutAHandoffTimeout(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
+            DynamoDbAsyncClient dynamo) throws Exception {
+        int shards = 16;
+        String stream = streams.create(kinesis, "together", shards);
+        Set<String> expected = IntegrationSupport.fill(kinesis, stream, 32);
+        String app = Streams.uniqueStreamName("app-together");
+        IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
+        List<KinesisConsumer> fleet = new ArrayList<>();
+        for (int i = 1; i <= 4; i++) {
+            fleet.add(worker(config(endpoints, kinesis, dynamo, app, stream, "w" + i)
+                    .gracefulHandoffTimeout(Duration.ofMinutes(10)), recorder.factory("w" + i)));
+        }
+        List<Thread> starts = new ArrayList<>();
+        for (KinesisConsumer w : fleet) {
+            Thread t = new Thread(w::start);
+            t.start();
+            starts.add(t);
+        }
+        for (Thread t : starts) {
+            t.join();
+        }
+        await("four shards each", Duration.ofSeconds(90), () -> fleet.stream()
+                .allMatch(w -> w.activeShards().size() == shards / 4));
+        await("every record", Duration.ofSeconds(90), () -> recorder.distinct() == expected.size());
+        expected.addAll(IntegrationSupport.putMarkersAndAwait(kinesis, stream, "end", recorder,
+                Duration.ofSeconds(60)).data());
+        assertEquals(expected, recorder.deliveries.keySet(), "nothing lost");
+        assertEquals(List.of(), recorder.duplicates(), "no record twice");
+    }
+
+    /**
+     * A worker whose start-up outlasts the failover time after it joined (here its first read of the worker rows
+     * takes twice the failover time; the leader's creation of many leases, or a stream consumer's registration, can
+     * take as long) keeps beating meanwhile: its peers do not declare it dead before it started.
+     */
+    @Test
+    void aSlowStartAfterJoiningIsNotTakenForADeath(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
+            DynamoDbAsyncClient dynamo) throws Exception {
+        int shards = 4;
+        String stream = streams.create(kinesis, "slow-start", shards);
+        String app = Streams.uniqueStreamName("app-slow");
+        IntegrationSupport.Recorder recorder = new IntegrationSupport.Recorder();
+        List<String> evictions = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicBoolean slowed = new AtomicBoolean();
+        ExecutionInterceptor slowFirstFleetRead = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof QueryRequest r
+                        && r.tableName().endsWith(ConsumerConfig.WORKER_TABLE_SUFFIX) && slowed.compareAndSet(false,
+                                true)) {
+                    try {
+                        Thread.sleep(FAILOVER.multipliedBy(2).toMillis());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+        };
+        ExecutionInterceptor recordEvictions = new ExecutionInterceptor() {
+            @Override
+            public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                if (context.request() instanceof UpdateItemRequest r
+                        && r.tableName().endsWith(ConsumerConfig.WORKER_TABLE_SUFFIX)
+                        && r.updateExpression().startsWith("SET #e")) {
+                    evictions.add(r.key().get("workerId").s());
+                }
+            }
+        };
+        try (DynamoDbAsyncClient w1Dynamo = endpoints.dynamoDbClientBuilder()
+                .overrideConfiguration(c -> c.addExecutionInterceptor(slowFirstFleetRead)).build();
+                DynamoDbAsyncClient w2Dynamo = endpoints.dynamoDbClientBuilder()
+                        .overrideConfiguration(c -> c.addExecutionInterceptor(recordEvictions)).build()) {
+            KinesisConsumer w2 = worker(config(endpoints, kinesis, w2Dynamo, app, stream, "w2"),
+                    recorder.factory("w2"));
+            w2.start();
+            await("w2 processes every shard", Duration.ofSeconds(60), () -> w2.activeShards().size() == shards);
+            KinesisConsumer w1 = worker(config(endpoints, kinesis, w1Dynamo, app, stream, "w1"),
+                    recorder.factory("w1"));
+            w1.start(); // joins, then its first read of the fleet takes twice the failover time
+            assertTrue(slowed.get());
+            await("two shards each", Duration.ofSeconds(60), () -> w1.activeShards().size() == 2
+                    && w2.activeShards().size() == 2);
+            assertEquals(List.of(), evictions, "w1 beat while it started");
+            w1.shutdown().get(60, TimeUnit.SECONDS);
+            w2.shutdown().get(60, TimeUnit.SECONDS);
+        }
     }
 }

@@ -369,4 +369,44 @@ class MultiStreamIntegrationTest {
         await("the new creation's records delivered under its own lease", WAIT,
                 () -> recorder.data.containsAll(fresh) && !rows(dynamo, app, newPrefix).isEmpty());
     }
+
+    /**
+     * Shard sync runs at start only here (an hour apart afterwards), so neither the leader's ListShards nor the
+     * tracker notices the deletion: each worker's own reads (ResourceNotFound, then one DescribeStreamSummary) must.
+     * Polling only: the emulator's fan-out stand-in (EmulatorFanOut) keeps a deleted stream's subscriptions silent,
+     * with no error for a worker to notice (Kinesis ends them, and SubscribeToShard then answers ResourceNotFound).
+     */
+    @Test
+    void aStreamDeletedWhileTwoWorkersReadItIsLetGoByBoth(LocalEndpoints endpoints, KinesisAsyncClient kinesis,
+            DynamoDbAsyncClient dynamo) throws Exception {
+        this.kinesis = kinesis;
+        String kept = streams.create(kinesis, "ms-kept", 1);
+        String deleted = streams.create(kinesis, "ms-deleted", 4);
+        String app = Streams.uniqueStreamName("app-msdel");
+        String prefix = keyPrefix(kinesis.describeStreamSummary(r -> r.streamName(deleted)).join()
+                .streamDescriptionSummary());
+        Recorder recorder = new Recorder();
+        List<KinesisConsumer> two = new ArrayList<>();
+        for (String id : List.of("w1", "w2")) {
+            KinesisConsumer w = new KinesisConsumer(ConsumerConfig.builder().applicationName(app)
+                    .streamTracker(() -> List.of(kept, deleted)).streamDiscoveryInterval(Duration.ofMillis(200))
+                    .workerId(id).initialPosition(InitialPosition.trimHorizon())
+                    .failoverTime(IntegrationSupport.FAILOVER).shardSyncInterval(Duration.ofHours(1))
+                    .idleTimeBetweenReads(Duration.ofMillis(200)).kinesisClient(kinesis).dynamoDbClient(dynamo)
+                    .build(), recorder.factory());
+            workers.add(w);
+            two.add(w);
+            w.start();
+        }
+        Set<String> before = fill(deleted, "before", 3);
+        await("both workers read the stream to be deleted", WAIT, () -> recorder.data.containsAll(before)
+                && two.stream().allMatch(w -> w.heldLeases().stream().anyMatch(k -> k.startsWith(prefix))));
+
+        Streams.deleteStream(kinesis, deleted);
+        await("both workers let go of the deleted stream's leases", WAIT, () -> two.stream()
+                .noneMatch(w -> w.heldLeases().stream().anyMatch(k -> k.startsWith(prefix))));
+        Set<String> after = fill(kept, "after", 3);
+        await("the other stream is still read", WAIT, () -> recorder.data.containsAll(after));
+        assertEquals(List.of(), recorder.duplicates());
+    }
 }

@@ -8,6 +8,9 @@ import io.purekinesis.consumer.RetrievalMode;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -16,9 +19,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Consumes a stream with a checkpointing processor and prints progress once a second:
+ * Consumes a stream, or several in multi-stream mode ({@code --streams}: one application and lease table for all),
+ * with a checkpointing processor and prints progress once a second:
  * <pre>
  * ConsumerApp --stream orders --application-name orders-reader --region eu-west-1
+ * ConsumerApp --streams orders,refunds,returns --application-name shop-reader --region eu-west-1
  * ConsumerApp --stream demo --application-name demo-reader --endpoint http://localhost:4568 \
  *     --dynamodb-endpoint http://localhost:8000 --initial-position trim-horizon --records 10000
  * </pre>
@@ -27,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ConsumerApp {
 
-    static final String USAGE = "ConsumerApp --stream NAME --application-name NAME [--region ID] [--endpoint URL"
+    static final String USAGE = "ConsumerApp (--stream NAME | --streams NAME,NAME,...) --application-name NAME"
+            + " [--region ID] [--endpoint URL"
             + " --dynamodb-endpoint URL] [--initial-position latest|trim-horizon] [--retrieval polling|fan-out]"
             + " [--duration 60s | --records N]";
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
@@ -35,16 +41,27 @@ public final class ConsumerApp {
     private ConsumerApp() {
     }
 
-    /** Parsed flags. */
-    record Options(String stream, String applicationName, Connection connection, Optional<URI> dynamoDbEndpoint,
+    /**
+     * Parsed flags.
+     *
+     * @param streams     the stream of {@code --stream}, or those of {@code --streams}
+     * @param multiStream whether {@code --streams} was given (multi-stream mode, even with one name)
+     */
+    record Options(List<String> streams, boolean multiStream, String applicationName, Connection connection, Optional<URI> dynamoDbEndpoint,
                    InitialPosition initialPosition, RetrievalMode retrievalMode, Optional<Duration> duration,
                    long records) {
 
         static Options parse(String[] args) {
-            Flags flags = Flags.parse(args, Set.of("--stream", "--application-name", "--region", "--endpoint",
+            Flags flags = Flags.parse(args, Set.of("--stream", "--streams", "--application-name", "--region", "--endpoint",
                     "--dynamodb-endpoint", "--initial-position", "--retrieval", "--duration", "--records"), Set.of());
             if (flags.has("--duration") && flags.has("--records")) {
                 throw new IllegalArgumentException("flags --duration and --records exclude each other: give one");
+            }
+            if (!flags.has("--stream") && !flags.has("--streams")) {
+                throw new IllegalArgumentException("flag --stream (or --streams, for several) is required");
+            }
+            if (flags.has("--stream") && flags.has("--streams")) {
+                throw new IllegalArgumentException("flags --stream and --streams exclude each other: give one");
             }
             if (flags.has("--endpoint") != flags.has("--dynamodb-endpoint")) {
                 throw new IllegalArgumentException("flags --endpoint and --dynamodb-endpoint go together: a local"
@@ -65,11 +82,26 @@ public final class ConsumerApp {
                 default -> throw new IllegalArgumentException("flag --retrieval must be polling or fan-out, was '"
                         + retrieval + "'");
             };
-            return new Options(flags.required("--stream"), flags.required("--application-name"),
+            boolean multiStream = flags.has("--streams");
+            List<String> streams = multiStream ? streamList(flags.required("--streams"))
+                    : List.of(flags.required("--stream"));
+            return new Options(streams, multiStream, flags.required("--application-name"),
                     new Connection(flags.region("--region"), flags.uri("--endpoint")),
                     flags.uri("--dynamodb-endpoint"), initial, mode, flags.duration("--duration"),
                     flags.number("--records", Long.MAX_VALUE, 1, Long.MAX_VALUE));
         }
+    }
+
+    /** The names (or ARNs) of {@code --streams a,b,c}: none empty, none twice. */
+    private static List<String> streamList(String value) {
+        List<String> names = Arrays.stream(value.split(",", -1)).map(String::trim).toList();
+        if (names.stream().anyMatch(String::isEmpty)) {
+            throw new IllegalArgumentException("flag --streams takes names separated by commas, was '" + value + "'");
+        }
+        if (new HashSet<>(names).size() != names.size()) {
+            throw new IllegalArgumentException("flag --streams names a stream twice: '" + value + "'");
+        }
+        return names;
     }
 
     public static void main(String[] args) throws InterruptedException {
@@ -84,9 +116,13 @@ public final class ConsumerApp {
         options.connection().applyProtocol();
         ConsumerConfig.Builder config = ConsumerConfig.builder()
                 .applicationName(options.applicationName())
-                .streamName(options.stream())
                 .initialPosition(options.initialPosition())
                 .retrievalMode(options.retrievalMode());
+        if (options.multiStream()) {
+            config.streams(options.streams());
+        } else {
+            config.streamName(options.streams().get(0));
+        }
         options.connection().region().ifPresent(config::region);
         options.connection().kinesisEndpoint().ifPresent(config::kinesisEndpoint);
         options.dynamoDbEndpoint().ifPresent(config::dynamoDbEndpoint);
@@ -117,7 +153,8 @@ public final class ConsumerApp {
             stop.run();
         }, "consumer-app-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        out.println("consuming stream " + options.stream() + " as application " + options.applicationName()
+        out.println("consuming " + (options.multiStream() ? "streams " + String.join(", ", options.streams())
+                + " (multi-stream mode)" : "stream " + options.streams().get(0)) + " as application " + options.applicationName()
                 + " via " + options.connection().describe() + ", initial position " + options.initialPosition()
                 + ", " + options.retrievalMode());
         consumer.start();

@@ -74,6 +74,28 @@ class AppOptionsTest {
                 "--application-name", "a", "--initial-position", "oldest"}));
     }
 
+    @Test
+    void consumerStreamsOption() {
+        ConsumerApp.Options single = ConsumerApp.Options.parse(new String[] {"--stream", "s", "--application-name",
+                "app"});
+        assertEquals(java.util.List.of("s"), single.streams());
+        assertEquals(false, single.multiStream());
+        ConsumerApp.Options multi = ConsumerApp.Options.parse(new String[] {"--streams", "a, b,c",
+                "--application-name", "app"});
+        assertEquals(java.util.List.of("a", "b", "c"), multi.streams());
+        assertEquals(true, multi.multiStream());
+        assertEquals(true, ConsumerApp.Options.parse(new String[] {"--streams", "a", "--application-name", "app"})
+                .multiStream());
+        assertMessage("exclude each other", () -> ConsumerApp.Options.parse(new String[] {"--stream", "s",
+                "--streams", "a,b", "--application-name", "app"}));
+        assertMessage("--stream (or --streams", () -> ConsumerApp.Options.parse(new String[] {
+                "--application-name", "app"}));
+        assertMessage("separated by commas", () -> ConsumerApp.Options.parse(new String[] {"--streams", "a,,b",
+                "--application-name", "app"}));
+        assertMessage("twice", () -> ConsumerApp.Options.parse(new String[] {"--streams", "a,b,a",
+                "--application-name", "app"}));
+    }
+
     private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         assertTrue(e.getMessage().contains(expected), e.getMessage());

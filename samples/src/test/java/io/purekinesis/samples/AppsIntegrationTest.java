@@ -43,4 +43,33 @@ class AppsIntegrationTest {
         assertEquals(1500, processed, consumed);
         assertTrue(consumed.contains("consumer stopped: 1500 records processed"), consumed);
     }
+
+    @Test
+    @Timeout(90)
+    void consumerAppReadsSeveralStreamsInMultiStreamMode() throws Exception {
+        LocalEndpoints endpoints = LocalEndpoints.shared();
+        String first = Streams.uniqueStreamName("apps-a");
+        String second = Streams.uniqueStreamName("apps-b");
+        Streams.createStream(endpoints.kinesisAsyncClient(), first, 1);
+        Streams.createStream(endpoints.kinesisAsyncClient(), second, 2);
+        String kinesis = endpoints.kinesis().endpoint().toString();
+        String dynamoDb = endpoints.dynamoDb().endpoint().toString();
+        for (String[] stream : new String[][] {{first, "300"}, {second, "500"}}) {
+            ByteArrayOutputStream producerOut = new ByteArrayOutputStream();
+            assertTrue(ProducerApp.run(ProducerApp.Options.parse(new String[] {"--stream", stream[0], "--endpoint",
+                    kinesis, "--rate", "1000", "--record-size", "100", "--records", stream[1]}),
+                    new PrintStream(producerOut, true, StandardCharsets.UTF_8)), producerOut.toString());
+        }
+
+        ByteArrayOutputStream consumerOut = new ByteArrayOutputStream();
+        long processed = ConsumerApp.run(ConsumerApp.Options.parse(new String[] {"--streams", first + "," + second,
+                "--application-name", Streams.uniqueStreamName("apps-multi"), "--endpoint", kinesis,
+                "--dynamodb-endpoint", dynamoDb, "--initial-position", "trim-horizon", "--records", "800"}),
+                new PrintStream(consumerOut, true, StandardCharsets.UTF_8));
+        String consumed = consumerOut.toString(StandardCharsets.UTF_8);
+        System.out.print(consumed);
+        assertEquals(800, processed, consumed);
+        assertTrue(consumed.contains("(multi-stream mode)"), consumed);
+        assertTrue(consumed.contains("consumer stopped: 800 records processed"), consumed);
+    }
 }

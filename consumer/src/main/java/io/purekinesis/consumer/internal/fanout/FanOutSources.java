@@ -24,6 +24,7 @@ public final class FanOutSources implements RecordSource.Factory {
     private final KinesisAsyncClient kinesis;
     /** Stream name -> its stream consumer's ARN (throws while it is not registered yet). */
     private final java.util.function.Function<String, String> consumerArns;
+    private final java.util.function.Consumer<String> streamCheck;
     private final Set<ShardSubscription> live = ConcurrentHashMap.newKeySet();
     private boolean watching; // guarded by this
 
@@ -33,16 +34,23 @@ public final class FanOutSources implements RecordSource.Factory {
         this(context, kinesis, stream -> registration.consumerArn());
     }
 
-    /** Multi-stream mode: each stream's consumer. */
-    public FanOutSources(ConsumerContext context, KinesisAsyncClient kinesis, StreamConsumers consumers) {
-        this(context, kinesis, consumers::consumerArn);
+    /** Multi-stream mode: each stream's consumer; {@code streamCheck} told of a stream whose shard is not found. */
+    public FanOutSources(ConsumerContext context, KinesisAsyncClient kinesis, StreamConsumers consumers,
+            java.util.function.Consumer<String> streamCheck) {
+        this(context, kinesis, consumers::consumerArn, streamCheck);
     }
 
     private FanOutSources(ConsumerContext context, KinesisAsyncClient kinesis,
             java.util.function.Function<String, String> consumerArns) {
+        this(context, kinesis, consumerArns, null);
+    }
+
+    private FanOutSources(ConsumerContext context, KinesisAsyncClient kinesis,
+            java.util.function.Function<String, String> consumerArns, java.util.function.Consumer<String> streamCheck) {
         this.context = context;
         this.kinesis = kinesis;
         this.consumerArns = consumerArns;
+        this.streamCheck = streamCheck;
     }
 
     /** @throws IllegalStateException before the registration (of the stream's consumer) completed */
@@ -57,6 +65,7 @@ public final class FanOutSources implements RecordSource.Factory {
                 .scheduler(context.fetchScheduler(), context.time()).metrics(context.metrics())
                 .backoff(Backoff.of(ShardSubscription.MIN_TIME_BETWEEN_SUBSCRIBES, ShardSubscription.MAX_BACKOFF,
                         context.random()))
+                .streamCheck(streamCheck)
                 .build();
         live.add(s);
         watch();

@@ -119,9 +119,14 @@ public final class ShardSubscription implements RecordSource {
     private int shardNotFound;
     private long eventsRequested;
     private long eventsReceived;
+    private final String streamName;
+    /** Told the stream's name when SubscribeToShard answers ResourceNotFound (multi-stream mode: stream deleted?). */
+    private final java.util.function.Consumer<String> streamCheck;
 
     private ShardSubscription(Builder b) {
         this.kinesis = b.kinesis;
+        this.streamName = b.streamName;
+        this.streamCheck = b.streamCheck;
         this.consumerArn = b.consumerArn;
         this.shardId = b.shardId;
         this.range = b.range;
@@ -403,8 +408,20 @@ public final class ShardSubscription implements RecordSource {
             synchronized (this) {
                 times = ++shardNotFound;
             }
+            if (streamCheck != null) {
+                streamCheck.accept(streamName);
+            }
             if (times >= ShardFetcher.SHARD_GONE_CONFIRMATIONS) {
                 checkShardGone(gen, error, delay);
+                return;
+            }
+            if (streamCheck != null) {
+                // the stream is being checked; if it is gone, its leases are let go with one WARN for all shards
+                log.debug("Shard {}: SubscribeToShard says the shard or the stream consumer does not exist (attempt"
+                        + " {}); retrying in {}", shardId, times, delay);
+                synchronized (this) {
+                    subscribeAfter(delay);
+                }
                 return;
             }
             // a shard that was just created may briefly be unknown: as polling, only repeated answers count
@@ -503,6 +520,7 @@ public final class ShardSubscription implements RecordSource {
         private KinesisAsyncClient kinesis;
         private String consumerArn;
         private String streamName;
+        private java.util.function.Consumer<String> streamCheck;
         private String shardId;
         private HashKeyRange range;
         private ExtendedSequenceNumber checkpoint;
@@ -566,6 +584,12 @@ public final class ShardSubscription implements RecordSource {
         /** Between failed subscriptions (at least a second apart anyway). */
         public Builder backoff(Backoff backoff) {
             this.backoff = backoff;
+            return this;
+        }
+
+        /** Told the stream's name when SubscribeToShard answers ResourceNotFound; null: nobody. */
+        public Builder streamCheck(java.util.function.Consumer<String> streamCheck) {
+            this.streamCheck = streamCheck;
             return this;
         }
 

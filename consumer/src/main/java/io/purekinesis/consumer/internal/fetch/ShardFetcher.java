@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -27,6 +28,7 @@ import software.amazon.awssdk.services.kinesis.model.GetRecordsRequest;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.GetShardIteratorRequest;
 import software.amazon.awssdk.services.kinesis.model.ProvisionedThroughputExceededException;
+import software.amazon.awssdk.services.kinesis.model.ResourceInUseException;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 
 /**
@@ -74,6 +76,8 @@ public final class ShardFetcher implements RecordSource {
     private final PrefetchQueue queue;
     private final String resource;
     private final FailureReporter failureReporter;
+    /** Told the stream's name when a read answers ResourceNotFound (multi-stream mode: was the stream deleted?). */
+    private final Consumer<String> streamCheck;
     private volatile boolean stopped;
     private volatile boolean started;
 
@@ -98,6 +102,7 @@ public final class ShardFetcher implements RecordSource {
         this.queue = new PrefetchQueue(b.maxPrefetchBatches, b.maxPrefetchBytes, () -> schedule(Duration.ZERO));
         this.resource = "shard " + shardId + " of stream " + streamName;
         this.failureReporter = new FailureReporter(log, metrics, time);
+        this.streamCheck = b.streamCheck;
         this.position = new IteratorPosition(streamName, shardId, b.checkpoint, b.initialPosition);
     }
 
@@ -113,8 +118,14 @@ public final class ShardFetcher implements RecordSource {
 
     /** Polling: a fetcher per lease, with every setting of {@code context}'s config. */
     public static RecordSource.Factory factory(ConsumerContext context, KinesisAsyncClient kinesis) {
+        return factory(context, kinesis, null);
+    }
+
+    /** {@link #factory(ConsumerContext, KinesisAsyncClient)} whose fetchers tell {@code streamCheck} (if not null). */
+    public static RecordSource.Factory factory(ConsumerContext context, KinesisAsyncClient kinesis,
+            Consumer<String> streamCheck) {
         return (streamName, shardId, range, checkpoint) -> builder(context, kinesis).streamName(streamName)
-                .shard(shardId, range).checkpoint(checkpoint).build();
+                .shard(shardId, range).checkpoint(checkpoint).streamCheck(streamCheck).build();
     }
 
     /** A fetcher built field by field (tests); every field but the hash range and the prefetch bytes is needed. */
@@ -278,6 +289,13 @@ public final class ShardFetcher implements RecordSource {
      */
     private void shardNotFound(Throwable cause) {
         if (++shardNotFound < SHARD_GONE_CONFIRMATIONS) {
+            if (streamCheck != null) {
+                // the stream is being checked; if it is gone, its leases are let go with one WARN for all shards
+                log.debug("Shard {}: GetShardIterator says the shard does not exist (attempt {}); retrying",
+                        shardId, shardNotFound);
+                schedule(backoff.delay(failures));
+                return;
+            }
             log.warn("Shard {}: GetShardIterator says the shard does not exist (attempt {}); retrying", shardId,
                     shardNotFound);
             schedule(backoff.delay(failures));
@@ -321,13 +339,21 @@ public final class ShardFetcher implements RecordSource {
             schedule(minTimeBetweenReads);
             return;
         }
+        boolean streamSuspect = streamCheck != null && (cause instanceof ResourceNotFoundException
+                || cause instanceof ResourceInUseException); // ResourceInUse: the stream is being deleted?
+        if (streamSuspect) {
+            streamCheck.accept(streamName);
+        }
         if (cause instanceof ResourceNotFoundException && "GetShardIterator".equals(call)) {
             shardNotFound(cause);
             return;
         }
         shardNotFound = 0;
         Duration delay = backoff.delay(failures);
-        if (cause instanceof ProvisionedThroughputExceededException) {
+        if (streamSuspect && failures <= SHARD_GONE_CONFIRMATIONS) {
+            log.debug("Shard {}: {} failed (attempt {}), its stream is being checked; retrying in {}: {}",
+                    shardId, call, failures, delay, Failures.describe(e));
+        } else if (cause instanceof ProvisionedThroughputExceededException) {
             log.debug("Shard {}: {} throttled; backing off {}", shardId, call, delay);
         } else {
             failureReporter.report("Shard " + shardId + ": " + call + " (attempt " + failures + ")",
@@ -353,8 +379,15 @@ public final class ShardFetcher implements RecordSource {
         private Time time;
         private ConsumerMetrics metrics;
         private Backoff backoff;
+        private Consumer<String> streamCheck;
 
         private Builder() {
+        }
+
+        /** Told the stream's name when a read answers ResourceNotFound; null: nobody. */
+        public Builder streamCheck(Consumer<String> streamCheck) {
+            this.streamCheck = streamCheck;
+            return this;
         }
 
         public Builder kinesis(KinesisAsyncClient kinesis) {

@@ -190,7 +190,7 @@ final class LeaderDuties {
         }
         monitor.tellAssigned(given);
         Set<String> known = new HashSet<>();
-        List<Lease> created = syncer.sync(scan, placement(counts), known);
+        List<Lease> created = syncer.sync(scan, placement(counts), known, this::stillLeads);
         synchronized (knownKeys) {
             knownKeys.clear();
             knownKeys.addAll(known);
@@ -200,6 +200,15 @@ final class LeaderDuties {
         nextFullScanMillis = now + fullScanMillis;
         nextSyncMillis = now + syncMillis;
         return created.size();
+    }
+
+    /**
+     * Whether this worker still leads on a fresh read of the worker rows: asked when leases it creates turn out to
+     * exist already (at start-up, a worker that joined before the lower ids did found itself leading).
+     */
+    private boolean stillLeads() {
+        monitor.view(workers.all().join());
+        return workerId.equals(FleetRules.leader(monitor.liveIds()));
     }
 
     /**

@@ -81,11 +81,12 @@ public final class LeaseCoordinator {
         Duration parentPoll = failover.compareTo(Duration.ofSeconds(10)) < 0 ? failover : Duration.ofSeconds(10);
         this.discovery = new LeaseDiscovery(table, held, workerId, time, context.metrics(),
                 config.gracefulHandoffTimeout(), parentPoll, () -> membershipRef[0].isFenced(),
-                w -> monitorRef[0].isDead(w), scheduler, reporter(context));
+                w -> monitorRef[0].isDead(w), scheduler, reporter(context), key -> membershipRef[0].handoffDealt(key),
+                next -> workers.assigned(next, 0).join());
         this.membership = new Membership(workers, workerId, time, context.heartbeatScheduler(), failover,
                 heartbeatInterval, held,
                 context.metrics(),
-                discovery::request, reporter(context));
+                discovery::request, discovery::handoffsAsked, reporter(context));
         membershipRef[0] = membership;
         this.monitor = new FleetMonitor(workers, table, held, workerId, time, context.metrics(), context.random(),
                 failover, config.monitorInterval(), config.maxLeasesToMoveAtOneTime(), discovery::request,
@@ -115,6 +116,9 @@ public final class LeaseCoordinator {
      */
     public int joinAndSync(LeaseScan scan) {
         membership.join();
+        // heartbeats from the first one on: what follows (the leader's lease creation, a stream consumer's
+        // registration) can outlast the failover time, and peers would declare this worker dead before it started
+        startHeartbeats();
         monitor.view(workers.all().join());
         if (!workerId.equals(FleetRules.leader(monitor.liveIds()))) {
             return 0;
@@ -123,13 +127,23 @@ public final class LeaseCoordinator {
         return leader.fullScan(scan);
     }
 
-    /** Starts heartbeats and the monitor (which polls at once), and looks up this worker's leases. */
+    /**
+     * Starts the monitor (which polls at once) and looks up this worker's leases; heartbeats run from
+     * {@link #joinAndSync} on (or from here, when it was not called).
+     */
     public synchronized void start() {
-        long beat = heartbeatInterval.toMillis();
-        heartbeatTask = heartbeatScheduler.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        startHeartbeats();
         monitoring = true;
         scheduleMonitor(0);
         discovery.start();
+    }
+
+    private synchronized void startHeartbeats() {
+        if (heartbeatTask == null) {
+            long beat = heartbeatInterval.toMillis();
+            heartbeatTask = heartbeatScheduler.scheduleAtFixedRate(this::heartbeat, beat, beat,
+                    TimeUnit.MILLISECONDS);
+        }
     }
 
     private void heartbeat() {

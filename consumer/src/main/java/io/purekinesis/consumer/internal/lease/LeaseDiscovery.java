@@ -7,14 +7,18 @@ import io.purekinesis.consumer.internal.lease.HeldLeases.Held;
 import io.purekinesis.consumer.internal.lease.HeldLeases.State;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,11 +38,18 @@ import org.slf4j.LoggerFactory;
  *       its processor is asked to checkpoint (shutdownRequested), then the handoff is finished;</li>
  *   <li>a held lease that no longer names this worker at all: lost.</li>
  * </ul>
+ * Handoffs from this worker that its heartbeat lists ({@link #handoffsAsked}) are dealt with at the next lookup:
+ * a held lease goes the graceful way above (read again now, as the owner index may not show the move yet); one it
+ * does not hold (a peer pulled it before this worker looked it up) is let go at once, since nothing processes it
+ * here, and the new owner is told. Deciding under the lookup lock, where leases are adopted, is what makes "not
+ * held" true: a lease is never let go while its adoption is under way, nor while its processor finishes a handoff.
  * Lookups run one at a time on the lease threads; a request while one runs makes it run once more.
  */
 final class LeaseDiscovery {
 
     private static final Logger log = LoggerFactory.getLogger(LeaseDiscovery.class);
+    /** Consistent reads of leases to adopt sent at once by a lookup. */
+    static final int READS_IN_FLIGHT = 32;
 
     private final LeaseTable table;
     private final HeldLeases held;
@@ -61,11 +72,17 @@ final class LeaseDiscovery {
     private final Set<String> stoppedToRecheck = ConcurrentHashMap.newKeySet();
     /** The last lookup failed: the next heartbeat tick runs one again. */
     private volatile boolean retry;
+    /** Handoffs from this worker listed on its row, not dealt with yet. */
+    private final Set<String> asked = ConcurrentHashMap.newKeySet();
+    private final Consumer<String> handoffDealt;
+    private final Consumer<String> tellNewOwner;
 
     LeaseDiscovery(LeaseTable table, HeldLeases held, String workerId, Time time, ConsumerMetrics metrics,
             Duration handoffTimeout, Duration parentPoll, BooleanSupplier fenced, Predicate<String> isDead,
-            Executor executor, FailureReporter failures) {
+            Executor executor, FailureReporter failures, Consumer<String> handoffDealt, Consumer<String> tellNewOwner) {
         this.table = table;
+        this.handoffDealt = handoffDealt;
+        this.tellNewOwner = tellNewOwner;
         this.held = held;
         this.workerId = workerId;
         this.time = time;
@@ -106,6 +123,30 @@ final class LeaseDiscovery {
         return handingOffTo.remove(leaseKey);
     }
 
+    /** Peers started handoffs of these leases from this worker (its heartbeat lists them): deal with them soon. */
+    void handoffsAsked(Set<String> leaseKeys) {
+        asked.addAll(leaseKeys);
+        if (started) {
+            request();
+            return;
+        }
+        // not started (still creating leases as the leader, registering a stream consumer...): it holds nothing,
+        // so every handoff asked of it ends at once, or its peers would wait out their handoff timeouts
+        try {
+            executor.execute(() -> {
+                synchronized (lock) {
+                    try {
+                        dealWithAskedHandoffs();
+                    } catch (RuntimeException e) {
+                        failures.report("Handoffs of worker " + workerId, "retrying at its first lookup", e);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
+    }
+
     /** Workers this worker owes a finished handoff to (it was the checkpoint owner), by lease. */
     Map<String, String> pendingHandoffs() {
         return Map.copyOf(handingOffTo);
@@ -129,11 +170,22 @@ final class LeaseDiscovery {
         if (stopped || fenced.getAsBoolean()) {
             return;
         }
+        dealWithAskedHandoffs();
         Set<String> owned = new HashSet<>(table.ownedKeys(workerId).join());
-        for (String key : owned) {
-            if (!held.contains(key) && !fenced.getAsBoolean() && !stopped) {
-                adopt(key);
+        List<String> toAdopt = owned.stream().filter(k -> !held.contains(k)).toList();
+        for (int from = 0; from < toAdopt.size(); from += READS_IN_FLIGHT) {
+            // the reads of a chunk at once: one at a time, a worker given hundreds of leases at start-up took
+            // tens of seconds to look them up, reporting (and so being balanced on) a count far below its share
+            List<String> chunk = toAdopt.subList(from, Math.min(toAdopt.size(), from + READS_IN_FLIGHT));
+            Map<String, CompletableFuture<Optional<Lease>>> reads = new LinkedHashMap<>();
+            chunk.forEach(key -> reads.put(key, table.get(key)));
+            for (Map.Entry<String, CompletableFuture<Optional<Lease>>> r : reads.entrySet()) {
+                if (!held.contains(r.getKey()) && !fenced.getAsBoolean() && !stopped) {
+                    adopt(r.getKey(), r.getValue().join());
+                }
             }
+            // a worker adopting a thousand leases is pulled from meanwhile: its peers wait for these answers
+            dealWithAskedHandoffs();
         }
         for (Map.Entry<String, Held> e : held.entries()) {
             if (!owned.contains(e.getKey()) || e.getValue().state == State.WAITING_HANDOFF) {
@@ -142,8 +194,51 @@ final class LeaseDiscovery {
         }
     }
 
-    private void adopt(String key) {
-        Optional<Lease> read = table.get(key).join();
+    /**
+     * Handoffs from this worker its heartbeat listed: before any adoption, so a lease that cannot be read (a failing
+     * lookup) does not hold up leases a peer waits for.
+     */
+    private void dealWithAskedHandoffs() {
+        if (asked.isEmpty() || stopped || fenced.getAsBoolean()) {
+            return;
+        }
+        Set<String> toTell = new HashSet<>();
+        List<String> keys = List.copyOf(asked);
+        for (int from = 0; from < keys.size(); from += READS_IN_FLIGHT) {
+            // a chunk's reads and writes at once: one by one, a worker asked for hundreds took longer than its
+            // peers' handoff timeout
+            Map<String, CompletableFuture<Optional<Lease>>> reads = new LinkedHashMap<>();
+            Map<String, CompletableFuture<String>> ends = new LinkedHashMap<>();
+            for (String key : keys.subList(from, Math.min(keys.size(), from + READS_IN_FLIGHT))) {
+                if (held.get(key) != null) {
+                    reads.put(key, table.get(key)); // the owner index may still show it: the row says if it moved
+                } else if (!handingOffTo.containsKey(key)) { // else its processor is finishing: it ends the handoff
+                    ends.put(key, table.finishHandoffNotHeld(key, workerId));
+                }
+            }
+            reads.forEach((key, read) -> {
+                Held h = held.get(key);
+                if (h != null) {
+                    recheck(key, h, read.join());
+                }
+            });
+            ends.forEach((key, end) -> {
+                String next = end.join();
+                if (next != null) {
+                    log.info("Worker {} let lease {} go to {} at once (a handoff of a lease it had not started)",
+                            workerId, key, next);
+                    toTell.add(next);
+                }
+            });
+            for (String key : keys.subList(from, Math.min(keys.size(), from + READS_IN_FLIGHT))) {
+                asked.remove(key);
+                handoffDealt.accept(key);
+            }
+        }
+        toTell.forEach(tellNewOwner); // once per new owner: its lookup finds every lease let go
+    }
+
+    private void adopt(String key, Optional<Lease> read) {
         if (read.isEmpty() || !read.get().isOwnedBy(workerId)) {
             return; // moved on since the index saw it
         }
@@ -163,7 +258,10 @@ final class LeaseDiscovery {
 
     /** A held lease the index does not show, or whose handoff to this worker may be over: read it again. */
     private void recheck(String key, Held h) {
-        Optional<Lease> read = table.get(key).join();
+        recheck(key, h, table.get(key).join());
+    }
+
+    private void recheck(String key, Held h, Optional<Lease> read) {
         if (held.get(key) != h) {
             return;
         }

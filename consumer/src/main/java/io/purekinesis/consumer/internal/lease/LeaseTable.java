@@ -263,6 +263,17 @@ public final class LeaseTable {
     }
 
     /**
+     * Ends a handoff from this worker of a lease it does not hold (it had not looked it up before a peer pulled it):
+     * as {@link #finishHandoff}, answering with the new owner to tell, or null when the handoff is over already.
+     */
+    public CompletableFuture<String> finishHandoffNotHeld(String leaseKey, String workerId) {
+        return conditional(send(leaseKey, "REMOVE #co ADD #c :one", "#co = :me", Map.of("#co", CHECKPOINT_OWNER,
+                "#c", LEASE_COUNTER), Map.of(":me", s(workerId), ":one", ONE), ReturnValue.ALL_NEW)
+                .thenApply(r -> r.hasAttributes() && r.attributes().containsKey(LEASE_OWNER)
+                        ? r.attributes().get(LEASE_OWNER).s() : null), null);
+    }
+
+    /**
      * The new owner gave up waiting for {@code previous} (timeout, or it died): it ends the handoff itself. False
      * when the lease is no longer this worker's, or the handoff is over already.
      */

@@ -5,7 +5,10 @@ import io.purekinesis.consumer.internal.FailureReporter;
 import io.purekinesis.consumer.internal.Failures;
 import io.purekinesis.consumer.internal.Time;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -13,6 +16,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,11 +57,17 @@ final class Membership {
     private volatile long seenVersion = -1;
     private volatile boolean leaving;
     private volatile int catchUp;
+    private final Consumer<Set<String>> handoffsAsked;
+    /** Handoffs passed on and not yet deleted from the row (a key seen again after its delete is a new handoff). */
+    private final Set<String> handoffsPassed = new HashSet<>(); // guarded by itself
+    /** Handoffs dealt with, for the next heartbeat to delete from the row. */
+    private final Set<String> handoffsDone = ConcurrentHashMap.newKeySet();
 
     Membership(Workers workers, String workerId, Time time, ScheduledExecutorService scheduler,
             Duration failoverTime, Duration heartbeatInterval, HeldLeases held, ConsumerMetrics metrics,
-            Runnable lookUpLeases, FailureReporter failures) {
+            Runnable lookUpLeases, Consumer<Set<String>> handoffsAsked, FailureReporter failures) {
         this.scheduler = scheduler;
+        this.handoffsAsked = handoffsAsked;
         this.workers = workers;
         this.workerId = workerId;
         this.time = time;
@@ -86,6 +96,7 @@ final class Membership {
         lastWrittenSentMillis = sent;
         seenVersion = row.assignVersion();
         scheduleFenceCheck(sent);
+        passOn(row.handoffs()); // asked of a former incarnation: dealt with at the first lookup
         return row;
     }
 
@@ -138,7 +149,11 @@ final class Membership {
                     now - inFlightSinceMillis);
         }
         inFlightSinceMillis = now;
-        CompletableFuture<Void> done = workers.heartbeat(workerId, wallMillis(), held.workload(), leaving)
+        Set<String> dealt = Set.copyOf(handoffsDone);
+        synchronized (handoffsPassed) {
+            handoffsPassed.removeAll(dealt); // from this answer on, a key still listed was added again
+        }
+        CompletableFuture<Void> done = workers.heartbeat(workerId, wallMillis(), held.workload(), leaving, dealt)
                 .handle((row, e) -> {
                     inFlight.set(false);
                     if (e != null) {
@@ -146,6 +161,7 @@ final class Membership {
                                 + "worker stops processing " + fenceAfterMillis + " ms after its last heartbeat "
                                 + "written", e);
                     } else {
+                        handoffsDone.removeAll(dealt); // deleted from the row (else the next heartbeat retries)
                         failures.recovered();
                         answered(row, now);
                     }
@@ -179,6 +195,7 @@ final class Membership {
         }
         boolean wasFenced = fenced;
         fenced = false;
+        passOn(row.handoffs());
         metrics.leasesHeld(held.workload());
         if (wasFenced || row.assignVersion() != seenVersion) {
             if (wasFenced) {
@@ -187,6 +204,29 @@ final class Membership {
             seenVersion = row.assignVersion();
             catchUp = CATCH_UP_LOOKUPS;
             lookUpLeases.run();
+        }
+    }
+
+    /** The handoff of {@code leaseKey} from this worker was dealt with: the next heartbeat takes it off the row. */
+    void handoffDealt(String leaseKey) {
+        handoffsDone.add(leaseKey);
+    }
+
+    private void passOn(Set<String> listed) {
+        Set<String> fresh = new HashSet<>();
+        synchronized (handoffsPassed) {
+            if (listed.isEmpty() && handoffsPassed.isEmpty()) {
+                return; // the usual answer
+            }
+            handoffsPassed.retainAll(listed);
+            for (String key : listed) {
+                if (!handoffsDone.contains(key) && handoffsPassed.add(key)) {
+                    fresh.add(key);
+                }
+            }
+        }
+        if (!fresh.isEmpty()) {
+            handoffsAsked.accept(fresh);
         }
     }
 

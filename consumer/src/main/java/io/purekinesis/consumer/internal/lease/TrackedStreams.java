@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +19,7 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryRequest;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
+import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /**
  * The streams this worker reads now. Single-stream mode: the one configured stream, lease keys = shard ids.
@@ -57,6 +59,8 @@ public final class TrackedStreams {
     private volatile Map<String, TrackedStream> streams = Map.of();
     /** Prefix -> stream, multi-stream mode. */
     private volatile Map<StreamKey, TrackedStream> byKey = Map.of();
+    /** Streams a {@link #checkGone} call is describing now. */
+    private final Set<TrackedStream> checking = ConcurrentHashMap.newKeySet();
     /** Spellings the tracker lists that could not be resolved: reported once until they resolve. */
     private final Set<String> unresolved = new HashSet<>();
 
@@ -162,8 +166,60 @@ public final class TrackedStreams {
         }
         log.warn("{} does not exist any more (deleted?): no longer reading it; its lease rows stay. If a stream of "
                 + "that name is created again, it is read as a new stream from the initialPosition", stream);
+        // discovery tries it again each time (a stream created again is read): this WARN already said why it fails
+        unresolved.add(spellingOf(stream));
         set(now);
         listeners.forEach(l -> l.removed(stream));
+    }
+
+    /**
+     * A read of a lease of stream {@code streamName} answered ResourceNotFound or ResourceInUse (multi-stream mode):
+     * one DescribeStreamSummary of the stream, whatever the number of its shards that saw it (a check already under
+     * way for the stream is not repeated). Gone or being deleted: {@link #disappeared}; created again:
+     * {@link #recreated}; both let go of
+     * the stream's leases as a removed stream's, with one WARN. Still the same stream: nothing (the shard's reader
+     * goes on with its own shard-gone handling). Only the leader's shard sync would notice otherwise, and the
+     * others' readers would retry with errors until they lose those leases. Blocks for the call: run it on a lease
+     * thread.
+     */
+    public void checkGone(String streamName) {
+        if (tracker == null) {
+            return;
+        }
+        TrackedStream t = current().stream().filter(s -> s.name().equals(streamName)).findFirst().orElse(null);
+        if (t == null || !checking.add(t)) {
+            return;
+        }
+        try {
+            String spelled = spellingOf(t);
+            StreamDescriptionSummary summary;
+            try {
+                summary = describe(StreamNames.parse(spelled));
+            } catch (RuntimeException e) {
+                if (notFound(e)) {
+                    disappeared(t);
+                } else {
+                    log.debug("Checking whether {} still exists failed: {}", t, Failures.describe(e));
+                }
+                return;
+            }
+            if (summary.streamStatus() == StreamStatus.DELETING) {
+                disappeared(t); // being deleted: reads already fail (ResourceInUse), and it will not come back
+                return;
+            }
+            recreated(t, tracked(spelled, summary));
+        } finally {
+            checking.remove(t);
+        }
+    }
+
+    private static boolean notFound(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (Failures.sdkCause(t) instanceof ResourceNotFoundException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -295,9 +351,7 @@ public final class TrackedStreams {
         StreamNames.StreamRef ref = StreamNames.parse(spelled);
         StreamDescriptionSummary s;
         try {
-            s = AwsCalls.call("kinesis:DescribeStreamSummary", "stream " + ref.name(),
-                    DescribeStreamSummaryRequest.builder().streamName(ref.name()).build(),
-                    kinesis::describeStreamSummary).join().streamDescriptionSummary();
+            s = describe(ref);
         } catch (RuntimeException e) {
             if (tracker != null && Failures.sdkCause(e) instanceof ResourceNotFoundException) {
                 throw new KinesisConsumerException("stream " + spelled + " (listed by streams / the stream tracker) "
@@ -306,6 +360,22 @@ public final class TrackedStreams {
             }
             throw e;
         }
+        if (s.streamStatus() == StreamStatus.DELETING) {
+            // not read: its reads fail already, and a stream found being deleted while read was let go for that
+            throw new KinesisConsumerException("stream " + spelled + " is being deleted");
+        }
+        return tracked(spelled, s);
+    }
+
+    private StreamDescriptionSummary describe(StreamNames.StreamRef ref) {
+        return AwsCalls.call("kinesis:DescribeStreamSummary", "stream " + ref.name(),
+                DescribeStreamSummaryRequest.builder().streamName(ref.name()).build(),
+                kinesis::describeStreamSummary).join().streamDescriptionSummary();
+    }
+
+    /** The stream {@code spelled} names, from its summary; an ARN must be the one Kinesis reports for that name. */
+    private TrackedStream tracked(String spelled, StreamDescriptionSummary s) {
+        StreamNames.StreamRef ref = StreamNames.parse(spelled);
         if (ref.arn() != null && !ref.arn().equals(s.streamARN())) {
             throw new KinesisConsumerException("stream ARN " + ref.arn() + " names account " + ref.account()
                     + " and region " + ref.region() + ", but the Kinesis client reaches " + s.streamARN()

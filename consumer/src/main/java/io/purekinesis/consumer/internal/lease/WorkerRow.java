@@ -1,5 +1,7 @@
 package io.purekinesis.consumer.internal.lease;
 
+import java.util.Set;
+
 /**
  * One worker's heartbeat row in the fleet's worker table ({@link WorkerTable}).
  *
@@ -12,9 +14,21 @@ package io.purekinesis.consumer.internal.lease;
  *                      changes the worker looks up its leases
  * @param leaving       the worker is shutting down: it gets no more leases
  * @param evictedAt     when a peer declared the worker dead (epoch millis), or null
+ * @param handoffs      leases a peer started to take from the worker by graceful handoff that the worker has not
+ *                      dealt with yet: it may not hold them (not looked up yet), and then only this tells it
  */
 public record WorkerRow(String workerId, long beatAtMillis, long beats, int leaseCount, long assignVersion,
-        boolean leaving, Long evictedAt) {
+        boolean leaving, Long evictedAt, Set<String> handoffs) {
+
+    public WorkerRow {
+        handoffs = Set.copyOf(handoffs);
+    }
+
+    /** A row with no handoff pending. */
+    public WorkerRow(String workerId, long beatAtMillis, long beats, int leaseCount, long assignVersion,
+            boolean leaving, Long evictedAt) {
+        this(workerId, beatAtMillis, beats, leaseCount, assignVersion, leaving, evictedAt, Set.of());
+    }
 
     public boolean isEvicted() {
         return evictedAt != null;

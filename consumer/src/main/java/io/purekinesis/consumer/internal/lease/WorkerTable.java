@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
@@ -37,6 +38,7 @@ public final class WorkerTable implements Workers {
     static final String ASSIGN_VERSION = "assignVersion";
     static final String STATE = "state";
     static final String EVICTED_AT = "evictedAt";
+    static final String HANDOFFS = "handoffs";
     static final String ACTIVE = "ACTIVE";
     static final String LEAVING = "LEAVING";
 
@@ -61,15 +63,22 @@ public final class WorkerTable implements Workers {
     }
 
     @Override
-    public CompletableFuture<WorkerRow> heartbeat(String workerId, long wallMillis, int leaseCount, boolean leaving) {
+    public CompletableFuture<WorkerRow> heartbeat(String workerId, long wallMillis, int leaseCount, boolean leaving,
+            Set<String> handoffsDone) {
+        Map<String, String> names = new HashMap<>(Map.of("#at", BEAT_AT, "#lc", LEASE_COUNT, "#st", STATE, "#av",
+                ASSIGN_VERSION, "#b", BEATS));
+        Map<String, AttributeValue> values = new HashMap<>(Map.of(":at", n(wallMillis), ":lc", n(leaseCount),
+                ":st", s(leaving ? LEAVING : ACTIVE), ":zero", n(0), ":one", n(1)));
+        String update = "SET #at = :at, #lc = :lc, #st = :st, #av = if_not_exists(#av, :zero) ADD #b :one";
+        if (!handoffsDone.isEmpty()) {
+            // in the heartbeat itself: dealing with a handoff costs no write of its own
+            update += " DELETE #h :done";
+            names.put("#h", HANDOFFS);
+            values.put(":done", AttributeValue.builder().ss(handoffsDone).build());
+        }
         return AwsCalls.call("dynamodb:UpdateItem", resource, UpdateItemRequest.builder().tableName(tableName)
-                .key(key(workerId))
-                .updateExpression("SET #at = :at, #lc = :lc, #st = :st, #av = if_not_exists(#av, :zero) ADD #b :one")
-                .expressionAttributeNames(Map.of("#at", BEAT_AT, "#lc", LEASE_COUNT, "#st", STATE, "#av",
-                        ASSIGN_VERSION, "#b", BEATS))
-                .expressionAttributeValues(Map.of(":at", n(wallMillis), ":lc", n(leaseCount), ":st",
-                        s(leaving ? LEAVING : ACTIVE), ":zero", n(0), ":one", n(1)))
-                .returnValues(ReturnValue.ALL_NEW).build(), dynamo::updateItem)
+                .key(key(workerId)).updateExpression(update).expressionAttributeNames(names)
+                .expressionAttributeValues(values).returnValues(ReturnValue.ALL_NEW).build(), dynamo::updateItem)
                 .thenApply(r -> read(r.attributes()));
     }
 
@@ -123,6 +132,14 @@ public final class WorkerTable implements Workers {
     }
 
     @Override
+    public CompletableFuture<Boolean> handedOff(String workerId, Set<String> leaseKeys) {
+        return conditional(update(workerId, "ADD #av :one, #lc :d, #h :keys", "attribute_exists(#w)",
+                Map.of("#av", ASSIGN_VERSION, "#lc", LEASE_COUNT, "#w", WORKER_ID, "#h", HANDOFFS),
+                Map.of(":one", n(1), ":d", AttributeValue.builder().n(Integer.toString(-leaseKeys.size())).build(),
+                        ":keys", AttributeValue.builder().ss(leaseKeys).build())));
+    }
+
+    @Override
     public CompletableFuture<Boolean> drained(String workerId, long evictedAt) {
         return conditional(update(workerId, "SET #lc = :zero", "#e = :e", Map.of("#lc", LEASE_COUNT, "#e",
                 EVICTED_AT), Map.of(":zero", n(0), ":e", n(evictedAt))));
@@ -155,7 +172,9 @@ public final class WorkerTable implements Workers {
         return new WorkerRow(item.get(WORKER_ID).s(), number(item, BEAT_AT), number(item, BEATS),
                 (int) number(item, LEASE_COUNT), number(item, ASSIGN_VERSION),
                 item.containsKey(STATE) && LEAVING.equals(item.get(STATE).s()),
-                item.containsKey(EVICTED_AT) ? number(item, EVICTED_AT) : null);
+                item.containsKey(EVICTED_AT) ? number(item, EVICTED_AT) : null,
+                item.containsKey(HANDOFFS) && item.get(HANDOFFS).hasSs() ? Set.copyOf(item.get(HANDOFFS).ss())
+                        : Set.of());
     }
 
     private static long number(Map<String, AttributeValue> item, String name) {

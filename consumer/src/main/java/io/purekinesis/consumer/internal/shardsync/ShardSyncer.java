@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,8 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
 public final class ShardSyncer {
 
     private static final Logger log = LoggerFactory.getLogger(ShardSyncer.class);
+    /** Lease creations sent at once. */
+    static final int CREATE_CHUNK = 100;
 
     private final KinesisAsyncClient kinesis;
     private final String streamName;
@@ -133,7 +136,18 @@ public final class ShardSyncer {
      * scan's, unusable rows', rows of streams not read now, and those it created or found created by someone else):
      * what the next {@link #syncKnown} judges "missing" by.
      */
-    public synchronized List<Lease> sync(LeaseScan scan, Supplier<String> owners, Set<String> known) {
+    public List<Lease> sync(LeaseScan scan, Supplier<String> owners, Set<String> known) {
+        return sync(scan, owners, known, () -> true);
+    }
+
+    /**
+     * {@link #sync(LeaseScan, Supplier, Set)} that stops creating when, after a chunk of writes found leases
+     * created by someone else meanwhile, {@code stillLeading} says another worker leads: workers starting together
+     * can each find themselves the lowest live id before their peers joined, and each would otherwise write every
+     * lease (100 workers, 10,000 shards: a million PutItems). What it did not try is left to the next sync.
+     */
+    public synchronized List<Lease> sync(LeaseScan scan, Supplier<String> owners, Set<String> known,
+            BooleanSupplier stillLeading) {
         Set<String> existingKeys = new HashSet<>();
         scan.leases().forEach(l -> existingKeys.add(l.leaseKey()));
         existingKeys.addAll(scan.unusableKeys());
@@ -150,8 +164,9 @@ public final class ShardSyncer {
             listed.put(scope, shards);
             List<Lease> toCreate = rekey(scope, Lineage.leasesToCreate(shards, scope.shardIds(existingKeys),
                     initialPosition));
-            List<Lease> done = create(toCreate, owners);
-            toCreate.forEach(l -> known.add(l.leaseKey())); // created now, or by someone else before
+            Set<String> tried = new HashSet<>();
+            List<Lease> done = create(toCreate, owners, tried, stillLeading);
+            known.addAll(tried); // created now, or by someone else before
             created.addAll(done);
             rescan |= done.size() < toCreate.size();
         }
@@ -186,8 +201,9 @@ public final class ShardSyncer {
             }
             List<Lease> toCreate = rekey(scope, Lineage.leasesToCreate(shards, scope.shardIds(knownKeys),
                     initialPosition));
-            created.addAll(create(toCreate, owners));
-            toCreate.forEach(l -> knownKeys.add(l.leaseKey()));
+            Set<String> tried = new HashSet<>();
+            created.addAll(create(toCreate, owners, tried, () -> true));
+            knownKeys.addAll(tried);
             closed |= shards.stream().anyMatch(s -> s.sequenceNumberRange() != null
                     && s.sequenceNumberRange().endingSequenceNumber() != null
                     && knownKeys.contains(scope.key(s.shardId())));
@@ -206,22 +222,39 @@ public final class ShardSyncer {
      * Writes the leases concurrently, each only after its parents' writes succeeded (a worker must never see a
      * child without the parent that gates it); a failed write leaves its descendants to the next sync.
      */
-    private List<Lease> create(List<Lease> parentsFirst, Supplier<String> owners) {
+    private List<Lease> create(List<Lease> parentsFirst, Supplier<String> owners, Set<String> tried,
+            BooleanSupplier stillLeading) {
         Map<String, CompletableFuture<Boolean>> writes = new HashMap<>();
         Map<String, Lease> owned = new HashMap<>();
-        for (Lease unowned : parentsFirst) {
-            Lease lease = withOwner(unowned, owners.get());
-            owned.put(lease.leaseKey(), lease);
-            CompletableFuture<?>[] parents = lease.parentShardIds().stream()
-                    .map(p -> writes.get(StreamKey.siblingKey(lease.leaseKey(), p)))
-                    .filter(Objects::nonNull).toArray(CompletableFuture<?>[]::new);
-            writes.put(lease.leaseKey(), CompletableFuture.allOf(parents).thenCompose(v -> table.createIfAbsent(lease))
-                    .whenComplete((ok, e) -> {
-                        if (e == null && ok) {
-                            log.info("Created lease for shard {} at {} (parents {}), owned by {}", lease.leaseKey(),
-                                    lease.checkpoint(), lease.parentShardIds(), lease.leaseOwner());
-                        }
-                    }));
+        // in chunks: a worker that finds it is not the only one creating can stop after one chunk, and thousands of
+        // writes are not all queued in the client at once
+        for (int from = 0; from < parentsFirst.size(); from += CREATE_CHUNK) {
+            List<CompletableFuture<Boolean>> chunk = new ArrayList<>();
+            for (Lease unowned : parentsFirst.subList(from, Math.min(parentsFirst.size(), from + CREATE_CHUNK))) {
+                Lease lease = withOwner(unowned, owners.get());
+                owned.put(lease.leaseKey(), lease);
+                tried.add(lease.leaseKey());
+                CompletableFuture<?>[] parents = lease.parentShardIds().stream()
+                        .map(p -> writes.get(StreamKey.siblingKey(lease.leaseKey(), p)))
+                        .filter(Objects::nonNull).toArray(CompletableFuture<?>[]::new);
+                CompletableFuture<Boolean> write = CompletableFuture.allOf(parents)
+                        .thenCompose(v -> table.createIfAbsent(lease)).whenComplete((ok, e) -> {
+                            if (e == null && ok) {
+                                log.info("Created lease for shard {} at {} (parents {}), owned by {}",
+                                        lease.leaseKey(), lease.checkpoint(), lease.parentShardIds(),
+                                        lease.leaseOwner());
+                            }
+                        });
+                writes.put(lease.leaseKey(), write);
+                chunk.add(write);
+            }
+            CompletableFuture.allOf(chunk.toArray(new CompletableFuture<?>[0])).handle((v, e) -> null).join();
+            boolean othersCreate = chunk.stream().anyMatch(w -> !w.isCompletedExceptionally() && !w.join());
+            if (othersCreate && from + CREATE_CHUNK < parentsFirst.size() && !stillLeading.getAsBoolean()) {
+                log.info("Leases are being created by another worker, which leads: {} left to it",
+                        parentsFirst.size() - from - CREATE_CHUNK);
+                break;
+            }
         }
         CompletableFuture.allOf(writes.values().toArray(new CompletableFuture<?>[0])).join();
         List<Lease> created = new ArrayList<>();

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,15 +32,17 @@ public final class FakeWorkers implements Workers {
 
     @Override
     public synchronized CompletableFuture<WorkerRow> heartbeat(String workerId, long wallMillis, int leaseCount,
-            boolean leaving) {
+            boolean leaving, Set<String> handoffsDone) {
         if (failHeartbeats) {
             return CompletableFuture.failedFuture(new java.io.UncheckedIOException(
                     new java.io.IOException("heartbeat blocked by the test")));
         }
         writes.add("heartbeat " + workerId);
         WorkerRow old = rows.get(workerId);
+        Set<String> handoffs = new TreeSet<>(old == null ? Set.of() : old.handoffs());
+        handoffs.removeAll(handoffsDone);
         WorkerRow row = new WorkerRow(workerId, wallMillis, old == null ? 1 : old.beats() + 1, leaseCount,
-                old == null ? 0 : old.assignVersion(), leaving, old == null ? null : old.evictedAt());
+                old == null ? 0 : old.assignVersion(), leaving, old == null ? null : old.evictedAt(), handoffs);
         rows.put(workerId, row);
         return CompletableFuture.completedFuture(row);
     }
@@ -51,7 +55,7 @@ public final class FakeWorkers implements Workers {
         }
         writes.add("rejoin " + workerId);
         rows.put(workerId, new WorkerRow(workerId, r.beatAtMillis(), r.beats(), r.leaseCount(), r.assignVersion(),
-                r.leaving(), null));
+                r.leaving(), null, r.handoffs()));
         return CompletableFuture.completedFuture(true);
     }
 
@@ -73,7 +77,7 @@ public final class FakeWorkers implements Workers {
         }
         writes.add("evict " + workerId);
         rows.put(workerId, new WorkerRow(workerId, r.beatAtMillis(), r.beats(), r.leaseCount(), r.assignVersion(),
-                r.leaving(), wallMillis));
+                r.leaving(), wallMillis, r.handoffs()));
         return CompletableFuture.completedFuture(true);
     }
 
@@ -85,7 +89,21 @@ public final class FakeWorkers implements Workers {
         }
         writes.add("assigned " + workerId + " " + leaseDelta);
         rows.put(workerId, new WorkerRow(workerId, r.beatAtMillis(), r.beats(), r.leaseCount() + leaseDelta,
-                r.assignVersion() + 1, r.leaving(), r.evictedAt()));
+                r.assignVersion() + 1, r.leaving(), r.evictedAt(), r.handoffs()));
+        return CompletableFuture.completedFuture(true);
+    }
+
+    @Override
+    public synchronized CompletableFuture<Boolean> handedOff(String workerId, Set<String> leaseKeys) {
+        WorkerRow r = rows.get(workerId);
+        if (r == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        writes.add("handedOff " + workerId + " " + new TreeSet<>(leaseKeys));
+        Set<String> handoffs = new TreeSet<>(r.handoffs());
+        handoffs.addAll(leaseKeys);
+        rows.put(workerId, new WorkerRow(workerId, r.beatAtMillis(), r.beats(), r.leaseCount() - leaseKeys.size(),
+                r.assignVersion() + 1, r.leaving(), r.evictedAt(), handoffs));
         return CompletableFuture.completedFuture(true);
     }
 
@@ -96,7 +114,7 @@ public final class FakeWorkers implements Workers {
             return CompletableFuture.completedFuture(false);
         }
         rows.put(workerId, new WorkerRow(workerId, r.beatAtMillis(), r.beats(), 0, r.assignVersion(), r.leaving(),
-                r.evictedAt()));
+                r.evictedAt(), r.handoffs()));
         return CompletableFuture.completedFuture(true);
     }
 

@@ -118,8 +118,9 @@ class FleetMonitorTest {
         workers.heartbeat("B", wall(), 2, false);
         Workers staleReads = new Workers() {
             @Override
-            public CompletableFuture<WorkerRow> heartbeat(String w, long at, int n, boolean leaving) {
-                return workers.heartbeat(w, at, n, leaving);
+            public CompletableFuture<WorkerRow> heartbeat(String w, long at, int n, boolean leaving,
+                    java.util.Set<String> done) {
+                return workers.heartbeat(w, at, n, leaving, done);
             }
 
             @Override
@@ -145,6 +146,11 @@ class FleetMonitorTest {
             @Override
             public CompletableFuture<Boolean> assigned(String w, int d) {
                 return workers.assigned(w, d);
+            }
+
+            @Override
+            public CompletableFuture<Boolean> handedOff(String w, java.util.Set<String> keys) {
+                return workers.handedOff(w, keys);
             }
 
             @Override

@@ -27,6 +27,7 @@ class MembershipTest {
     private final FakeWorkers workers = new FakeWorkers();
     private final List<String> lost = new CopyOnWriteArrayList<>();
     private final AtomicInteger lookups = new AtomicInteger();
+    private final List<Set<String>> asked = new CopyOnWriteArrayList<>();
     private final HeldLeases held = new HeldLeases(ConsumerMetrics.NOOP, new LeaseCoordinator.Listener() {
         @Override
         public void leaseAcquired(Lease lease) {
@@ -42,7 +43,7 @@ class MembershipTest {
         }
     });
     private final Membership membership = new Membership(workers, "A", time, time, FAILOVER, BEAT, held,
-            ConsumerMetrics.NOOP, lookups::incrementAndGet,
+            ConsumerMetrics.NOOP, lookups::incrementAndGet, asked::add,
             new FailureReporter(LoggerFactory.getLogger(MembershipTest.class), ConsumerMetrics.NOOP, time));
 
     private void holdActive(String key) {
@@ -134,5 +135,37 @@ class MembershipTest {
         WorkerRow row = workers.row("A").orElseThrow();
         assertEquals(1, row.leaseCount(), "a finished lease is no work");
         assertTrue(row.leaving());
+    }
+
+    @Test
+    void handoffsListedOnTheRowArePassedOnOnceAndDeletedByTheNextHeartbeatOnceDealtWith() {
+        membership.join();
+        workers.handedOff("A", Set.of("s0", "s1"));
+        beatFor(BEAT);
+        assertEquals(List.of(Set.of("s0", "s1")), asked);
+        assertEquals(1, lookups.get(), "the assignVersion moved too");
+        beatFor(BEAT.multipliedBy(2));
+        assertEquals(1, asked.size(), "passed on once while not dealt with");
+
+        membership.handoffDealt("s0");
+        beatFor(BEAT);
+        assertEquals(Set.of("s1"), workers.row("A").orElseThrow().handoffs(), "deleted by the heartbeat");
+        workers.handedOff("A", Set.of("s0")); // taken back meanwhile and handed off again: a new handoff
+        beatFor(BEAT);
+        assertEquals(List.of(Set.of("s0", "s1"), Set.of("s0")), asked);
+
+        membership.handoffDealt("s0");
+        membership.handoffDealt("s1");
+        beatFor(BEAT.multipliedBy(2));
+        assertEquals(Set.of(), workers.row("A").orElseThrow().handoffs());
+        assertEquals(2, asked.size());
+    }
+
+    @Test
+    void handoffsLeftOnTheRowOfAFormerIncarnationArePassedOnAtJoin() {
+        workers.heartbeat("A", 0, 3, false).join();
+        workers.handedOff("A", Set.of("s7"));
+        membership.join();
+        assertEquals(List.of(Set.of("s7")), asked);
     }
 }

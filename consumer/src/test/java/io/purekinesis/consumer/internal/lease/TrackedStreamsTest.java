@@ -22,6 +22,7 @@ import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryReques
 import software.amazon.awssdk.services.kinesis.model.DescribeStreamSummaryResponse;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
+import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 class TrackedStreamsTest {
 
@@ -31,10 +32,14 @@ class TrackedStreamsTest {
     private final AtomicReference<List<String>> tracked = new AtomicReference<>();
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final KinesisAsyncClient kinesis = mock(KinesisAsyncClient.class);
+    /** Streams DescribeStreamSummary reports as DELETING. */
+    private final java.util.Set<String> deleting = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicInteger describes = new java.util.concurrent.atomic.AtomicInteger();
 
     TrackedStreamsTest() {
         when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenAnswer(inv -> {
             String name = ((DescribeStreamSummaryRequest) inv.getArgument(0)).streamName();
+            describes.incrementAndGet();
             Long epoch = existing.get(name);
             if (epoch == null) {
                 return CompletableFuture.failedFuture(ResourceNotFoundException.builder().message("no " + name)
@@ -43,6 +48,7 @@ class TrackedStreamsTest {
             return CompletableFuture.completedFuture(DescribeStreamSummaryResponse.builder().streamDescriptionSummary(
                     StreamDescriptionSummary.builder().streamName(name)
                             .streamARN("arn:aws:kinesis:eu-west-1:" + ACCOUNT + ":stream/" + name)
+                            .streamStatus(deleting.contains(name) ? StreamStatus.DELETING : StreamStatus.ACTIVE)
                             .streamCreationTimestamp(Instant.ofEpochSecond(epoch)).build()).build());
         });
     }
@@ -163,5 +169,43 @@ class TrackedStreamsTest {
         s.learn(ACCOUNT + ":b:160:shardId-000000000000");
         assertEquals(List.of("-a", "+a", "-b", "+b"), events);
         assertEquals("b", s.ofLeaseKey(ACCOUNT + ":b:160:shardId-000000000000").name());
+    }
+
+    @Test
+    void aReadFailureChecksTheStreamOnceAndLetsGoOfItWhenGoneDeletingOrRecreated() {
+        existing.put("a", 100L);
+        existing.put("b", 200L);
+        existing.put("c", 300L);
+        tracked.set(List.of("a", "b", "c"));
+        TrackedStreams s = streams();
+        s.start();
+        int before = describes.get();
+
+        s.checkGone("a"); // still there, same creation: nothing changes
+        assertEquals(before + 1, describes.get(), "one DescribeStreamSummary per check");
+        assertEquals(List.of(), events);
+        assertEquals(3, s.current().size());
+
+        existing.remove("b");
+        s.checkGone("b");
+        deleting.add("c");
+        s.checkGone("c");
+        assertEquals(List.of("-b", "-c"), events);
+        assertEquals(List.of("a"), s.current().stream().map(TrackedStream::name).toList());
+        int afterGone = describes.get();
+        s.checkGone("b"); // no longer read: no call
+        assertEquals(afterGone, describes.get());
+
+        existing.put("a", 101L);
+        s.checkGone("a");
+        assertEquals(List.of("-b", "-c", "-a", "+a"), events, "created again: the new creation replaces the old");
+        assertEquals(TrackedStreams.Relation.FORMER, s.relationOf(new StreamKey(ACCOUNT, "a", 100)));
+
+        events.clear();
+        s.refresh(); // b gone, c still being deleted: neither is read again
+        assertEquals(List.of(), events);
+        existing.put("b", 201L);
+        s.refresh();
+        assertEquals(List.of("+b"), events, "a stream created again under the name is read as a new one");
     }
 }
