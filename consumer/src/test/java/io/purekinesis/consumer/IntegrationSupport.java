@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.testkit.EmulatorFanOut;
 import io.purekinesis.testkit.LocalEndpoints;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
@@ -325,5 +327,50 @@ final class IntegrationSupport {
         T result = call.get();
         System.out.printf("%s took %d ms%n", what, (System.nanoTime() - start) / 1_000_000);
         return result;
+    }
+
+    /**
+     * Checkpoints at the record with index {@code index} (data {@code ...#index}) once per key ({@code keyOf}: the
+     * shard, or in multi-stream mode the stream), and nowhere else; records the checkpointed data by key.
+     */
+    static final class CheckpointingAt implements RecordProcessor {
+        private final Map<String, String> checkpointedData;
+        private final int index;
+        private final Function<InitializationInput, String> keyOf;
+        private String key;
+
+        CheckpointingAt(Map<String, String> checkpointedData, int index, Function<InitializationInput, String> keyOf) {
+            this.checkpointedData = checkpointedData;
+            this.index = index;
+            this.keyOf = keyOf;
+        }
+
+        @Override
+        public void initialize(InitializationInput input) {
+            key = keyOf.apply(input);
+        }
+
+        @Override
+        public void processRecords(ProcessRecordsInput input) {
+            for (KinesisUserRecord r : input.records()) {
+                String data = new String(r.dataBytes(), StandardCharsets.UTF_8);
+                if (data.endsWith("#" + index) && !checkpointedData.containsKey(key)) {
+                    input.checkpointer().checkpoint(r);
+                    checkpointedData.put(key, data);
+                }
+            }
+        }
+
+        @Override
+        public void leaseLost() {
+        }
+
+        @Override
+        public void shardEnded(Checkpointer checkpointer) {
+        }
+
+        @Override
+        public void shutdownRequested(Checkpointer checkpointer) {
+        }
     }
 }

@@ -248,44 +248,6 @@ class KclMigrationIntegrationTest {
         }
     }
 
-    /** Checkpoints at the record with index KCL_CHECKPOINT_INDEX of each shard, and nowhere else. */
-    static final class OursCheckpointingAt implements RecordProcessor {
-        final Map<String, String> checkpointedData;
-        String shardId;
-
-        OursCheckpointingAt(Map<String, String> checkpointedData) {
-            this.checkpointedData = checkpointedData;
-        }
-
-        @Override
-        public void initialize(InitializationInput input) {
-            shardId = input.shardId();
-        }
-
-        @Override
-        public void processRecords(ProcessRecordsInput input) {
-            for (KinesisUserRecord r : input.records()) {
-                String data = new String(r.dataBytes(), StandardCharsets.UTF_8);
-                if (data.endsWith("#" + KCL_CHECKPOINT_INDEX) && !checkpointedData.containsKey(shardId)) {
-                    input.checkpointer().checkpoint(r);
-                    checkpointedData.put(shardId, data);
-                }
-            }
-        }
-
-        @Override
-        public void leaseLost() {
-        }
-
-        @Override
-        public void shardEnded(Checkpointer checkpointer) {
-        }
-
-        @Override
-        public void shutdownRequested(Checkpointer checkpointer) {
-        }
-    }
-
     @Test
     void kclTakesOverFromUsExactlyAfterOurCheckpointsAndKeepsTheStreamIdentity(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
@@ -295,7 +257,8 @@ class KclMigrationIntegrationTest {
 
         Map<String, String> ourCheckpoints = new ConcurrentHashMap<>();
         KinesisConsumer ours = new KinesisConsumer(config(endpoints, kinesis, dynamo, app, stream, "ours").build(),
-                () -> new OursCheckpointingAt(ourCheckpoints));
+                () -> new IntegrationSupport.CheckpointingAt(ourCheckpoints, KCL_CHECKPOINT_INDEX,
+                        InitializationInput::shardId));
         ours.start();
         try {
             await("we checkpointed every shard", Duration.ofSeconds(60), () -> ourCheckpoints.size() == SHARDS);

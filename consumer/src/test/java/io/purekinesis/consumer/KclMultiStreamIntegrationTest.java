@@ -7,7 +7,6 @@ import io.purekinesis.testkit.LocalEndpoints;
 import io.purekinesis.testkit.LocalEndpointsExtension;
 import io.purekinesis.testkit.Streams;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -66,41 +65,6 @@ class KclMultiStreamIntegrationTest {
         return all;
     }
 
-    /** Ours: checkpoints at the record with index CHECKPOINT_INDEX of each stream's shard, nowhere else. */
-    private static RecordProcessor checkpointingAt(Map<String, String> checkpointed) {
-        return new RecordProcessor() {
-            private String stream;
-
-            @Override
-            public void initialize(InitializationInput input) {
-                stream = input.streamName();
-            }
-
-            @Override
-            public void processRecords(ProcessRecordsInput input) {
-                for (KinesisUserRecord r : input.records()) {
-                    String data = new String(r.dataBytes(), StandardCharsets.UTF_8);
-                    if (data.endsWith("#" + CHECKPOINT_INDEX) && !checkpointed.containsKey(stream)) {
-                        input.checkpointer().checkpoint(r);
-                        checkpointed.put(stream, data);
-                    }
-                }
-            }
-
-            @Override
-            public void leaseLost() {
-            }
-
-            @Override
-            public void shardEnded(Checkpointer checkpointer) {
-            }
-
-            @Override
-            public void shutdownRequested(Checkpointer checkpointer) {
-            }
-        };
-    }
-
     @Test
     void kclInMultiStreamModeTakesOverOurTableExactlyAfterOurCheckpoints(LocalEndpoints endpoints,
             KinesisAsyncClient kinesis, DynamoDbAsyncClient dynamo) throws Exception {
@@ -114,7 +78,9 @@ class KclMultiStreamIntegrationTest {
         KinesisConsumer ours = new KinesisConsumer(ConsumerConfig.builder().applicationName(app).streams(a, b)
                 .workerId("ours").initialPosition(InitialPosition.trimHorizon())
                 .failoverTime(IntegrationSupport.FAILOVER).idleTimeBetweenReads(Duration.ofMillis(300))
-                .kinesisClient(kinesis).dynamoDbClient(dynamo).build(), () -> checkpointingAt(ourCheckpoints));
+                .kinesisClient(kinesis).dynamoDbClient(dynamo).build(),
+                () -> new IntegrationSupport.CheckpointingAt(ourCheckpoints, CHECKPOINT_INDEX,
+                        InitializationInput::streamName));
         ours.start();
         try {
             await("we checkpointed both streams", Duration.ofSeconds(60), () -> ourCheckpoints.size() == 2);

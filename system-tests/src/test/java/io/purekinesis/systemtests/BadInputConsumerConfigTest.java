@@ -64,9 +64,16 @@ class BadInputConsumerConfigTest {
                 row("applicationName blank", b -> b.applicationName(" "),
                         "applicationName is required and must not be blank, was ' '"),
                 row("streamName missing", b -> b.streamName(null),
-                        "streamName is required and must not be blank, was null"),
+                        "streamName is required (or streams, or streamTracker, for multi-stream mode), was null"),
                 row("streamName empty", b -> b.streamName(""),
                         "streamName is required and must not be blank, was ''"),
+                row("streamName and streams both set", b -> b.streams("a", "b"),
+                        "set one of streamName (one stream), streams (a fixed set) or streamTracker (streams added "
+                                + "and removed while running), not streamName and streams"),
+                row("streams empty", b -> b.streamName(null).streams(List.of()),
+                        "streams must name at least one stream, was empty"),
+                row("streams naming a stream twice", b -> b.streamName(null).streams("orders",
+                        "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"), "streams names stream orders twice"),
                 row("leaseTableName blank", b -> b.leaseTableName("\t"),
                         "leaseTableName is required and must not be blank"),
                 row("workerId blank", b -> b.workerId(""), "workerId is required and must not be blank, was ''"),
@@ -176,7 +183,7 @@ class BadInputConsumerConfigTest {
     static Stream<Arguments> nameRows() {
         return Stream.of(
                 Arguments.of("streamName not a valid stream name", (Function<String, ConsumerConfig.Builder>) app ->
-                        base(app).streamName("bad stream!"), "streamName must be a stream name of 1-128 characters"),
+                        base(app).streamName("bad stream!"), "streamName: stream must be a stream name of 1-128 characters"),
                 Arguments.of("applicationName too short for a DynamoDB table (2 chars)",
                         (Function<String, ConsumerConfig.Builder>) app -> base("ab"),
                         "applicationName must be a DynamoDB table name of 3-255 characters"),
