@@ -33,8 +33,9 @@ import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisAsyncClientBuilder;
 
 /**
- * The worker: leases shards of one stream through a DynamoDB lease table shared with its peers (KCL's schema),
- * reads them, de-aggregates KPL records and hands them to one {@link RecordProcessor} per leased shard.
+ * The worker: leases shards of one stream (or of several: {@code ConsumerConfig.Builder.streams}) through a DynamoDB
+ * lease table shared with its peers (KCL's schema), reads them, de-aggregates KPL records and hands them to one
+ * {@link RecordProcessor} per leased shard.
  *
  * <p>Threads (all daemon, named {@code purekinesis-consumer-<workerId>-<role>-<n>}): {@code lease} (3: fleet
  * monitor, lease lookups, the leader's shard sync and table read, the slow-call check), {@code heartbeat} (1: the
