@@ -10,6 +10,7 @@ import io.purekinesis.consumer.internal.Time;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,6 +56,8 @@ public final class LeaseTableSetup {
     private final String workerTableName;
     private final String resource;
     private final Time time;
+    /** A DescribeTable of the lease table started by {@link #describeEarly()}, not used yet; start-up thread only. */
+    private CompletableFuture<DescribeTableResponse> early;
 
     /** @param workerTableName the worker table, or null for the lease table alone */
     public LeaseTableSetup(DynamoDbAsyncClient dynamo, String tableName, String workerTableName, Time time) {
@@ -103,6 +106,7 @@ public final class LeaseTableSetup {
                     }
                 }
                 created = true;
+                continue; // DynamoDB Local creates tables ACTIVE at once: look again before waiting
             } else if (status.isPresent() && status.get() == TableStatus.ACTIVE) {
                 return table.get();
             }
@@ -195,10 +199,23 @@ public final class LeaseTableSetup {
         return describe(tableName, resource);
     }
 
+    /**
+     * Starts the lease table's DescribeTable now, for the next {@link #ensure} to use: the start overlaps the
+     * DynamoDB client's first call (on a fresh JVM, most of a second of class loading and TLS set-up) with the
+     * stream check, without creating anything before the stream is known to exist.
+     */
+    public void describeEarly() {
+        early = describeCall(tableName, resource);
+    }
+
     private Optional<TableDescription> describe(String name, String what) {
+        CompletableFuture<DescribeTableResponse> call = name.equals(tableName) && early != null ? early
+                : describeCall(name, what);
+        if (name.equals(tableName)) {
+            early = null; // used once: a later look (waiting for ACTIVE, a retried start) asks again
+        }
         try {
-            DescribeTableResponse r = AwsCalls.call("dynamodb:DescribeTable", what,
-                    DescribeTableRequest.builder().tableName(name).build(), dynamo::describeTable).join();
+            DescribeTableResponse r = call.join();
             return Optional.of(r.table());
         } catch (CompletionException e) {
             if (Failures.sdkCause(e) instanceof ResourceNotFoundException) {
@@ -206,5 +223,10 @@ public final class LeaseTableSetup {
             }
             throw e;
         }
+    }
+
+    private CompletableFuture<DescribeTableResponse> describeCall(String name, String what) {
+        return AwsCalls.call("dynamodb:DescribeTable", what, DescribeTableRequest.builder().tableName(name).build(),
+                dynamo::describeTable);
     }
 }

@@ -87,6 +87,25 @@ class ShardFetcherTest {
     }
 
     @Test
+    void firstReadOfALeaseAsksForFewerRecordsThenMaxRecords() throws Exception {
+        when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenReturn(CompletableFuture
+                .completedFuture(GetShardIteratorResponse.builder().shardIterator("it").build()));
+        List<Integer> limits = new CopyOnWriteArrayList<>();
+        when(kinesis.getRecords(any(GetRecordsRequest.class))).thenAnswer(inv -> {
+            GetRecordsRequest r = inv.getArgument(0);
+            limits.add(r.limit());
+            long seq = 1000 + limits.size();
+            return CompletableFuture.completedFuture(GetRecordsResponse.builder().records(record(seq))
+                    .nextShardIterator("it").millisBehindLatest(0L).build());
+        });
+        ShardFetcher f = builder(ExtendedSequenceNumber.TRIM_HORIZON).maxRecords(10_000).build();
+        f.start();
+        drain(f, 3);
+        f.stop();
+        assertEquals(List.of(ShardFetcher.FIRST_READ_LIMIT, 10_000, 10_000), limits.subList(0, 3));
+    }
+
+    @Test
     void expiredIteratorAndThrottlingNeitherSkipNorRepeat() throws Exception {
         when(kinesis.getShardIterator(any(GetShardIteratorRequest.class))).thenAnswer(inv -> {
             GetShardIteratorRequest r = inv.getArgument(0);

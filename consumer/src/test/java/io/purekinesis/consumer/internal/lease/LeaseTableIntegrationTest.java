@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.consumer.ExtendedSequenceNumber;
+import io.purekinesis.consumer.internal.ManualScheduler;
 import io.purekinesis.consumer.internal.Time;
 import io.purekinesis.internal.time.MonotonicClock;
 import io.purekinesis.testkit.LocalEndpointsExtension;
@@ -152,6 +153,20 @@ class LeaseTableIntegrationTest {
         table.createIfAbsent(newLease(SHARD0)).join();
         table.assign(SHARD0, null, "A").join();
         assertEquals(List.of(SHARD0), table.ownedKeys("A").join());
+    }
+
+    @Test
+    void tablesCreatedActiveAreUsedWithoutWaiting(DynamoDbAsyncClient dynamo) throws Exception {
+        // DynamoDB Local creates tables ACTIVE: the set-up looks again at once instead of sleeping a poll interval
+        // per table (start-up to first record counts every 100 ms). The early describe is the first look.
+        String name = Streams.uniqueStreamName("fresh");
+        ManualScheduler time = new ManualScheduler();
+        LeaseTableSetup setup = new LeaseTableSetup(dynamo, name, name + "-workers", time);
+        setup.describeEarly();
+        setup.ensure(Duration.ofSeconds(30));
+        assertEquals(Duration.ZERO, time.elapsed());
+        assertTrue(LeaseTableSetup.isOwnerIndexActive(describe(dynamo, name)));
+        assertEquals("ACTIVE", describe(dynamo, name + "-workers").tableStatusAsString());
     }
 
     @Test
