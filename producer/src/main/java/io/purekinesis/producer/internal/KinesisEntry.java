@@ -37,6 +37,8 @@ public final class KinesisEntry {
      */
     private volatile List<Attempt> attempts = List.of();
     private long notBeforeMillis;
+    /** Set once, before the entry is queued: see {@link #ready()}. */
+    private boolean ready;
 
     private KinesisEntry(EntrySettings settings, String shardId, List<UserRecord> records, boolean aggregated,
             byte[] data, int partitionKeyBytes) {
@@ -140,6 +142,20 @@ public final class KinesisEntry {
     /** Data plus partition key bytes, as Kinesis counts them against its limits. */
     public int sizeBytes() {
         return sizeBytes;
+    }
+
+    /**
+     * Marks a full entry (an aggregate sealed because the next record did not fit, or a record too large to share
+     * one): waiting cannot make it any bigger, so it goes in the next call its shard may send.
+     */
+    public KinesisEntry markReady() {
+        ready = true;
+        return this;
+    }
+
+    /** See {@link #markReady()}. */
+    public boolean ready() {
+        return ready;
     }
 
     /** When the oldest user record inside has waited {@code recordMaxBufferedTime}. */

@@ -73,15 +73,15 @@ public final class ShardAggregator {
             }
             boolean wake = false;
             if (records.size() >= maxCount) {
-                wake |= sealLocked(sink);
+                wake |= sealLocked(sink, true);
             }
             if (!encoder.tryAdd(record.partitionKey(), record.explicitHashKey(), record.data(), maxSize)) {
                 if (!records.isEmpty()) {
-                    wake |= sealLocked(sink);
+                    wake |= sealLocked(sink, true);
                 }
                 if (!encoder.tryAdd(record.partitionKey(), record.explicitHashKey(), record.data(), maxSize)) {
                     // Too large to share an aggregate even alone: goes plain, after everything before it.
-                    wake |= sink.enqueue(KinesisEntry.plain(settings, record, shardId));
+                    wake |= sink.enqueue(KinesisEntry.plain(settings, record, shardId).markReady());
                     return wake ? Offered.WAKE : Offered.QUIET;
                 }
             }
@@ -109,7 +109,7 @@ public final class ShardAggregator {
         lock.lock();
         try {
             if (!records.isEmpty() && (force || deadlineMillis <= nowMillis)) {
-                sealLocked(sink);
+                sealLocked(sink, false);
             }
         } finally {
             lock.unlock();
@@ -144,7 +144,8 @@ public final class ShardAggregator {
         }
     }
 
-    private boolean sealLocked(StreamCollector sink) {
+    /** @param full sealed because it could not take the next record: ready to send at once */
+    private boolean sealLocked(StreamCollector sink, boolean full) {
         KinesisEntry entry;
         if (records.size() == 1) {
             entry = KinesisEntry.plain(settings, records.get(0), shardId);
@@ -155,6 +156,6 @@ public final class ShardAggregator {
         }
         encoder.clear();
         deadlineMillis = Long.MAX_VALUE;
-        return sink.enqueue(entry);
+        return sink.enqueue(full ? entry.markReady() : entry);
     }
 }

@@ -33,13 +33,18 @@ final class CallBuilder {
 
     /**
      * Adds up to {@code maxBatches} calls to {@code out} when anything is due: a flush, a fresh entry past its send
-     * deadline, a retry past its backoff, or a full call's worth. Notes in {@code out} when it is next needed.
+     * deadline, a retry past its backoff, a full call's worth, or a ready (full) entry of a shard that may send: as
+     * Kafka's sender sends a full batch without lingering, since waiting cannot make it bigger. Notes in
+     * {@code out} when it is next needed.
      */
     void drain(List<ShardQueue> shards, ShardQueue.Totals totals, boolean flush, long nowMillis, int maxBatches,
             StreamCollector.Drained out) {
         boolean due = flush;
         for (ShardQueue q : shards) {
             KinesisEntry head = q.fresh.peekFirst();
+            if (q.ready > 0 && !q.mustWait()) {
+                due = true;
+            }
             if (head != null) {
                 if (head.sendDeadlineMillis() <= nowMillis) {
                     due = true;

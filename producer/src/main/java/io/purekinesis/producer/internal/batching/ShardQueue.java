@@ -26,6 +26,8 @@ final class ShardQueue {
     final ArrayDeque<KinesisEntry> retries = new ArrayDeque<>();
     final ShardRateLimiter limiter;
     private final Totals totals;
+    /** Fresh entries marked {@link KinesisEntry#ready()}: the shard sends as soon as it may. */
+    int ready;
     /** Calls carrying this shard's entries in flight: at most one, so the shard's entries stay in order. */
     int inFlight;
     /**
@@ -46,6 +48,9 @@ final class ShardQueue {
 
     void addFresh(KinesisEntry e) {
         fresh.addLast(e);
+        if (e.ready()) {
+            ready++;
+        }
         totals.freshCount++;
         totals.freshBytes += e.sizeBytes();
         totals.everQueued++;
@@ -57,6 +62,9 @@ final class ShardQueue {
             retries.pollFirst();
         } else {
             KinesisEntry e = fresh.pollFirst();
+            if (e.ready()) {
+                ready--;
+            }
             totals.freshCount--;
             totals.freshBytes -= e.sizeBytes();
         }
@@ -73,6 +81,7 @@ final class ShardQueue {
             out.add(e);
         }
         fresh.clear();
+        ready = 0;
         return out;
     }
 

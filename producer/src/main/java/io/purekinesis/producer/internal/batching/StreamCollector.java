@@ -70,8 +70,9 @@ public final class StreamCollector {
     public boolean enqueue(KinesisEntry entry) {
         lock.lock();
         try {
-            queues.get(entry.shardId()).addFresh(entry);
-            return wakeAfterAdd();
+            ShardQueue q = queues.get(entry.shardId());
+            q.addFresh(entry);
+            return wakeAfterAdd(q, entry);
         } finally {
             lock.unlock();
         }
@@ -89,15 +90,16 @@ public final class StreamCollector {
                 return Offered.SHARD_CLOSED;
             }
             q.addFresh(entry);
-            return wakeAfterAdd() ? Offered.WAKE : Offered.QUIET;
+            return wakeAfterAdd(q, entry) ? Offered.WAKE : Offered.QUIET;
         } finally {
             lock.unlock();
         }
     }
 
-    private boolean wakeAfterAdd() {
+    /** A ready entry wakes the sender only when its shard may send now; else the end of its call does. */
+    private boolean wakeAfterAdd(ShardQueue q, KinesisEntry entry) {
         return (totals.freshCount == 1 && wakeOnFirstEntry) || totals.freshCount >= maxCount
-                || totals.freshBytes >= maxSize;
+                || totals.freshBytes >= maxSize || (entry.ready() && !q.mustWait());
     }
 
     /**

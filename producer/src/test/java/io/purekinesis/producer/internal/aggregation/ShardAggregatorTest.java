@@ -71,6 +71,8 @@ class ShardAggregatorTest {
         assertFalse(entries.get(2).aggregated(), "a single record is sent plain");
         assertEquals("c", entries.get(2).sdkEntry().partitionKey());
         assertEquals(HashKeys.partitionKeyHash("c").toString(), entries.get(2).sdkEntry().explicitHashKey());
+        // sealed because "big" did not fit, and "big" itself: full, ready at once; "c" sealed by time: not ready
+        assertEquals(List.of(true, true, false), entries.stream().map(KinesisEntry::ready).toList());
     }
 
     @Test
@@ -95,6 +97,9 @@ class ShardAggregatorTest {
             aggregator.append(record("k" + i, 1, 0), collector);
         }
         aggregator.sealIfDue(0, true, collector);
-        assertEquals(List.of(3, 3, 1), drainAll(collector).stream().map(e -> e.records().size()).toList());
+        List<KinesisEntry> entries = drainAll(collector);
+        assertEquals(List.of(3, 3, 1), entries.stream().map(e -> e.records().size()).toList());
+        assertEquals(List.of(true, true, false), entries.stream().map(KinesisEntry::ready).toList(),
+                "an aggregate at maxCount is full");
     }
 }

@@ -59,6 +59,25 @@ class StreamCollectorTest {
     }
 
     @Test
+    void aReadyEntryGoesWithoutWaitingOnceItsShardMaySend() {
+        // no wake-up for a first entry: the wake-ups seen are the ready entries'
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false, false, null);
+        c.enqueue(entry("a", "k1", 10, 1000));
+        assertTrue(c.drain(1010, 10).batches.isEmpty(), "a partly filled entry waits for its buffered time");
+        assertTrue(c.enqueue(entry("b", "k2", 10, 1000).markReady()), "a ready entry wakes the sender");
+        StreamCollector.Drained d = c.drain(1010, 10);
+        assertEquals(1, d.batches.size(), "a ready entry goes at once, and what is queued with it");
+        assertEquals(2, d.batches.get(0).entries().size());
+        // its shard is busy: the next ready entry of it waits for the call's end, then goes
+        assertTrue(!c.enqueue(entry("b", "k3", 10, 1000).markReady()), "no wake-up while the shard's call runs");
+        assertTrue(c.drain(1010, 10).batches.isEmpty());
+        c.complete(d.batches.get(0), List.of());
+        StreamCollector.Drained after = c.drain(1011, 10);
+        assertEquals(1, after.batches.size());
+        assertEquals("k3", after.batches.get(0).entries().get(0).records().get(0).partitionKey());
+    }
+
+    @Test
     void aThrottledShardWaitsWithoutStallingOthers() {
         // 1% of 1,000 records/s: 10 entries per second per shard, a bucket of 10
         StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 1, false, true, null);
