@@ -1,7 +1,6 @@
 package io.purekinesis.benchmarks;
 
 import io.purekinesis.consumer.ConsumerConfig;
-import io.purekinesis.testkit.LocalDynamoDb;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
@@ -20,7 +19,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.services.dynamodb.DynamoDbAsyncClient;
 import software.amazon.awssdk.services.dynamodb.model.AttributeValue;
 import software.amazon.awssdk.services.dynamodb.model.ScanRequest;
@@ -28,7 +26,9 @@ import software.amazon.awssdk.services.dynamodb.model.ScanResponse;
 
 /**
  * Fleet simulation (issue 17): N workers ({@link FleetWorker}, KinesisConsumers on the public API, in this JVM) over
- * M shards in one or several streams, against DynamoDB Local (in-process, as testkit starts it) and
+ * M shards in one or several streams, against DynamoDB Local (in this JVM as testkit starts it, or with
+ * {@code --dynamodb-process true} in a JVM of its own; {@code --dynamodb-clients shared|per-worker}, see
+ * {@link FleetDynamoClients}) and
  * {@link FleetKinesis} (shard lists, empty reads). Prints figures, asserts nothing.
  *
  * <p>Phases (each reported with the DynamoDB calls and units it cost, per operation, from {@link CapacityMeter}):
@@ -61,7 +61,8 @@ public final class FleetSimulation {
     private final List<FleetWorker> live = new ArrayList<>();
     private final String app;
     private FleetKinesis kinesis;
-    private DynamoDbAsyncClient dynamo;
+    private FleetDynamoClients clients;
+    private java.net.URI dynamoEndpoint;
     private UnaryOperator<ConsumerConfig.Builder> config;
     private int nextWorker;
     private Map<String, CapacityMeter.Totals> steadyOps;
@@ -123,20 +124,18 @@ public final class FleetSimulation {
                 workerCount, shards, streams.size(), perStream, streams.size() > 1 ? " (multi-stream mode)" : "",
                 failover);
         machine();
-        try (LocalDynamoDb ddb = LocalDynamoDb.start()) {
-            // One client (and connection pool) for all workers, so 100 workers are not 100 pools against one
-            // DynamoDB Local. Its acquire timeout is long: DynamoDB Local serves a few hundred writes a second, and
-            // a start-up storm that AWS would absorb in milliseconds must queue here instead of failing.
-            int connections = Integer.parseInt(opts.getOrDefault("--dynamodb-connections", "256"));
-            dynamo = ddb.asyncClientBuilder().httpClientBuilder(NettyNioAsyncHttpClient.builder()
-                            .maxConcurrency(connections).maxPendingConnectionAcquires(1_000_000)
-                            .connectionAcquisitionTimeout(Duration.ofMinutes(5)))
-                    .overrideConfiguration(o -> o.addExecutionInterceptor(meter)).build();
+        try (DynamoDbEndpoint ddb = DynamoDbEndpoint.start(Boolean.parseBoolean(opts.getOrDefault(
+                "--dynamodb-process", "false")))) {
+            dynamoEndpoint = ddb.endpoint();
+            String mode = opts.getOrDefault("--dynamodb-clients", "shared");
+            clients = new FleetDynamoClients(dynamoEndpoint, meter, mode, Integer.parseInt(opts.getOrDefault(
+                    "--dynamodb-connections", mode.equals("shared") ? "256" : "16")));
+            System.out.println("DynamoDB Local: " + ddb + "; " + clients);
             kinesis = new FleetKinesis(perStream, Long.parseLong(opts.getOrDefault("--kinesis-latency-ms", "5")));
             for (String phase : phases) {
                 switch (phase.trim()) {
                     case "start" -> start();
-                    case "steady" -> steady(ddb);
+                    case "steady" -> steady();
                     case "join" -> join();
                     case "leave" -> leave();
                     case "kill" -> kill();
@@ -144,6 +143,7 @@ public final class FleetSimulation {
                     default -> throw new IllegalArgumentException("unknown phase " + phase);
                 }
             }
+            clients.close();
         }
     }
 
@@ -213,7 +213,7 @@ public final class FleetSimulation {
                 (double) updates.calls() / shards);
     }
 
-    private void steady(LocalDynamoDb ddb) throws InterruptedException {
+    private void steady() throws InterruptedException {
         long settle = Long.parseLong(opts.getOrDefault("--settle-seconds", "5"));
         long window = Long.parseLong(opts.getOrDefault("--steady-seconds", "60"));
         Thread.sleep(settle * 1000);
@@ -348,7 +348,8 @@ public final class FleetSimulation {
     // ------------------------------------------------------------------ helpers
 
     private FleetWorker newWorker() {
-        return new FleetWorker(String.format("w%05d", nextWorker++), streams, kinesis, dynamo, config, app, watch);
+        return new FleetWorker(String.format("w%05d", nextWorker++), streams, kinesis, clients.next(), config, app,
+                watch);
     }
 
     private FleetWorker lowest() {
@@ -431,7 +432,7 @@ public final class FleetSimulation {
             tables.addAll(w.leaseTables());
         }
         try (DynamoDbAsyncClient plain = DynamoDbAsyncClient.builder()
-                .endpointOverride(dynamoEndpoint()).region(software.amazon.awssdk.regions.Region.US_EAST_1)
+                .endpointOverride(dynamoEndpoint).region(software.amazon.awssdk.regions.Region.US_EAST_1)
                 .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider.create(
                         software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("dummy", "dummy")))
                 .build()) {
@@ -452,10 +453,6 @@ public final class FleetSimulation {
             }
         }
         return new ScanStats(count, count == 0 ? 0 : (double) bytes / count, count == 0 ? 0 : (double) keys / count);
-    }
-
-    private java.net.URI dynamoEndpoint() {
-        return dynamo.serviceClientConfiguration().endpointOverride().orElseThrow();
     }
 
     private static CapacityMeter.Totals zero() {

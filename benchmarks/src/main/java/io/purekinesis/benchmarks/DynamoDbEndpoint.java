@@ -1,0 +1,65 @@
+package io.purekinesis.benchmarks;
+
+import io.purekinesis.testkit.LocalDynamoDb;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * DynamoDB Local for the fleet simulation: in this JVM (as testkit starts it), or in a JVM of its own
+ * ({@link LocalDynamoDbProcess}), so that its heap and garbage collection are not the simulated workers' (production's
+ * DynamoDB is remote).
+ */
+final class DynamoDbEndpoint implements AutoCloseable {
+
+    private final LocalDynamoDb inProcess;
+    private final Process process;
+    private final URI endpoint;
+
+    private DynamoDbEndpoint(LocalDynamoDb inProcess, Process process, URI endpoint) {
+        this.inProcess = inProcess;
+        this.process = process;
+        this.endpoint = endpoint;
+    }
+
+    static DynamoDbEndpoint start(boolean ownProcess) throws IOException, InterruptedException {
+        if (!ownProcess) {
+            LocalDynamoDb ddb = LocalDynamoDb.start();
+            return new DynamoDbEndpoint(ddb, null, ddb.endpoint());
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(List.of(java, "-Xmx2g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp",
+                System.getProperty("java.class.path"), LocalDynamoDbProcess.class.getName()))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        for (String line; (line = out.readLine()) != null; ) {
+            if (line.startsWith("DYNAMODB ")) {
+                return new DynamoDbEndpoint(null, p, URI.create(line.trim().split("\\s+")[1]));
+            }
+        }
+        p.destroyForcibly().waitFor();
+        throw new IllegalStateException("DynamoDB Local's process ended before it served (exit " + p.exitValue() + ")");
+    }
+
+    URI endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (inProcess != null) {
+            inProcess.close();
+        } else {
+            process.destroyForcibly().waitFor();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return endpoint + (process == null ? " (in this JVM)" : " (own JVM, pid " + process.pid() + ")");
+    }
+}
