@@ -252,8 +252,10 @@ public final class FleetSimulation {
         }
         System.gc();
         MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
-        System.out.printf(Locale.ROOT, "harness JVM (workers + DynamoDB Local): %.2f cores busy over the window, "
-                        + "heap used after GC %d MB, %d threads%n", (cpu1 - cpu0) / 1e9 / steadySeconds,
+        System.out.printf(Locale.ROOT, "harness JVM (workers%s): %.2f cores busy over the window, "
+                        + "heap used after GC %d MB, %d threads%n",
+                opts.getOrDefault("--dynamodb-process", "false").equals("true") ? "" : " + DynamoDB Local",
+                (cpu1 - cpu0) / 1e9 / steadySeconds,
                 mem.getHeapMemoryUsage().getUsed() >> 20, ManagementFactory.getThreadMXBean().getThreadCount());
         models(rcu / hours, wcu / hours);
     }
