@@ -37,16 +37,38 @@ final class DynamoDbEndpoint implements AutoCloseable {
         // says so and runs it at the normal priority) keeps it served first.
         Process p = new ProcessBuilder(List.of("nice", "-n", "-10", java, "-Xmx2g",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", System.getProperty("java.class.path"),
-                LocalDynamoDbProcess.class.getName()))
+                LocalDynamoDbProcess.class.getName(), "--exit-on-stdin-eof"))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        for (String line; (line = out.readLine()) != null; ) {
-            if (line.startsWith("DYNAMODB ")) {
-                return new DynamoDbEndpoint(null, p, URI.create(line.trim().split("\\s+")[1]));
+        Thread hook = new Thread(p::destroyForcibly, "dynamodb-local-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            for (String line; (line = out.readLine()) != null; ) {
+                if (line.startsWith("DYNAMODB ")) {
+                    drainInBackground(out);
+                    return new DynamoDbEndpoint(null, p, URI.create(line.trim().split("\\s+")[1]));
+                }
             }
+            throw new IllegalStateException("DynamoDB Local's process ended before it served");
+        } catch (IOException | RuntimeException e) {
+            p.destroyForcibly().waitFor();
+            throw e;
         }
-        p.destroyForcibly().waitFor();
-        throw new IllegalStateException("DynamoDB Local's process ended before it served (exit " + p.exitValue() + ")");
+    }
+
+    /** Reads the child's later output, so a full pipe never blocks it. */
+    private static void drainInBackground(BufferedReader out) {
+        Thread t = new Thread(() -> {
+            try {
+                while (out.readLine() != null) {
+                    // DynamoDB Local logs at WARN: nothing to keep
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+        }, "dynamodb-local-stdout");
+        t.setDaemon(true);
+        t.start();
     }
 
     URI endpoint() {

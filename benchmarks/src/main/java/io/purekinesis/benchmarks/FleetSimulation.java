@@ -130,20 +130,25 @@ public final class FleetSimulation {
             String mode = opts.getOrDefault("--dynamodb-clients", "shared");
             clients = new FleetDynamoClients(dynamoEndpoint, meter, mode, Integer.parseInt(opts.getOrDefault(
                     "--dynamodb-connections", mode.equals("shared") ? "256" : "16")));
-            System.out.println("DynamoDB Local: " + ddb + "; " + clients);
-            kinesis = new FleetKinesis(perStream, Long.parseLong(opts.getOrDefault("--kinesis-latency-ms", "5")));
-            for (String phase : phases) {
-                switch (phase.trim()) {
-                    case "start" -> start();
-                    case "steady" -> steady();
-                    case "join" -> join();
-                    case "leave" -> leave();
-                    case "kill" -> kill();
-                    case "close-all" -> closeAll();
-                    default -> throw new IllegalArgumentException("unknown phase " + phase);
-                }
+            try (FleetDynamoClients closedAtTheEnd = clients) {
+                System.out.println("DynamoDB Local: " + ddb + "; " + clients);
+                kinesis = new FleetKinesis(perStream, Long.parseLong(opts.getOrDefault("--kinesis-latency-ms", "5")));
+                runPhases(phases);
             }
-            clients.close();
+        }
+    }
+
+    private void runPhases(List<String> phases) throws Exception {
+        for (String phase : phases) {
+            switch (phase.trim()) {
+                case "start" -> start();
+                case "steady" -> steady();
+                case "join" -> join();
+                case "leave" -> leave();
+                case "kill" -> kill();
+                case "close-all" -> closeAll();
+                default -> throw new IllegalArgumentException("unknown phase " + phase);
+            }
         }
     }
 
@@ -254,7 +259,7 @@ public final class FleetSimulation {
         MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
         System.out.printf(Locale.ROOT, "harness JVM (workers%s): %.2f cores busy over the window, "
                         + "heap used after GC %d MB, %d threads%n",
-                opts.getOrDefault("--dynamodb-process", "false").equals("true") ? "" : " + DynamoDB Local",
+                Boolean.parseBoolean(opts.getOrDefault("--dynamodb-process", "false")) ? "" : " + DynamoDB Local",
                 (cpu1 - cpu0) / 1e9 / steadySeconds,
                 mem.getHeapMemoryUsage().getUsed() >> 20, ManagementFactory.getThreadMXBean().getThreadCount());
         models(rcu / hours, wcu / hours);

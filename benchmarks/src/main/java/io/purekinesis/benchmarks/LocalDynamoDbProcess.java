@@ -12,10 +12,18 @@ public final class LocalDynamoDbProcess {
     private LocalDynamoDbProcess() {
     }
 
-    public static void main(String[] args) throws InterruptedException {
+    /** @param args {@code --exit-on-stdin-eof}: end when the parent closes (or dies and so closes) stdin */
+    public static void main(String[] args) throws Exception {
         LocalDynamoDb dynamo = LocalDynamoDb.start();
         System.out.println("DYNAMODB " + dynamo.endpoint() + " " + ProcessHandle.current().pid());
         System.out.flush();
+        if (java.util.List.of(args).contains("--exit-on-stdin-eof")) {
+            // a parent killed with SIGKILL runs no shutdown hook: its end is seen as EOF here, not as an orphan
+            while (System.in.read() >= 0) {
+                // nothing is sent; read until EOF
+            }
+            System.exit(0);
+        }
         Thread.sleep(Long.MAX_VALUE);
     }
 }

@@ -174,6 +174,22 @@ class KinesisConsumerTest {
     }
 
     @Test
+    void aTransientFailureOfTheEarlyTableDescriptionIsRetried() throws Exception {
+        healthy();
+        AtomicInteger describes = new AtomicInteger();
+        // the first DescribeTable is the lease table's, sent alongside the stream check: its 503 surfaces when the
+        // start uses it, and the start is tried again
+        when(dynamo.describeTable(any(DescribeTableRequest.class))).thenAnswer(inv -> describes.incrementAndGet() == 1
+                ? CompletableFuture.failedFuture(DynamoDbException.builder().message("service unavailable")
+                        .statusCode(503).build())
+                : CompletableFuture.completedFuture(active()));
+        KinesisConsumer c = consumer();
+        c.start();
+        assertTrue(describes.get() >= 3, describes.get() + " DescribeTable calls: the start was not tried again");
+        c.shutdown().get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
     void aMissingStreamFailsTheStartAtOnceNamingTheStream() {
         healthy();
         when(kinesis.describeStreamSummary(any(DescribeStreamSummaryRequest.class))).thenReturn(

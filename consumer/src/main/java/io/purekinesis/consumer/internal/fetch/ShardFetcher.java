@@ -60,11 +60,12 @@ public final class ShardFetcher implements RecordSource {
      */
     public static final int SHARD_GONE_CONFIRMATIONS = 3;
     /**
-     * The first GetRecords of a lease asks for at most this many records (maxRecords if smaller), the next ones for
-     * maxRecords: on a fresh JVM, unmarshalling a full response (up to 10,000 records, 10 MB) is slow, and the first
-     * batch reaches the processor sooner from a small one. It costs one extra call per lease taken.
+     * The first GetRecords of a lease asks for at most this many Kinesis records (maxRecords if smaller), the next
+     * ones for maxRecords: on a fresh JVM, unmarshalling a full response (up to 10,000 records or 10 MB) is slow, and
+     * the first batch reaches the processor sooner from a small one. 100 KPL aggregates of ~10 KB are still about
+     * 1 MB. It costs one extra call per lease taken.
      */
-    static final int FIRST_READ_LIMIT = 1_000;
+    static final int FIRST_READ_LIMIT = 100;
     /** Backoff between failed or throttled calls: from minTimeBetweenReads up to this. */
     static final Duration MAX_BACKOFF = Duration.ofSeconds(10);
 

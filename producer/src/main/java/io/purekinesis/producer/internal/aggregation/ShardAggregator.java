@@ -72,9 +72,6 @@ public final class ShardAggregator {
                 return Offered.SHARD_CLOSED;
             }
             boolean wake = false;
-            if (records.size() >= maxCount) {
-                wake |= sealLocked(sink, true);
-            }
             if (!encoder.tryAdd(record.partitionKey(), record.explicitHashKey(), record.data(), maxSize)) {
                 if (!records.isEmpty()) {
                     wake |= sealLocked(sink, true);
@@ -86,7 +83,10 @@ public final class ShardAggregator {
                 }
             }
             records.add(record);
-            if (records.size() == 1) {
+            if (records.size() >= maxCount) {
+                // full by count: it cannot take another record, so it goes now rather than at its deadline
+                wake |= sealLocked(sink, true);
+            } else if (records.size() == 1) {
                 deadlineMillis = record.arrivalMillis(settings.ttlMillis()) + settings.maxBufferedMillis();
                 wake |= wakeOnNewAggregate;
             }

@@ -96,10 +96,13 @@ public final class StreamCollector {
         }
     }
 
-    /** A ready entry wakes the sender only when its shard may send now; else the end of its call does. */
+    /**
+     * A ready entry wakes the sender only when it is its shard's first and the shard may send now: a later one goes
+     * with it, and a busy shard's end of call wakes the sender (each wake-up costs a pass over every shard).
+     */
     private boolean wakeAfterAdd(ShardQueue q, KinesisEntry entry) {
         return (totals.freshCount == 1 && wakeOnFirstEntry) || totals.freshCount >= maxCount
-                || totals.freshBytes >= maxSize || (entry.ready() && !q.mustWait());
+                || totals.freshBytes >= maxSize || (entry.ready() && q.ready == 1 && !q.mustWait());
     }
 
     /**

@@ -95,6 +95,7 @@ class ShardAggregatorTest {
         ShardAggregator aggregator = new ShardAggregator("shard-0", 51_200, 3, SETTINGS, true);
         for (int i = 0; i < 7; i++) {
             aggregator.append(record("k" + i, 1, 0), collector);
+            assertEquals((i + 1) / 3, collector.queuedEntries(), "sealed as soon as it holds maxCount records");
         }
         aggregator.sealIfDue(0, true, collector);
         List<KinesisEntry> entries = drainAll(collector);
