@@ -188,12 +188,12 @@ public final class ConsumerRace {
 
     /** The endpoint and pid a {@link LocalDynamoDbProcess} prints once it serves. */
     private String[] awaitDynamo(Child dynamo) throws InterruptedException {
-        String line = dynamo.await(l -> l.startsWith("DYNAMODB "), intOpt("--startup-timeout-s", 300) * 1000L);
+        String line = dynamo.await(l -> l.startsWith(LocalDynamoDbProcess.READY),
+                intOpt("--startup-timeout-s", 300) * 1000L);
         if (line == null) {
             throw new IllegalStateException("DynamoDB Local did not start (see " + dynamo.name + ".err)");
         }
-        String[] w = line.trim().split("\\s+");
-        return new String[] {w[1], w[2]};
+        return LocalDynamoDbProcess.endpointAndPid(line);
     }
 
     /** A drain child's measurements from its RESULT line and its earlier lines. */

@@ -44,9 +44,9 @@ final class DynamoDbEndpoint implements AutoCloseable {
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             for (String line; (line = out.readLine()) != null; ) {
-                if (line.startsWith("DYNAMODB ")) {
+                if (line.startsWith(LocalDynamoDbProcess.READY)) {
                     drainInBackground(out);
-                    return new DynamoDbEndpoint(null, p, URI.create(line.trim().split("\\s+")[1]));
+                    return new DynamoDbEndpoint(null, p, URI.create(LocalDynamoDbProcess.endpointAndPid(line)[0]));
                 }
             }
             throw new IllegalStateException("DynamoDB Local's process ended before it served");

@@ -24,6 +24,16 @@ public final class Positions {
     }
 
     /**
+     * A Kinesis record's sequence number (sub-sequence 0 ignored) against a position, as {@link #compare} orders
+     * them, without making an {@link ExtendedSequenceNumber}: positive after it (also when the position is a start
+     * sentinel), negative before it (also for SHARD_END), 0 for the position's own Kinesis record.
+     */
+    public static int compareToPosition(String sequenceNumber, ExtendedSequenceNumber position) {
+        int r = rank(position);
+        return r != 1 ? Integer.compare(1, r) : compareSequenceNumbers(sequenceNumber, position.sequenceNumber());
+    }
+
+    /**
      * Compares two sequence numbers (not sentinels) as numbers. Kinesis writes them in decimal without leading
      * zeros, and then the longer is the larger and equal lengths compare digit by digit, with no BigInteger: the
      * fetcher compares every Kinesis record it reads against its floor. Any other form is compared as BigIntegers.

@@ -26,6 +26,24 @@ class PositionsTest {
     }
 
     @Test
+    void aRecordsSequenceNumberAgainstAPositionAgreesWithCompare() {
+        String seq = "49590338271490256608559692538361571095921575989136588801";
+        for (ExtendedSequenceNumber p : new ExtendedSequenceNumber[] {ExtendedSequenceNumber.TRIM_HORIZON,
+                ExtendedSequenceNumber.LATEST, ExtendedSequenceNumber.SHARD_END, ExtendedSequenceNumber.of("9", 0),
+                ExtendedSequenceNumber.of(seq, 0), ExtendedSequenceNumber.of(seq, 7),
+                ExtendedSequenceNumber.of(seq + "0", 0)}) {
+            int expected = p.isSentinel() || p == ExtendedSequenceNumber.SHARD_END
+                    ? Integer.signum(Positions.compare(ExtendedSequenceNumber.of(seq, 0), p))
+                    : Integer.signum(Positions.compareSequenceNumbers(seq, p.sequenceNumber()));
+            assertEquals(expected, Integer.signum(Positions.compareToPosition(seq, p)), p.toString());
+        }
+        assertEquals(0, Positions.compareToPosition(seq, ExtendedSequenceNumber.of(seq, 7)),
+                "the position's own Kinesis record, whatever its sub-sequence number");
+        assertTrue(Positions.compareToPosition(seq, ExtendedSequenceNumber.SHARD_END) < 0);
+        assertTrue(Positions.compareToPosition(seq, ExtendedSequenceNumber.TRIM_HORIZON) > 0);
+    }
+
+    @Test
     void sentinelsComeBeforeRealPositionsAndShardEndAfter() {
         ExtendedSequenceNumber p = ExtendedSequenceNumber.of("5", 3);
         assertTrue(Positions.compare(ExtendedSequenceNumber.TRIM_HORIZON, p) < 0);

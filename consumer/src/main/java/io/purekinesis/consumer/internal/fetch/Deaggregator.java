@@ -72,7 +72,7 @@ public final class Deaggregator {
             // the floor is compared per Kinesis record, not per user record: user records of a record after the
             // floor's all pass, of one before it none, and of the floor's own record those after its sub-sequence
             // number. A read's records come in sequence order, so once one is after the floor, so are the rest.
-            int vsFloor = pastFloor ? 1 : compareToFloor(r.sequenceNumber(), floor);
+            int vsFloor = pastFloor || floor == null ? 1 : Positions.compareToPosition(r.sequenceNumber(), floor);
             pastFloor = vsFloor > 0;
             if (decoded == null) {
                 if (vsFloor > 0) { // the floor's own plain record (sub-sequence number 0) was delivered
@@ -133,24 +133,6 @@ public final class Deaggregator {
             }
             return in;
         }
-    }
-
-    /**
-     * The Kinesis record's sequence number against the floor's, as {@link Positions#compare} orders positions:
-     * positive after it (also when there is no floor, or the floor is a start sentinel), negative before it (also
-     * for a SHARD_END floor), 0 for the floor's own Kinesis record.
-     */
-    static int compareToFloor(String sequenceNumber, ExtendedSequenceNumber floor) {
-        if (floor == null) {
-            return 1;
-        }
-        if (floor == ExtendedSequenceNumber.SHARD_END) {
-            return -1;
-        }
-        if (floor.isSentinel()) {
-            return 1;
-        }
-        return Positions.compareSequenceNumbers(sequenceNumber, floor.sequenceNumber());
     }
 
     /**

@@ -209,7 +209,8 @@ final class LeaseDiscovery {
             // peers' handoff timeout
             Map<String, CompletableFuture<Optional<Lease>>> reads = new LinkedHashMap<>();
             Map<String, CompletableFuture<String>> ends = new LinkedHashMap<>();
-            for (String key : keys.subList(from, Math.min(keys.size(), from + READS_IN_FLIGHT))) {
+            List<String> chunk = keys.subList(from, Math.min(keys.size(), from + READS_IN_FLIGHT));
+            for (String key : chunk) {
                 if (held.get(key) != null) {
                     reads.put(key, table.get(key)); // the owner index may still show it: the row says if it moved
                 } else if (!handingOffTo.containsKey(key)) { // else its processor is finishing: it ends the handoff
@@ -230,7 +231,7 @@ final class LeaseDiscovery {
                     toTell.add(next);
                 }
             });
-            for (String key : keys.subList(from, Math.min(keys.size(), from + READS_IN_FLIGHT))) {
+            for (String key : chunk) {
                 asked.remove(key);
                 handoffDealt.accept(key);
             }
