@@ -33,9 +33,11 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A fast local stand-in for Kinesis that accepts everything and counts it, so the producer's throughput can be
- * measured without the network or the (slow) emulator. It speaks the Kinesis JSON protocol over plain HTTP/1.1
- * ({@code X-Amz-Target: Kinesis_20131202.<Op>}, {@code application/x-amz-json-1.1}) for the operations the producer
- * calls:
+ * measured without the network or the (slow) emulator. It speaks the Kinesis protocol over plain HTTP/1.1
+ * ({@code X-Amz-Target: Kinesis_20131202.<Op>}) in both of the SDK's encodings, CBOR
+ * ({@code application/x-amz-cbor-1.1}, the SDK's default for Kinesis) and JSON ({@code application/x-amz-json-1.1},
+ * with {@code aws.cborEnabled=false}; KPL's daemon): each request is answered in the encoding of its
+ * {@code Content-Type} ({@link WireProtocol}), with the same semantics, for the operations the producer calls:
  * <ul>
  *   <li>{@code PutRecords}: every entry succeeds; its {@code ShardId} is the shard whose hash key range holds the
  *       entry's {@code ExplicitHashKey}, or else the MD5 of its {@code PartitionKey}, and its {@code SequenceNumber}
@@ -44,8 +46,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       {@code MaxResults}/{@code NextToken} paging and {@code ExclusiveStartShardId}.</li>
  *   <li>{@code DescribeStreamSummary}: ACTIVE, N open shards.</li>
  * </ul>
- * Clients must talk JSON, not CBOR (the SDK's default for Kinesis): set {@code aws.cborEnabled=false} before the
- * first Kinesis client is built. There is no CBOR in the sink, and no HTTP/2 either: build the Netty client with
+ * Errors carry {@code __type} and {@code message} (and the {@code x-amzn-ErrorType} header) in the request's encoding,
+ * which is where the SDK's JSON and CBOR error unmarshallers both look. There is no HTTP/2: build the Netty client with
  * {@code Protocol.HTTP1_1} (the Kinesis client otherwise defaults to h2c on an {@code http://} endpoint).
  *
  * <p>Besides the Kinesis operations: {@code GET /stats} returns the counters as JSON, and
@@ -57,9 +59,10 @@ import java.util.concurrent.atomic.LongAdder;
  * user records counted are those Kinesis would have stored.
  *
  * <p>Counting ({@link CountMode}): {@code ENTRIES} counts Kinesis entries and their bytes only (no Base64
- * decoding; user records are then unknown); {@code RECORDS} (default) decodes each entry's data and counts the
- * user records of an aggregate by walking its protobuf tags, without checking the digest; {@code DECODE} fully
- * de-aggregates with {@code AggregateDecoder} (checks the digest, costs the most CPU).
+ * decoding in JSON, no copy of the byte string in CBOR; user records are then unknown); {@code RECORDS} (default)
+ * decodes each entry's data (Base64 in JSON; in CBOR it arrives as raw bytes) and counts the user records of an
+ * aggregate by walking its protobuf tags, without checking the digest; {@code DECODE} fully de-aggregates with
+ * {@code AggregateDecoder} (checks the digest, costs the most CPU).
  *
  * <p>Standalone: {@code java -cp <classpath> io.purekinesis.benchmarks.PutRecordsSink --port 4590 --shards 4}.
  * With {@code --tls true} it serves HTTPS instead (a self-signed key pair made at start with {@code keytool}), for
@@ -72,12 +75,10 @@ public final class PutRecordsSink implements AutoCloseable {
     public enum CountMode { ENTRIES, RECORDS, DECODE }
 
     static final String TARGET_PREFIX = "Kinesis_20131202.";
-    static final String CONTENT_TYPE = "application/x-amz-json-1.1";
     private static final BigInteger HASH_SPACE = BigInteger.ONE.shiftLeft(128);
     private static final byte[] MAGIC = {(byte) 0xF3, (byte) 0x89, (byte) 0x9A, (byte) 0xC2};
     private static final String TOKEN_PREFIX = "sink-token-";
 
-    private final JsonFactory json = new JsonFactory();
     private final HttpServer server;
     private final String scheme;
     private final ExecutorService executor;
@@ -391,33 +392,34 @@ public final class PutRecordsSink implements AutoCloseable {
 
     private void handleKinesis(HttpExchange exchange, String target) throws IOException {
         String op = target.startsWith(TARGET_PREFIX) ? target.substring(TARGET_PREFIX.length()) : target;
+        WireProtocol wire = WireProtocol.ofContentType(exchange.getRequestHeaders().getFirst("Content-Type"));
         byte[] response;
         try (InputStream in = exchange.getRequestBody()) {
             switch (op) {
                 case "PutRecords" -> {
-                    response = putRecords(in);
+                    response = putRecords(wire, in);
                     awaitResume();
                 }
                 case "ListShards" -> {
                     otherCalls.increment();
-                    response = listShards(in);
+                    response = listShards(wire, in);
                 }
                 case "DescribeStreamSummary" -> {
                     otherCalls.increment();
-                    response = describeStreamSummary(in);
+                    response = describeStreamSummary(wire, in);
                 }
                 default -> {
                     otherCalls.increment();
                     in.transferTo(OutputStream.nullOutputStream());
-                    sendError(exchange, "UnknownOperationException", "the sink does not implement " + op);
+                    sendError(exchange, wire, "UnknownOperationException", "the sink does not implement " + op);
                     return;
                 }
             }
         } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
-            sendError(exchange, "InvalidArgumentException", e.getMessage());
+            sendError(exchange, wire, "InvalidArgumentException", e.getMessage());
             return;
         }
-        send(exchange, 200, CONTENT_TYPE, response);
+        send(exchange, 200, wire.contentType(), response);
     }
 
     private void awaitResume() {
@@ -443,7 +445,7 @@ public final class PutRecordsSink implements AutoCloseable {
         }
     }
 
-    private byte[] putRecords(InputStream in) throws IOException {
+    private byte[] putRecords(WireProtocol wire, InputStream in) throws IOException {
         int capacity = 512;
         int[] shardOf = new int[capacity];
         long[] seqOf = new long[capacity];
@@ -454,7 +456,7 @@ public final class PutRecordsSink implements AutoCloseable {
         double fail = failFraction;
         ShardLimits[] limits = shardLimits;
         long now = limits == null ? 0 : System.nanoTime();
-        try (JsonParser p = json.createParser(in)) {
+        try (JsonParser p = wire.factory().createParser(in)) {
             expect(p.nextToken(), JsonToken.START_OBJECT);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
@@ -479,8 +481,9 @@ public final class PutRecordsSink implements AutoCloseable {
                             case "ExplicitHashKey" -> explicitHashKey = p.getText();
                             case "Data" -> {
                                 if (countMode == CountMode.ENTRIES) {
-                                    dataLength = base64Length(p);
+                                    dataLength = wire.dataLength(p);
                                 } else {
+                                    // Base64-decodes in JSON; in CBOR, the byte string as sent.
                                     data = p.getBinaryValue();
                                     dataLength = data.length;
                                 }
@@ -532,7 +535,7 @@ public final class PutRecordsSink implements AutoCloseable {
             }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 + n * 96);
-        try (JsonGenerator g = json.createGenerator(out)) {
+        try (JsonGenerator g = wire.factory().createGenerator(out)) {
             g.writeStartObject();
             g.writeNumberField("FailedRecordCount", failed);
             g.writeArrayFieldStart("Records");
@@ -576,21 +579,6 @@ public final class PutRecordsSink implements AutoCloseable {
             c /= 10;
         }
         return 40;
-    }
-
-    /** Decoded length of the current Base64 string token, without decoding it. */
-    private static long base64Length(JsonParser p) throws IOException {
-        char[] chars = p.getTextCharacters();
-        int off = p.getTextOffset();
-        int len = p.getTextLength();
-        int pad = 0;
-        if (len > 0 && chars[off + len - 1] == '=') {
-            pad++;
-            if (len > 1 && chars[off + len - 2] == '=') {
-                pad++;
-            }
-        }
-        return (long) len / 4 * 3 - pad;
     }
 
     /**
@@ -685,10 +673,10 @@ public final class PutRecordsSink implements AutoCloseable {
         return v;
     }
 
-    private byte[] listShards(InputStream in) throws IOException {
+    private byte[] listShards(WireProtocol wire, InputStream in) throws IOException {
         int maxResults = 1000;
         int from = 0;
-        try (JsonParser p = json.createParser(in)) {
+        try (JsonParser p = wire.factory().createParser(in)) {
             expect(p.nextToken(), JsonToken.START_OBJECT);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
@@ -722,7 +710,7 @@ public final class PutRecordsSink implements AutoCloseable {
         }
         int to = Math.min(shardCount, from + maxResults);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = json.createGenerator(out)) {
+        try (JsonGenerator g = wire.factory().createGenerator(out)) {
             g.writeStartObject();
             g.writeArrayFieldStart("Shards");
             char[] seq = new char[40];
@@ -748,10 +736,10 @@ public final class PutRecordsSink implements AutoCloseable {
         return out.toByteArray();
     }
 
-    private byte[] describeStreamSummary(InputStream in) throws IOException {
+    private byte[] describeStreamSummary(WireProtocol wire, InputStream in) throws IOException {
         String stream = "stream";
         String arn = null;
-        try (JsonParser p = json.createParser(in)) {
+        try (JsonParser p = wire.factory().createParser(in)) {
             expect(p.nextToken(), JsonToken.START_OBJECT);
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String name = p.currentName();
@@ -770,7 +758,7 @@ public final class PutRecordsSink implements AutoCloseable {
             arn = "arn:aws:kinesis:us-east-1:000000000000:stream/" + stream;
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = json.createGenerator(out)) {
+        try (JsonGenerator g = wire.factory().createGenerator(out)) {
             g.writeStartObject();
             g.writeObjectFieldStart("StreamDescriptionSummary");
             g.writeStringField("StreamName", stream);
@@ -780,7 +768,7 @@ public final class PutRecordsSink implements AutoCloseable {
             g.writeStringField("StreamMode", "PROVISIONED");
             g.writeEndObject();
             g.writeNumberField("RetentionPeriodHours", 24);
-            g.writeNumberField("StreamCreationTimestamp", 1.7e9);
+            wire.writeTimestampField(g, "StreamCreationTimestamp", 1_700_000_000L);
             g.writeArrayFieldStart("EnhancedMonitoring");
             g.writeStartObject();
             g.writeArrayFieldStart("ShardLevelMetrics");
@@ -805,16 +793,16 @@ public final class PutRecordsSink implements AutoCloseable {
         }
     }
 
-    private void sendError(HttpExchange exchange, String type, String message) throws IOException {
+    private void sendError(HttpExchange exchange, WireProtocol wire, String type, String message) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = json.createGenerator(out)) {
+        try (JsonGenerator g = wire.factory().createGenerator(out)) {
             g.writeStartObject();
             g.writeStringField("__type", type);
             g.writeStringField("message", String.valueOf(message));
             g.writeEndObject();
         }
         exchange.getResponseHeaders().set("x-amzn-ErrorType", type);
-        send(exchange, 400, CONTENT_TYPE, out.toByteArray());
+        send(exchange, 400, wire.contentType(), out.toByteArray());
     }
 
     private static void drain(HttpExchange exchange) throws IOException {
