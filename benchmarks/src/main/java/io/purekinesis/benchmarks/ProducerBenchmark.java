@@ -54,8 +54,8 @@ import software.amazon.awssdk.utils.AttributeMap;
  * default], {@code --max-outstanding-bytes N} [producer default], {@code --max-buffered-ms M} [producer default],
  * {@code --max-concurrent-requests N} [producer default], {@code --warmup N} [500,000; 200,000 with
  * --outstanding-test], {@code --endpoint URL} [none: start a sink; with a URL, use that sink or endpoint; stats are
- * read from it if it is a sink], {@code --region R} [us-east-1], {@code --credentials static|default} [static: dummy
- * keys, enough for a sink; default: the SDK's default provider chain, for a real endpoint], {@code --stream NAME} [bench], {@code --sink-count entries|records|decode}
+ * read from it if it is a sink], {@code --region R} [us-east-1], {@code --protocol cbor|json} the encoding the SDK's
+ * Kinesis client speaks [cbor, its default against AWS], {@code --credentials static|default} [static: dummy keys, enough for a sink; default: the SDK's default provider chain, for a real endpoint], {@code --stream NAME} [bench], {@code --sink-count entries|records|decode}
  * [records], {@code --sink-jvm-opts "..."} [-Xmx1g -XX:+UseParallelGC], {@code --fresh-data true|false} a new copy
  * of the payload per record, as an application would have, instead of one shared array [false; true with
  * --outstanding-test], {@code --track-futures true|false} attach a callback to every future (latency, success
@@ -68,8 +68,9 @@ import software.amazon.awssdk.utils.AttributeMap;
  * (as the memory bean reports it a moment after the GC, and as the collector left it);
  * then resumes the sink and checks that every record arrived once.
  *
- * <p>The SDK is made to talk JSON ({@code aws.cborEnabled=false}): the sink has no CBOR. Its Netty client uses
- * HTTP/1.1, since the sink (the JDK's HTTP server) has no HTTP/2.
+ * <p>The SDK speaks CBOR, its default for Kinesis, unless {@code --protocol json} ({@code aws.cborEnabled=false}); the
+ * sink answers either. With JSON the SDK Base64-encodes every aggregate, CPU that users on AWS do not spend. Its Netty
+ * client uses HTTP/1.1, since the sink (the JDK's HTTP server) has no HTTP/2.
  */
 public final class ProducerBenchmark {
 
@@ -100,6 +101,8 @@ public final class ProducerBenchmark {
         URI endpoint;
         String stream = "bench";
         String region = "us-east-1";
+        /** What the SDK's Kinesis client speaks: CBOR, its default, or JSON. */
+        WireProtocol protocol = WireProtocol.CBOR;
         boolean defaultCredentials;
         PutRecordsSink.CountMode sinkCount = PutRecordsSink.CountMode.RECORDS;
         List<String> sinkJvmOptions = List.of("-Xmx1g", "-XX:+UseParallelGC");
@@ -145,6 +148,7 @@ public final class ProducerBenchmark {
                     case "--endpoint" -> o.endpoint = URI.create(v);
                     case "--stream" -> o.stream = v;
                     case "--region" -> o.region = v;
+                    case "--protocol" -> o.protocol = WireProtocol.parse(v);
                     case "--credentials" -> {
                         if (!v.equals("static") && !v.equals("default")) {
                             throw new IllegalArgumentException("--credentials must be static or default, was " + v);
@@ -181,15 +185,13 @@ public final class ProducerBenchmark {
 
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
-        // The sink speaks JSON only; the SDK's Kinesis client defaults to CBOR. Read when the first client is built.
-        System.setProperty("aws.cborEnabled", "false");
         printMachine(o);
         SinkControl sink = o.endpoint != null ? SinkControl.attach(o.endpoint)
                 : SinkControl.startProcess(o.shards, o.sinkCount, o.sinkJvmOptions);
         try {
-            System.out.printf("sink: %s%s%n", sink.endpoint(),
+            System.out.printf("sink: %s%s; protocol %s%n", sink.endpoint(),
                     sink.pid() > 0 ? " (separate JVM, pid " + sink.pid() + ", options " + o.sinkJvmOptions + ")"
-                            : " (external)");
+                            : " (external)", o.protocol.name().toLowerCase(Locale.ROOT));
             if (o.sinkFailFraction > 0 || o.sinkShardLimits) {
                 sink.setThrottling(o.sinkFailFraction, o.sinkShardLimits);
                 System.out.printf("sink throttling: %.1f%% of entries fail at random%s%n", o.sinkFailFraction * 100,
@@ -249,8 +251,9 @@ public final class ProducerBenchmark {
         System.out.println();
         System.out.println("=== results (measured window: first add to last completion, after warm-up) ===");
         System.out.printf("records                 %,d x %d B, %d keys, %d shards, %d threads, aggregation %s, "
-                + "rate limit %d%%, %s data array%n", n, o.recordSize, o.keys, o.shards, o.threads, o.aggregation,
-                o.rateLimit, o.freshData ? "a fresh" : "one shared");
+                + "rate limit %d%%, %s data array, protocol %s%n", n, o.recordSize, o.keys, o.shards, o.threads,
+                o.aggregation, o.rateLimit, o.freshData ? "a fresh" : "one shared",
+                o.protocol.name().toLowerCase(Locale.ROOT));
         System.out.printf("elapsed                 %.2f s (adding took %.2f s); load average now %s%n", seconds,
                 addSeconds, loadAverage());
         System.out.printf("throughput              %,.0f user records/s%s%n", n / seconds,
@@ -461,7 +464,10 @@ public final class ProducerBenchmark {
 
     // ---- set-up ----
 
-    /** The Kinesis client: JSON, HTTP/1.1; on an {@code https} endpoint it trusts any certificate (a local sink's). */
+    /**
+     * The Kinesis client: {@code o.protocol} (CBOR or JSON), HTTP/1.1; on an {@code https} endpoint it trusts any
+     * certificate (a local sink's).
+     */
     static KinesisAsyncClient client(Options o, URI endpoint, Duration readTimeout) {
         int concurrency = o.maxConcurrentRequests != null ? o.maxConcurrentRequests
                 : ProducerConfig.DEFAULT_MAX_CONCURRENT_REQUESTS;
@@ -471,14 +477,14 @@ public final class ProducerBenchmark {
                 .readTimeout(readTimeout)
                 .writeTimeout(readTimeout);
         boolean trustAll = "https".equals(endpoint.getScheme());
-        return KinesisAsyncClient.builder()
+        return o.protocol.buildClient(() -> KinesisAsyncClient.builder()
                 .endpointOverride(endpoint)
                 .region(Region.of(o.region))
                 .credentialsProvider(o.defaultCredentials ? DefaultCredentialsProvider.builder().build()
                         : StaticCredentialsProvider.create(AwsBasicCredentials.create("bench", "bench")))
                 .httpClient(trustAll ? http.buildWithDefaults(AttributeMap.builder()
                         .put(SdkHttpConfigurationOption.TRUST_ALL_CERTIFICATES, Boolean.TRUE).build()) : http.build())
-                .build();
+                .build());
     }
 
     static ProducerConfig.Builder config(Options o, KinesisAsyncClient client, Load load) {

@@ -30,6 +30,10 @@ import java.util.function.ToDoubleFunction;
  * ({@code VmHWM}) of the JVM and, apart, of its native child. Then per library min/median/max over the rounds and
  * the ratio of the medians, ours / KPL.
  *
+ * <p>Each library speaks its production default: ours the SDK's CBOR (raw byte strings; {@code --protocol json} for
+ * the JSON encoding, where the SDK Base64-encodes every aggregate), KPL's daemon JSON (it has nothing else). The
+ * sink answers each request in its own encoding.
+ *
  * <p>Run with {@code benchmarks/run-race.sh [options]} (see {@code benchmarks/README.md}).
  */
 public final class ProducerRace {
@@ -56,6 +60,11 @@ public final class ProducerRace {
         URI endpoint;
         String stream = "race";
         String region = "us-east-1";
+        /**
+         * What our library's SDK client speaks: CBOR (default, as against AWS) or JSON. KPL's daemon always speaks
+         * JSON: each library at its production default.
+         */
+        WireProtocol protocol = WireProtocol.CBOR;
         List<String> childJvmOptions = List.of("-Xmx1g");
         List<String> sinkJvmOptions = List.of("-Xmx1g", "-XX:+UseParallelGC");
         double sinkFailFraction;
@@ -97,6 +106,7 @@ public final class ProducerRace {
                     case "--endpoint" -> o.endpoint = URI.create(v);
                     case "--stream" -> o.stream = v;
                     case "--region" -> o.region = v;
+                    case "--protocol" -> o.protocol = WireProtocol.parse(v);
                     case "--child-jvm-opts" -> o.childJvmOptions = words(v);
                     case "--sink-jvm-opts" -> o.sinkJvmOptions = words(v);
                     case "--sink-fail-fraction" -> o.sinkFailFraction = Double.parseDouble(v);
@@ -129,7 +139,10 @@ public final class ProducerRace {
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
         if (o.library != null) {
-            System.setProperty("aws.cborEnabled", "false"); // the sink speaks JSON only
+            // Before any client is built (the SDK reads it then). KPL's daemon speaks JSON whatever this says; its
+            // child keeps the JSON setting it always had.
+            System.setProperty("aws.cborEnabled",
+                    (o.library.equals("ours") ? o.protocol : WireProtocol.JSON).cborEnabledProperty());
             RaceChild.run(o);
             System.exit(0);
         }
@@ -146,11 +159,12 @@ public final class ProducerRace {
             }
             System.out.printf("load: %s, %d B records, %d keys, %d shards, %d adding threads, aggregation on, "
                             + "buffered time %d ms, rate limit %d %%, at most %,d in flight; warm-up %d s, window %d s, "
-                            + "%d rounds of %s; child JVM options %s; pacer minimum sleep %d us%n",
+                            + "%d rounds of %s; protocol: ours %s, KPL json; child JVM options %s; "
+                            + "pacer minimum sleep %d us%n",
                     o.rate > 0 ? String.format(Locale.ROOT, "%,d user records/s offered", o.rate) : "full speed",
                     o.recordSize, o.keys, o.shards, o.threads, o.maxBufferedMillis, o.rateLimit, o.maxInFlight,
-                    o.warmupSeconds, o.windowSeconds, o.rounds, o.libraries, o.childJvmOptions,
-                    o.pacerMinSleepMicros);
+                    o.warmupSeconds, o.windowSeconds, o.rounds, o.libraries,
+                    o.protocol.name().toLowerCase(Locale.ROOT), o.childJvmOptions, o.pacerMinSleepMicros);
             Map<String, List<Run>> runs = new LinkedHashMap<>();
             for (int round = 1; round <= o.rounds; round++) {
                 for (String library : o.libraries) {

@@ -157,8 +157,10 @@ final class RaceChild {
     // ---- the two libraries ----
 
     private static Library ours(ProducerRace.Options o) {
-        // The harness's own client: JSON, HTTP/1.1, trusts the sink's self-signed certificate on https.
+        // The harness's own client: the race's --protocol, HTTP/1.1, trusts the sink's self-signed certificate on
+        // https.
         ProducerBenchmark.Options bo = ProducerBenchmark.Options.parse(new String[] {"--region", o.region});
+        bo.protocol = o.protocol;
         KinesisAsyncClient client = ProducerBenchmark.client(bo, o.endpoint, Duration.ofSeconds(30));
         ProducerConfig.Builder b = ProducerConfig.builder().kinesisClient(client).aggregationEnabled(true)
                 .rateLimit(o.rateLimit).producerName("race")

@@ -36,6 +36,16 @@ class ProducerRaceTest {
     }
 
     @Test
+    void ourProtocolIsCborByDefaultAsAgainstAwsAndJsonOnRequest() {
+        assertEquals(WireProtocol.CBOR, ProducerRace.Options.parse(new String[0]).protocol);
+        assertEquals(WireProtocol.JSON, ProducerRace.Options.parse(new String[] {"--protocol", "json"}).protocol);
+        assertEquals(WireProtocol.CBOR, ProducerBenchmark.Options.parse(new String[0]).protocol);
+        assertEquals(WireProtocol.JSON, ProducerBenchmark.Options.parse(new String[] {"--protocol", "JSON"}).protocol);
+        assertThrows(IllegalArgumentException.class,
+                () -> ProducerRace.Options.parse(new String[] {"--protocol", "ion"}));
+    }
+
+    @Test
     void procTreeReadsThisJvmsCpuAndPeakRssAndSeesItsCpuGrow() {
         long pid = ProcessHandle.current().pid();
         List<ProcTree.Proc> before = ProcTree.read(pid);

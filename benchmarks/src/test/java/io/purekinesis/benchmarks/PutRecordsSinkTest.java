@@ -346,6 +346,7 @@ class PutRecordsSinkTest {
         try (PutRecordsSink tls = PutRecordsSink.start(0, 2, PutRecordsSink.CountMode.RECORDS, true);
                 SinkControl control = SinkControl.attach(tls.endpoint())) {
             assertEquals("https", tls.endpoint().getScheme());
+            // The harness's client at its default protocol (CBOR), as the race's child builds it.
             ProducerBenchmark.Options o = ProducerBenchmark.Options.parse(new String[0]);
             KinesisAsyncClient tlsClient = ProducerBenchmark.client(o, tls.endpoint(),
                     java.time.Duration.ofSeconds(10));
