@@ -89,8 +89,8 @@ public final class LeaseCoordinator {
                 discovery::request, discovery::handoffsAsked, reporter(context));
         membershipRef[0] = membership;
         this.monitor = new FleetMonitor(workers, table, held, workerId, time, context.metrics(), context.random(),
-                failover, config.monitorInterval(), config.maxLeasesToMoveAtOneTime(), discovery::request,
-                membership::isFenced, reporter(context));
+                failover, config.monitorInterval(), heartbeatInterval, config.maxLeasesToMoveAtOneTime(),
+                discovery::request, membership::isFenced, reporter(context), scheduler);
         monitorRef[0] = monitor;
         this.leader = new LeaderDuties(table, syncer, workers, monitor, workerId, time, config.shardSyncInterval(),
                 config.fullScanInterval(), context.metrics(), scheduler, reporter(context), key -> {
@@ -184,6 +184,7 @@ public final class LeaseCoordinator {
         if (monitorTask != null) {
             monitorTask.cancel(false);
         }
+        monitor.stop();
         discovery.stop();
         membership.leaving();
     }

@@ -72,8 +72,9 @@ class FleetMonitorTest {
             }
         });
         return new FleetMonitor(workers, table, held, "A", time, ConsumerMetrics.NOOP, new Random(1), FAILOVER,
-                Duration.ofSeconds(1), 100, lookups::incrementAndGet, () -> false,
-                new FailureReporter(LoggerFactory.getLogger(FleetMonitorTest.class), ConsumerMetrics.NOOP, time));
+                Duration.ofSeconds(1), Duration.ofSeconds(1), 100, lookups::incrementAndGet, () -> false,
+                new FailureReporter(LoggerFactory.getLogger(FleetMonitorTest.class), ConsumerMetrics.NOOP, time),
+                time);
     }
 
     private long wall() {
@@ -172,5 +173,67 @@ class FleetMonitorTest {
         assertFalse(workers.row("B").orElseThrow().isEvicted(), "the eviction is conditional on the beats read");
         assertEquals(List.of(), assigns);
         verify(dynamo, never()).query(any(QueryRequest.class));
+    }
+
+    @Test
+    void aSuspectIsDeclaredDeadTheMomentItsLastHeartbeatTurnsFailoverOldNotAtTheNextPoll() {
+        FakeWorkers workers = new FakeWorkers();
+        workers.heartbeat("A", wall(), 0, false);
+        workers.heartbeat("B", wall(), 1, false); // 1: no balancing
+        long lastBeat = wall();
+        FleetMonitor monitor = monitor(workers);
+        time.advance(Duration.ofSeconds(3));
+        workers.heartbeat("A", wall(), 0, false);
+        monitor.poll(); // B missed two heartbeats: a suspect, not dead
+        assertFalse(workers.row("B").orElseThrow().isEvicted());
+
+        time.advance(Duration.ofMillis(lastBeat + FAILOVER.toMillis() - wall())); // exactly failover-old
+        assertFalse(workers.row("B").orElseThrow().isEvicted(), "not before the failover time has passed");
+        time.advance(Duration.ofMillis(FleetMonitor.SUSPECT_CHECK_GRACE_MILLIS));
+        assertTrue(workers.row("B").orElseThrow().isEvicted(), "evicted without waiting for another poll");
+        assertEquals(List.of("shardId-000000000000 -> A", "shardId-000000000001 -> A"), assigns);
+        assertEquals(1, lookups.get(), "A looks its new leases up at once");
+    }
+
+    @Test
+    void aSuspectThatBeatsAgainIsSparedAndItsNextSilenceGetsItsOwnCheck() {
+        FakeWorkers workers = new FakeWorkers();
+        workers.heartbeat("A", wall(), 0, false);
+        workers.heartbeat("B", wall(), 1, false); // 1: no balancing
+        long firstBeat = wall();
+        FleetMonitor monitor = monitor(workers);
+        time.advance(Duration.ofSeconds(3));
+        monitor.poll();
+        monitor.poll();
+        monitor.poll();
+        assertEquals(1, time.pending(), "one check per suspect and heartbeat seen, however many polls see it");
+
+        time.advance(Duration.ofSeconds(2));
+        workers.heartbeat("B", wall(), 1, false); // 1: no balancing // B was slow, not dead
+        long secondBeat = wall();
+        time.advance(Duration.ofSeconds(3));
+        monitor.poll(); // B is a suspect again, with a newer heartbeat
+        assertEquals(2, time.pending());
+        time.advance(Duration.ofMillis(firstBeat + FAILOVER.toMillis() + FleetMonitor.SUSPECT_CHECK_GRACE_MILLIS
+                - wall()));
+        assertFalse(workers.row("B").orElseThrow().isEvicted(), "the first check reads the row again: B beat since");
+        assertEquals(List.of(), assigns);
+
+        time.advance(Duration.ofMillis(secondBeat + FAILOVER.toMillis() + FleetMonitor.SUSPECT_CHECK_GRACE_MILLIS
+                - wall()));
+        assertTrue(workers.row("B").orElseThrow().isEvicted(), "the second check finds it silent since");
+    }
+
+    @Test
+    void aStoppedMonitorChecksNoSuspect() {
+        FakeWorkers workers = new FakeWorkers();
+        workers.heartbeat("A", wall(), 0, false);
+        workers.heartbeat("B", wall(), 1, false); // 1: no balancing
+        FleetMonitor monitor = monitor(workers);
+        time.advance(Duration.ofSeconds(3));
+        monitor.poll();
+        monitor.stop();
+        time.advance(FAILOVER);
+        assertFalse(workers.row("B").orElseThrow().isEvicted(), "a leaving worker declares nobody dead");
     }
 }
