@@ -13,6 +13,14 @@ import java.util.List;
  */
 final class CallBuilder {
 
+    /**
+     * Ready (full) entries go before their deadline only once those of the shards that may send hold this much
+     * (or a whole call, if smaller): an early call must be worth its fixed cost. Below it they wait for their
+     * deadline as KPL's do, so large records arriving slowly share calls instead of going one call each; above it a
+     * producer whose application caps the records in flight is not held to one call per buffered time.
+     */
+    static final long READY_BYTES_TO_SEND = 256 * 1024;
+
     private final String stream;
     private final int maxCount;
     private final long maxSize;
@@ -33,17 +41,18 @@ final class CallBuilder {
 
     /**
      * Adds up to {@code maxBatches} calls to {@code out} when anything is due: a flush, a fresh entry past its send
-     * deadline, a retry past its backoff, a full call's worth, or a ready (full) entry of a shard that may send: as
-     * Kafka's sender sends a full batch without lingering, since waiting cannot make it bigger. Notes in
-     * {@code out} when it is next needed.
+     * deadline, a retry past its backoff, a full call's worth, or ready (full) entries of shards that may send
+     * holding {@link #readyBytesToSend}: as Kafka's sender sends a full batch without lingering, since waiting
+     * cannot make it bigger. Notes in {@code out} when it is next needed.
      */
     void drain(List<ShardQueue> shards, ShardQueue.Totals totals, boolean flush, long nowMillis, int maxBatches,
             StreamCollector.Drained out) {
         boolean due = flush;
+        long sendableReadyBytes = 0;
         for (ShardQueue q : shards) {
             KinesisEntry head = q.fresh.peekFirst();
             if (q.ready > 0 && !q.mustWait()) {
-                due = true;
+                sendableReadyBytes += q.readyBytes;
             }
             if (head != null) {
                 if (head.sendDeadlineMillis() <= nowMillis) {
@@ -66,6 +75,7 @@ final class CallBuilder {
                 }
             }
         }
+        due |= sendableReadyBytes >= readyBytesToSend();
         while (out.batches.size() < maxBatches
                 && (due || totals.freshCount >= maxCount || totals.freshBytes >= maxSize)) {
             PutBatch batch = buildBatch(shards, totals, nowMillis, out);
@@ -74,6 +84,10 @@ final class CallBuilder {
             }
             out.batches.add(batch);
         }
+    }
+
+    long readyBytesToSend() {
+        return Math.min(READY_BYTES_TO_SEND, maxSize);
     }
 
     private PutBatch buildBatch(List<ShardQueue> shards, ShardQueue.Totals totals, long nowMillis,

@@ -17,6 +17,8 @@ final class ShardQueue {
     static final class Totals {
         int freshCount;
         long freshBytes;
+        /** Bytes of the fresh entries marked {@link KinesisEntry#ready()}. */
+        long readyBytes;
         /** Fresh entries ever queued: a cheap sign of activity for idle detection. */
         long everQueued;
     }
@@ -26,8 +28,9 @@ final class ShardQueue {
     final ArrayDeque<KinesisEntry> retries = new ArrayDeque<>();
     final ShardRateLimiter limiter;
     private final Totals totals;
-    /** Fresh entries marked {@link KinesisEntry#ready()}: the shard sends as soon as it may. */
+    /** Fresh entries marked {@link KinesisEntry#ready()}, and their bytes: see {@link CallBuilder#drain}. */
     int ready;
+    long readyBytes;
     /** Calls carrying this shard's entries in flight: at most one, so the shard's entries stay in order. */
     int inFlight;
     /**
@@ -50,6 +53,8 @@ final class ShardQueue {
         fresh.addLast(e);
         if (e.ready()) {
             ready++;
+            readyBytes += e.sizeBytes();
+            totals.readyBytes += e.sizeBytes();
         }
         totals.freshCount++;
         totals.freshBytes += e.sizeBytes();
@@ -64,6 +69,8 @@ final class ShardQueue {
             KinesisEntry e = fresh.pollFirst();
             if (e.ready()) {
                 ready--;
+                readyBytes -= e.sizeBytes();
+                totals.readyBytes -= e.sizeBytes();
             }
             totals.freshCount--;
             totals.freshBytes -= e.sizeBytes();
@@ -82,6 +89,8 @@ final class ShardQueue {
         }
         fresh.clear();
         ready = 0;
+        totals.readyBytes -= readyBytes;
+        readyBytes = 0;
         return out;
     }
 

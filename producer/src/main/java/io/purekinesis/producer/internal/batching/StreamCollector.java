@@ -97,12 +97,20 @@ public final class StreamCollector {
     }
 
     /**
-     * A ready entry wakes the sender only when it is its shard's first and the shard may send now: a later one goes
-     * with it, and a busy shard's end of call wakes the sender (each wake-up costs a pass over every shard).
+     * A ready entry wakes the sender when the stream's ready entries reach what an early call needs
+     * ({@link CallBuilder#readyBytesToSend}), if its shard may send now: the entry that crosses it, or a shard's
+     * first one past it. Later ones go with it, and a busy shard's end of call wakes the sender (each wake-up costs a
+     * pass over every shard, which decides exactly).
      */
     private boolean wakeAfterAdd(ShardQueue q, KinesisEntry entry) {
         return (totals.freshCount == 1 && wakeOnFirstEntry) || totals.freshCount >= maxCount
-                || totals.freshBytes >= maxSize || (entry.ready() && q.ready == 1 && !q.mustWait());
+                || totals.freshBytes >= maxSize || (entry.ready() && !q.mustWait() && readyReached(q, entry));
+    }
+
+    private boolean readyReached(ShardQueue q, KinesisEntry entry) {
+        long threshold = callBuilder.readyBytesToSend();
+        return totals.readyBytes >= threshold
+                && (totals.readyBytes - entry.sizeBytes() < threshold || q.ready == 1);
     }
 
     /**

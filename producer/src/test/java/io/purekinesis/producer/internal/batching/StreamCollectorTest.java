@@ -1,6 +1,7 @@
 package io.purekinesis.producer.internal.batching;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.purekinesis.aggregation.HashKeys;
@@ -59,22 +60,39 @@ class StreamCollectorTest {
     }
 
     @Test
-    void aReadyEntryGoesWithoutWaitingOnceItsShardMaySend() {
+    void readyEntriesGoWithoutWaitingOnceTheyAreWorthACallAndTheirShardMaySend() {
         // no wake-up for a first entry: the wake-ups seen are the ready entries'
         StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false, false, null);
+        int kib100 = 100 * 1024;
         c.enqueue(entry("a", "k1", 10, 1000));
         assertTrue(c.drain(1010, 10).batches.isEmpty(), "a partly filled entry waits for its buffered time");
-        assertTrue(c.enqueue(entry("b", "k2", 10, 1000).markReady()), "a ready entry wakes the sender");
+        assertFalse(c.enqueue(entry("b", "k2", kib100, 1000).markReady()), "100 KiB ready: not worth a call yet");
+        assertTrue(c.drain(1010, 10).batches.isEmpty());
+        assertTrue(c.enqueue(entry("c", "k3", 2 * kib100, 1000).markReady()),
+                "300 KiB ready, over CallBuilder.READY_BYTES_TO_SEND: wakes the sender");
         StreamCollector.Drained d = c.drain(1010, 10);
-        assertEquals(1, d.batches.size(), "a ready entry goes at once, and what is queued with it");
-        assertEquals(2, d.batches.get(0).entries().size());
+        assertEquals(1, d.batches.size(), "the ready entries go at once, and what is queued with them");
+        assertEquals(3, d.batches.get(0).entries().size());
         // its shard is busy: the next ready entry of it waits for the call's end, then goes
-        assertTrue(!c.enqueue(entry("b", "k3", 10, 1000).markReady()), "no wake-up while the shard's call runs");
+        assertFalse(c.enqueue(entry("b", "k4", 3 * kib100, 1000).markReady()), "no wake-up while the shard's call runs");
         assertTrue(c.drain(1010, 10).batches.isEmpty());
         c.complete(d.batches.get(0), List.of());
         StreamCollector.Drained after = c.drain(1011, 10);
         assertEquals(1, after.batches.size());
-        assertEquals("k3", after.batches.get(0).entries().get(0).records().get(0).partitionKey());
+        assertEquals("k4", after.batches.get(0).entries().get(0).records().get(0).partitionKey());
+    }
+
+    @Test
+    void largeRecordsArrivingSlowlyShareACallAtTheirDeadline() {
+        StreamCollector c = new StreamCollector("s", 500, 5L * 1024 * 1024, 100_000, false, false, null);
+        for (int i = 0; i < 4; i++) {
+            // each a 30 KB record alone in its aggregate: ready, but 120 KB in all is not worth an early call
+            c.enqueue(entry("shard-" + i, "k" + i, 30_000, 1000 + i * 10).markReady());
+            assertTrue(c.drain(1000 + i * 10, 10).batches.isEmpty());
+        }
+        StreamCollector.Drained d = c.drain(1100, 10);
+        assertEquals(1, d.batches.size(), "one call at the first one's buffered time");
+        assertEquals(4, d.batches.get(0).entries().size());
     }
 
     @Test
