@@ -29,11 +29,12 @@ import org.slf4j.LoggerFactory;
  * and gives their leases to the least loaded live workers, and pulls leases towards itself by graceful handoff when
  * a peer holds two or more than it does. Its latest read is the worker's view of the fleet (who is live, who leads).
  *
- * <p>A peer whose heartbeat a poll finds more than two heartbeat intervals old is a suspect: this worker reads its row
- * again (consistently) the moment it becomes failover-old, instead of waiting for the next slot of its own, which
- * with W workers is up to W slots away. Takeover after a crash is then the failover time from the last heartbeat plus
- * the reassignment, not plus a slot. It costs one small read per suspect and poller, and nothing while every peer
- * beats on time.
+ * <p>A peer whose heartbeat a poll finds more than two heartbeat intervals old is a suspect: this worker polls again
+ * the moment it becomes failover-old, instead of waiting for the next slot of its own, which with W workers is up to W
+ * slots away. Takeover after a crash is then the failover time from the last heartbeat plus the reassignment, not
+ * plus a slot. The check reads the whole fleet, not the suspect's row alone: its leases must go to workers live now,
+ * and peers that died with it must be declared dead with it. It costs one poll per suspect's due time and poller (the
+ * suspects of one poll due at once share it), and nothing while every peer beats on time.
  */
 final class FleetMonitor {
 
@@ -171,7 +172,7 @@ final class FleetMonitor {
         poll(true);
     }
 
-    private void poll(boolean balance) {
+    private synchronized void poll(boolean balance) {
         List<WorkerRow> all = workers.all().join();
         long now = wallMillis();
         view(all);
@@ -208,31 +209,31 @@ final class FleetMonitor {
         }
     }
 
-    /** Schedules a read of the suspect's row for the moment its last heartbeat seen turns failover-old. */
+    /** Schedules a poll for the moment the suspect's last heartbeat seen turns failover-old. */
     private void watch(WorkerRow suspect, long now) {
         String id = suspect.workerId();
         Long scheduled = suspects.put(id, suspect.beats());
         if (scheduled != null && scheduled == suspect.beats()) {
             return;
         }
-        long delay = suspect.beatAtMillis() + failoverMillis + SUSPECT_CHECK_GRACE_MILLIS - now;
+        long due = suspect.beatAtMillis() + failoverMillis + SUSPECT_CHECK_GRACE_MILLIS;
         try {
-            scheduler.schedule(() -> checkSuspect(id, suspect.beats()), delay, TimeUnit.MILLISECONDS);
+            scheduler.schedule(() -> checkSuspect(id, suspect.beats(), due), due - now, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             suspects.remove(id, suspect.beats()); // stopping
         }
     }
 
-    private void checkSuspect(String id, long beats) {
+    private void checkSuspect(String id, long beats, long due) {
         suspects.remove(id, beats);
         if (stopped || fenced.getAsBoolean()) {
             return;
         }
         try {
-            Optional<WorkerRow> row = workers.get(id).join();
-            long now = wallMillis();
-            if (row.isPresent() && !row.get().isEvicted() && now - row.get().beatAtMillis() > failoverMillis) {
-                evictAndReassign(row.get(), now);
+            synchronized (this) {
+                if (polledAtWall < due) { // else a poll since the due time judged the suspect already
+                    poll(false);
+                }
             }
         } catch (RuntimeException e) {
             failures.report("Check of silent worker " + id + " by worker " + workerId,

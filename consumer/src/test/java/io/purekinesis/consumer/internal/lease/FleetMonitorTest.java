@@ -216,7 +216,7 @@ class FleetMonitorTest {
         assertEquals(2, time.pending());
         time.advance(Duration.ofMillis(firstBeat + FAILOVER.toMillis() + FleetMonitor.SUSPECT_CHECK_GRACE_MILLIS
                 - wall()));
-        assertFalse(workers.row("B").orElseThrow().isEvicted(), "the first check reads the row again: B beat since");
+        assertFalse(workers.row("B").orElseThrow().isEvicted(), "the first check reads the fleet again: B beat since");
         assertEquals(List.of(), assigns);
 
         time.advance(Duration.ofMillis(secondBeat + FAILOVER.toMillis() + FleetMonitor.SUSPECT_CHECK_GRACE_MILLIS
@@ -235,5 +235,22 @@ class FleetMonitorTest {
         monitor.stop();
         time.advance(FAILOVER);
         assertFalse(workers.row("B").orElseThrow().isEvicted(), "a leaving worker declares nobody dead");
+    }
+
+    @Test
+    void workersThatDieTogetherAreBothCheckedAndNeitherGetsTheOthersLeases() {
+        FakeWorkers workers = new FakeWorkers();
+        workers.heartbeat("A", wall(), 0, false);
+        workers.heartbeat("B", wall(), 1, false); // holds the two leases of the mocked owner index
+        workers.heartbeat("C", wall(), 0, false);
+        FleetMonitor monitor = monitor(workers);
+        time.advance(Duration.ofSeconds(3));
+        workers.heartbeat("A", wall(), 0, false);
+        monitor.poll(); // B and C are suspects; in this view C, 3 s late, is still live
+        time.advance(FAILOVER);
+        assertTrue(workers.row("B").orElseThrow().isEvicted());
+        assertTrue(workers.row("C").orElseThrow().isEvicted());
+        assertEquals(List.of("shardId-000000000000 -> A", "shardId-000000000001 -> A"), assigns,
+                "the check reads the fleet again: C, dead too, gets none of B's leases");
     }
 }
