@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * the moment it becomes failover-old, instead of waiting for the next slot of its own, which with W workers is up to W
  * slots away. Takeover after a crash is then the failover time from the last heartbeat plus the reassignment, not
  * plus a slot. The check reads the whole fleet, not the suspect's row alone: its leases must go to workers live now,
- * and peers that died with it must be declared dead with it. It costs one poll per suspect's due time and poller (the
- * suspects of one poll due at once share it), and nothing while every peer beats on time.
+ * and peers that died with it must be declared dead with it. Checks due within the same quarter of a slot share one
+ * poll; nothing is read while every peer beats on time.
  */
 final class FleetMonitor {
 
@@ -43,7 +43,7 @@ final class FleetMonitor {
     static final Duration FORGET_DEAD_AFTER = Duration.ofHours(1);
     /** A peer's beatAt this far ahead of our clock means the clocks disagree (fencing assumes they do not). */
     static final long CLOCK_SKEW_WARNING_MILLIS = 1000;
-    /** A suspect's row is read again this long after it turns failover-old, to be past the boundary on our clock. */
+    /** A suspect is checked at least this long after it turns failover-old, to be past the boundary on our clock. */
     static final long SUSPECT_CHECK_GRACE_MILLIS = 20;
 
     private final Workers workers;
@@ -216,12 +216,23 @@ final class FleetMonitor {
         if (scheduled != null && scheduled == suspect.beats()) {
             return;
         }
-        long due = suspect.beatAtMillis() + failoverMillis + SUSPECT_CHECK_GRACE_MILLIS;
+        long due = suspectCheckAt(suspect.beatAtMillis(), failoverMillis, monitorMillis);
         try {
             scheduler.schedule(() -> checkSuspect(id, suspect.beats(), due), due - now, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             suspects.remove(id, suspect.beats()); // stopping
         }
+    }
+
+    /**
+     * When a suspect last heard from at {@code beatAtMillis} is checked: once failover-old, plus the grace, rounded up
+     * to a quarter of a monitor slot. When many heartbeats are late at once (throttled writes, a fleet-wide pause),
+     * their checks then share polls, at most four per slot and poller, instead of one poll each.
+     */
+    static long suspectCheckAt(long beatAtMillis, long failoverMillis, long monitorMillis) {
+        long quantum = Math.max(1, monitorMillis / 4);
+        return Math.floorDiv(beatAtMillis + failoverMillis + SUSPECT_CHECK_GRACE_MILLIS + quantum - 1, quantum)
+                * quantum;
     }
 
     private void checkSuspect(String id, long beats, long due) {

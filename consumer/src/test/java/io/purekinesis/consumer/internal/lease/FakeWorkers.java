@@ -20,6 +20,8 @@ public final class FakeWorkers implements Workers {
     /** Every write, as "operation worker". */
     public final List<String> writes = new CopyOnWriteArrayList<>();
     public volatile boolean failHeartbeats;
+    /** Reads of every row ({@link #all}): the fleet's polls. */
+    public final java.util.concurrent.atomic.AtomicInteger allReads = new java.util.concurrent.atomic.AtomicInteger();
 
     public synchronized Optional<WorkerRow> row(String workerId) {
         return Optional.ofNullable(rows.get(workerId));
@@ -61,6 +63,7 @@ public final class FakeWorkers implements Workers {
 
     @Override
     public synchronized CompletableFuture<List<WorkerRow>> all() {
+        allReads.incrementAndGet();
         return CompletableFuture.completedFuture(new ArrayList<>(rows.values()));
     }
 

@@ -187,10 +187,13 @@ class FleetMonitorTest {
         monitor.poll(); // B missed two heartbeats: a suspect, not dead
         assertFalse(workers.row("B").orElseThrow().isEvicted());
 
-        time.advance(Duration.ofMillis(lastBeat + FAILOVER.toMillis() - wall())); // exactly failover-old
-        assertFalse(workers.row("B").orElseThrow().isEvicted(), "not before the failover time has passed");
-        time.advance(Duration.ofMillis(FleetMonitor.SUSPECT_CHECK_GRACE_MILLIS));
-        assertTrue(workers.row("B").orElseThrow().isEvicted(), "evicted without waiting for another poll");
+        long checkAt = FleetMonitor.suspectCheckAt(lastBeat, FAILOVER.toMillis(), 1000);
+        assertTrue(checkAt > lastBeat + FAILOVER.toMillis() && checkAt <= lastBeat + FAILOVER.toMillis() + 270,
+                "past the failover time, by at most the grace and a quarter of a slot: " + (checkAt - lastBeat));
+        time.advance(Duration.ofMillis(checkAt - 1 - wall()));
+        assertFalse(workers.row("B").orElseThrow().isEvicted(), "not before the check");
+        time.advance(Duration.ofMillis(1));
+        assertTrue(workers.row("B").orElseThrow().isEvicted(), "evicted without waiting for a slot of its own");
         assertEquals(List.of("shardId-000000000000 -> A", "shardId-000000000001 -> A"), assigns);
         assertEquals(1, lookups.get(), "A looks its new leases up at once");
     }
@@ -214,13 +217,11 @@ class FleetMonitorTest {
         time.advance(Duration.ofSeconds(3));
         monitor.poll(); // B is a suspect again, with a newer heartbeat
         assertEquals(2, time.pending());
-        time.advance(Duration.ofMillis(firstBeat + FAILOVER.toMillis() + FleetMonitor.SUSPECT_CHECK_GRACE_MILLIS
-                - wall()));
+        time.advance(Duration.ofMillis(FleetMonitor.suspectCheckAt(firstBeat, FAILOVER.toMillis(), 1000) - wall()));
         assertFalse(workers.row("B").orElseThrow().isEvicted(), "the first check reads the fleet again: B beat since");
         assertEquals(List.of(), assigns);
 
-        time.advance(Duration.ofMillis(secondBeat + FAILOVER.toMillis() + FleetMonitor.SUSPECT_CHECK_GRACE_MILLIS
-                - wall()));
+        time.advance(Duration.ofMillis(FleetMonitor.suspectCheckAt(secondBeat, FAILOVER.toMillis(), 1000) - wall()));
         assertTrue(workers.row("B").orElseThrow().isEvicted(), "the second check finds it silent since");
     }
 
@@ -252,5 +253,26 @@ class FleetMonitorTest {
         assertTrue(workers.row("C").orElseThrow().isEvicted());
         assertEquals(List.of("shardId-000000000000 -> A", "shardId-000000000001 -> A"), assigns,
                 "the check reads the fleet again: C, dead too, gets none of B's leases");
+    }
+
+    @Test
+    void suspectsLateTogetherShareAPoll() {
+        FakeWorkers workers = new FakeWorkers();
+        workers.heartbeat("A", wall(), 0, false);
+        long first = wall();
+        for (int i = 0; i < 5; i++) {
+            workers.heartbeat("P" + i, wall(), 0, false); // five peers whose heartbeats stop 40 ms apart
+            time.advance(Duration.ofMillis(40));
+        }
+        FleetMonitor monitor = monitor(workers);
+        time.advance(Duration.ofSeconds(3));
+        workers.heartbeat("A", wall(), 0, false);
+        monitor.poll();
+        time.advance(FAILOVER);
+        for (int i = 0; i < 5; i++) {
+            assertTrue(workers.row("P" + i).orElseThrow().isEvicted());
+        }
+        assertEquals(2, workers.allReads.get(), "the slot's poll, then one check for all five (due within 250 ms of "
+                + (first + FAILOVER.toMillis()) + ")");
     }
 }
