@@ -139,10 +139,7 @@ public final class ProducerRace {
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
         if (o.library != null) {
-            // Before any client is built (the SDK reads it then). KPL's daemon speaks JSON whatever this says; its
-            // child keeps the JSON setting it always had.
-            System.setProperty("aws.cborEnabled",
-                    (o.library.equals("ours") ? o.protocol : WireProtocol.JSON).cborEnabledProperty());
+            // ours builds its client in o.protocol (ProducerBenchmark.client); KPL's daemon always speaks JSON
             RaceChild.run(o);
             System.exit(0);
         }

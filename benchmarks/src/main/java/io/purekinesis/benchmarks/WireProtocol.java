@@ -97,7 +97,7 @@ enum WireProtocol {
     abstract void writeTimestampField(JsonGenerator g, String name, long epochSeconds) throws IOException;
 
     /** The value of {@code aws.cborEnabled} that makes the SDK speak this protocol. */
-    String cborEnabledProperty() {
+    private String cborEnabledProperty() {
         return String.valueOf(this == CBOR);
     }
 

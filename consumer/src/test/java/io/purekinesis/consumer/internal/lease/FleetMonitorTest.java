@@ -33,6 +33,7 @@ import software.amazon.awssdk.services.dynamodb.model.UpdateItemResponse;
 class FleetMonitorTest {
 
     private static final Duration FAILOVER = Duration.ofSeconds(10);
+    private static final Duration MONITOR = Duration.ofSeconds(1);
 
     private final ManualScheduler time = new ManualScheduler();
     private final DynamoDbAsyncClient dynamo = mock(DynamoDbAsyncClient.class);
@@ -72,9 +73,17 @@ class FleetMonitorTest {
             }
         });
         return new FleetMonitor(workers, table, held, "A", time, ConsumerMetrics.NOOP, new Random(1), FAILOVER,
-                Duration.ofSeconds(1), Duration.ofSeconds(1), 100, lookups::incrementAndGet, () -> false,
+                MONITOR, Duration.ofSeconds(1), 100, lookups::incrementAndGet, () -> false,
                 new FailureReporter(LoggerFactory.getLogger(FleetMonitorTest.class), ConsumerMetrics.NOOP, time),
                 time);
+    }
+
+    /** A (this worker) and B, both just beaten; B's row counts one lease, so A pulls nothing by balancing. */
+    private FakeWorkers aAndB() {
+        FakeWorkers workers = new FakeWorkers();
+        workers.heartbeat("A", wall(), 0, false);
+        workers.heartbeat("B", wall(), 1, false);
+        return workers;
     }
 
     private long wall() {
@@ -177,9 +186,7 @@ class FleetMonitorTest {
 
     @Test
     void aSuspectIsDeclaredDeadTheMomentItsLastHeartbeatTurnsFailoverOldNotAtTheNextPoll() {
-        FakeWorkers workers = new FakeWorkers();
-        workers.heartbeat("A", wall(), 0, false);
-        workers.heartbeat("B", wall(), 1, false); // 1: no balancing
+        FakeWorkers workers = aAndB();
         long lastBeat = wall();
         FleetMonitor monitor = monitor(workers);
         time.advance(Duration.ofSeconds(3));
@@ -187,7 +194,7 @@ class FleetMonitorTest {
         monitor.poll(); // B missed two heartbeats: a suspect, not dead
         assertFalse(workers.row("B").orElseThrow().isEvicted());
 
-        long checkAt = FleetMonitor.suspectCheckAt(lastBeat, FAILOVER.toMillis(), 1000);
+        long checkAt = FleetMonitor.suspectCheckAt(lastBeat, FAILOVER.toMillis(), MONITOR.toMillis());
         assertTrue(checkAt > lastBeat + FAILOVER.toMillis() && checkAt <= lastBeat + FAILOVER.toMillis() + 270,
                 "past the failover time, by at most the grace and a quarter of a slot: " + (checkAt - lastBeat));
         time.advance(Duration.ofMillis(checkAt - 1 - wall()));
@@ -200,9 +207,7 @@ class FleetMonitorTest {
 
     @Test
     void aSuspectThatBeatsAgainIsSparedAndItsNextSilenceGetsItsOwnCheck() {
-        FakeWorkers workers = new FakeWorkers();
-        workers.heartbeat("A", wall(), 0, false);
-        workers.heartbeat("B", wall(), 1, false); // 1: no balancing
+        FakeWorkers workers = aAndB();
         long firstBeat = wall();
         FleetMonitor monitor = monitor(workers);
         time.advance(Duration.ofSeconds(3));
@@ -212,24 +217,22 @@ class FleetMonitorTest {
         assertEquals(1, time.pending(), "one check per suspect and heartbeat seen, however many polls see it");
 
         time.advance(Duration.ofSeconds(2));
-        workers.heartbeat("B", wall(), 1, false); // 1: no balancing // B was slow, not dead
+        workers.heartbeat("B", wall(), 1, false); // B was slow, not dead
         long secondBeat = wall();
         time.advance(Duration.ofSeconds(3));
         monitor.poll(); // B is a suspect again, with a newer heartbeat
         assertEquals(2, time.pending());
-        time.advance(Duration.ofMillis(FleetMonitor.suspectCheckAt(firstBeat, FAILOVER.toMillis(), 1000) - wall()));
+        time.advance(Duration.ofMillis(FleetMonitor.suspectCheckAt(firstBeat, FAILOVER.toMillis(), MONITOR.toMillis()) - wall()));
         assertFalse(workers.row("B").orElseThrow().isEvicted(), "the first check reads the fleet again: B beat since");
         assertEquals(List.of(), assigns);
 
-        time.advance(Duration.ofMillis(FleetMonitor.suspectCheckAt(secondBeat, FAILOVER.toMillis(), 1000) - wall()));
+        time.advance(Duration.ofMillis(FleetMonitor.suspectCheckAt(secondBeat, FAILOVER.toMillis(), MONITOR.toMillis()) - wall()));
         assertTrue(workers.row("B").orElseThrow().isEvicted(), "the second check finds it silent since");
     }
 
     @Test
     void aStoppedMonitorChecksNoSuspect() {
-        FakeWorkers workers = new FakeWorkers();
-        workers.heartbeat("A", wall(), 0, false);
-        workers.heartbeat("B", wall(), 1, false); // 1: no balancing
+        FakeWorkers workers = aAndB();
         FleetMonitor monitor = monitor(workers);
         time.advance(Duration.ofSeconds(3));
         monitor.poll();
